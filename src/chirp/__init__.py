@@ -1,0 +1,3 @@
+"""Chirp: a self-hostable microblogging platform."""
+
+__version__ = "0.1.0"

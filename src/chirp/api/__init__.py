@@ -1,0 +1,1 @@
+"""Mastodon-compatible JSON API plumbing: parameters, auth, pagination links, errors."""

@@ -1,0 +1,105 @@
+"""Bearer-token authentication and scope checks for API endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from chirp.deps import SessionDep
+from chirp.errors import Forbidden, Unauthorized
+from chirp.oauth import scopes as scope_rules
+from chirp.oauth import service as oauth_service
+from chirp.oauth.models import OAuthToken
+from chirp.users import service as users_service
+from chirp.users.models import User
+
+
+@dataclass
+class TokenContext:
+    """The authenticated token, and its user when it belongs to one."""
+
+    token: OAuthToken
+    user: User | None
+
+
+@dataclass
+class UserContext:
+    """An authenticated token that belongs to a user."""
+
+    token: OAuthToken
+    user: User
+
+
+def bearer_token(request: Request) -> str | None:
+    """Return the bearer token from the Authorization header or ``access_token`` parameter."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.query_params.get("access_token") or None
+
+
+async def _resolve(request: Request, session: SessionDep) -> TokenContext | None:
+    secret = bearer_token(request)
+    if secret is None:
+        return None
+    token = await oauth_service.resolve(session, secret)
+    if token is None:
+        raise Unauthorized("The access token is invalid")
+    user = await users_service.get(session, token.user_id) if token.user_id else None
+    if token.user_id and user is None:
+        raise Unauthorized("The access token is invalid")
+    if user is not None:
+        await users_service.mark_active(session, user=user)
+        await session.commit()
+    return TokenContext(token=token, user=user)
+
+
+def _check_scope(ctx: TokenContext, scope: str) -> None:
+    if not scope_rules.satisfies(scope_rules.parse(ctx.token.scopes), scope):
+        raise Forbidden("This action is outside the authorized scopes")
+
+
+def require_user(scope: str) -> Callable[..., Coroutine[Any, Any, UserContext]]:
+    """Dependency: a user token holding ``scope`` (401 without one, 403 outside scope)."""
+
+    async def dependency(request: Request, session: SessionDep) -> UserContext:
+        ctx = await _resolve(request, session)
+        if ctx is None:
+            raise Unauthorized("The access token is invalid")
+        _check_scope(ctx, scope)
+        if ctx.user is None:
+            raise Unauthorized("This method requires an authenticated user")
+        return UserContext(token=ctx.token, user=ctx.user)
+
+    return dependency
+
+
+def require_token(scope: str | None = None) -> Callable[..., Coroutine[Any, Any, TokenContext]]:
+    """Dependency: any valid token (app or user), holding ``scope`` when one is given."""
+
+    async def dependency(request: Request, session: SessionDep) -> TokenContext:
+        ctx = await _resolve(request, session)
+        if ctx is None:
+            raise Unauthorized("The access token is invalid")
+        if scope:
+            _check_scope(ctx, scope)
+        return ctx
+
+    return dependency
+
+
+def optional_user(scope: str = "read") -> Callable[..., Coroutine[Any, Any, UserContext | None]]:
+    """Dependency: the user behind a token if one is sent (public endpoints)."""
+
+    async def dependency(request: Request, session: SessionDep) -> UserContext | None:
+        ctx = await _resolve(request, session)
+        if ctx is None or ctx.user is None:
+            return None
+        _check_scope(ctx, scope)
+        return UserContext(token=ctx.token, user=ctx.user)
+
+    return dependency

@@ -1,0 +1,77 @@
+"""Turn errors into Mastodon's ``{"error": ...}`` bodies for the API, HTML pages otherwise."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chirp.errors import ChirpError, ValidationFailed
+from chirp.oauth.service import OAuthError
+
+_JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/")
+_REASONS = {
+    400: "Bad request",
+    401: "The access token is invalid",
+    403: "This action is not allowed",
+    404: "Record not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "Unprocessable entity",
+    429: "Too many requests",
+}
+
+
+def wants_json(request: Request) -> bool:
+    """Whether this request should get JSON errors (the API) rather than an HTML page."""
+    return request.url.path.startswith(_JSON_PREFIXES)
+
+
+def error_response(request: Request, status: int, message: str, **extra: object) -> Response:
+    """Answer with an error in the form the caller expects."""
+    if wants_json(request):
+        return JSONResponse({"error": message, **extra}, status_code=status)
+    templates = request.app.state.templates
+    return templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that shape every error response."""
+
+    @app.exception_handler(ChirpError)
+    async def _chirp_error(request: Request, exc: ChirpError) -> Response:
+        if isinstance(exc, ValidationFailed) and wants_json(request):
+            message = f"Validation failed: {exc.message}"
+            details = (
+                {exc.field: [{"error": exc.code, "description": exc.message}]} if exc.field else {}
+            )
+            return JSONResponse({"error": message, "details": details}, status_code=exc.status)
+        return error_response(request, exc.status, exc.message)
+
+    @app.exception_handler(OAuthError)
+    async def _oauth_error(request: Request, exc: OAuthError) -> Response:
+        return JSONResponse(
+            {"error": exc.error, "error_description": exc.description}, status_code=exc.status
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) and exc.detail else None
+        if message is None or message == "Not Found":
+            message = _REASONS.get(exc.status_code, "Error")
+        response = error_response(request, exc.status_code, message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        message = f"Validation failed: {where} {first.get('msg', 'is invalid')}".strip()
+        return error_response(request, 422, message)

@@ -1,0 +1,91 @@
+"""Read Mastodon request parameters from the query, JSON, form or multipart bodies alike."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from chirp.errors import ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _put(data: dict[str, Any], key: str, value: Any) -> None:
+    # Mastodon clients send arrays as `key[]=a&key[]=b` (Rails style).
+    if key.endswith("[]"):
+        data.setdefault(key[:-2], []).append(value)
+    else:
+        data[key] = value
+
+
+def _from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        _put(data, key, value)
+    return data
+
+
+def _from_form(form: FormData) -> dict[str, Any]:
+    return _from_pairs([(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)])
+
+
+async def read_params(request: Request) -> dict[str, Any]:
+    """Merge query-string and body parameters into one dict (body wins)."""
+    data = _from_pairs(list(request.query_params.multi_items()))
+    if request.method in ("GET", "HEAD"):
+        return data
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        raw = await request.body()
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError as exc:
+                raise ValidationFailed("Request body is not valid JSON") from exc
+            if not isinstance(body, dict):
+                raise ValidationFailed("Request body must be a JSON object")
+            data.update(body)
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        data.update(_from_form(await request.form()))
+    return data
+
+
+def parse(model: type[M], data: dict[str, Any]) -> M:
+    """Validate ``data`` into ``model``, raising a 422 with the first problem."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        message = f"{field} {first['msg']}" if field else first["msg"]
+        raise ValidationFailed(message, field=field) from exc
+
+
+def params(model: type[M]) -> Callable[[Request], Coroutine[Any, Any, M]]:
+    """Return a dependency that reads and validates ``model`` from any request encoding."""
+
+    async def dependency(request: Request) -> M:
+        return parse(model, await read_params(request))
+
+    dependency.__name__ = f"params_{model.__name__}"
+    return dependency
+
+
+def body_docs(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI ``requestBody`` for an endpoint taking ``model`` in any of the encodings."""
+    schema = model.model_json_schema()
+    return {
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": schema},
+                "application/x-www-form-urlencoded": {"schema": schema},
+                "multipart/form-data": {"schema": schema},
+            }
+        }
+    }

@@ -1,0 +1,1 @@
+"""Passwords, web login sessions and CSRF protection."""

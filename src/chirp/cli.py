@@ -1,0 +1,165 @@
+"""The ``chirp`` command: serve, migrate, create users, load demo data."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp import demo, migrate
+from chirp.config import Settings
+from chirp.db import make_engine, make_session_factory
+from chirp.errors import ValidationFailed
+from chirp.users import service as users_service
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Chirp: a self-hostable microblogging platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        typer.secho(f"Configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_session_factory(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+async def _up_to_date(settings: Settings) -> bool:
+    engine = make_engine(settings.database_url)
+    try:
+        return await migrate.is_up_to_date(engine)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Web processes.")] = 1,
+) -> None:
+    """Serve the web UI and API."""
+    settings = _settings()
+    if not asyncio.run(_up_to_date(settings)):
+        if settings.auto_migrate:
+            typer.echo("Applying database migrations (CHIRP_AUTO_MIGRATE=true)...")
+            migrate.upgrade(settings.database_url)
+        else:
+            typer.secho(
+                "The database is not migrated to the current version. "
+                "Run `chirp db upgrade` (or set CHIRP_AUTO_MIGRATE=true) and start again.",
+                fg="red",
+                err=True,
+            )
+            raise typer.Exit(1)
+    typer.echo(f"Chirp is serving on http://{host}:{port}  (database: {_safe_url(settings)})")
+    uvicorn.run(
+        "chirp.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def _safe_url(settings: Settings) -> str:
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply database migrations."""
+    settings = _settings()
+    migrate.upgrade(settings.database_url, revision)
+    typer.echo(f"Database at {_safe_url(settings)} is migrated to {revision}.")
+
+
+@app.command("create-user")
+def create_user(
+    username: str,
+    email: Annotated[str, typer.Option(help="Email address.")],
+    password: Annotated[str | None, typer.Option(help="Password (prompted if omitted).")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an administrator.")] = False,
+) -> None:
+    """Create an account (optionally an administrator)."""
+    settings = _settings()
+    if password is None:
+        password = getpass.getpass("Password: ")
+
+    async def work(session: AsyncSession) -> str:
+        user = await users_service.register(
+            session, username=username, email=email, password=password, is_admin=admin
+        )
+        await session.commit()
+        return user.username
+
+    try:
+        name = _with_session(settings, work)
+    except ValidationFailed as exc:
+        typer.secho(exc.message, fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Created {'administrator' if admin else 'user'} @{name}.")
+
+
+@app.command("demo-data")
+def demo_data(
+    users: Annotated[int, typer.Option(min=1, help="How many users.")] = 20,
+    posts_per_user: Annotated[int, typer.Option(min=0, help="Posts per user.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Only into an empty DB.")] = False,
+) -> None:
+    """Load demo users, follows and posts."""
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> demo.DemoSummary | None:
+        if if_empty and (not settings.demo_data or not await demo.is_empty(session)):
+            return None
+        return await demo.generate(
+            session, users=users, posts_per_user=posts_per_user, seed=seed, progress=True
+        )
+
+    try:
+        summary = _with_session(settings, work)
+    except ValidationFailed as exc:
+        typer.secho(exc.message, fg="red", err=True)
+        raise typer.Exit(1) from exc
+    if summary is None:
+        return
+    typer.echo(
+        f"Loaded demo data: {summary.users} users, {summary.follows} follows, "
+        f"{summary.posts} posts."
+    )
+    shown = ", ".join(summary.usernames[:3])
+    typer.echo(f"Demo logins: {shown} (and the others), password: {demo.DEMO_PASSWORD}")
+
+
+def main() -> None:
+    """Entry point of the ``chirp`` command."""
+    app(prog_name="chirp")
+
+
+if __name__ == "__main__":
+    main()

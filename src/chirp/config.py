@@ -1,0 +1,64 @@
+"""Typed settings read from ``CHIRP_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    """Every setting Chirp reads; each maps to ``CHIRP_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CHIRP_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="development and test allow a built-in secret key."
+    )
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./data/chirp.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    redis_url: str | None = Field(None, description="redis://... ; unset runs without Redis.")
+    secret_key: str = Field(
+        DEV_SECRET_KEY, description="Signs cookies and CSRF tokens. Required in production."
+    )
+    domain: str = Field("127.0.0.1:8000", description="Public host[:port] of this instance.")
+    https: bool = Field(False, description="Whether the public site is served over HTTPS.")
+    instance_title: str = Field("Chirp", description="Name shown in the UI and API.")
+    instance_description: str = Field(
+        "A small, fast place to say what's happening.", description="Shown on the landing page."
+    )
+    contact_email: str = Field("", description="Admin contact address shown by the API.")
+    max_post_length: int = Field(140, ge=1, le=100_000, description="Characters per post.")
+    registrations_open: bool = Field(True, description="Whether anyone may sign up.")
+    auto_migrate: bool = Field(False, description="Apply migrations when the server starts.")
+    demo_data: bool = Field(True, description="`make run` loads demo data into an empty DB.")
+    session_days: int = Field(30, ge=1, description="Lifetime of a web login session.")
+    page_size: int = Field(20, ge=1, le=100, description="Posts per page in the web UI.")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "CHIRP_SECRET_KEY must be set to a random string of at least 32 characters in "
+                "production, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return self
+
+    @cached_property
+    def base_url(self) -> str:
+        """Absolute URL of the site, without a trailing slash."""
+        return f"{'https' if self.https else 'http'}://{self.domain}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is a SQLite file."""
+        return self.database_url.startswith("sqlite")

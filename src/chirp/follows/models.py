@@ -1,0 +1,28 @@
+"""The follow relationship table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chirp.db import Base, SnowflakePK, utcnow
+
+
+class Follow(SnowflakePK, Base):
+    """``follower`` follows ``followee``; the id orders follower and following lists."""
+
+    __tablename__ = "follows"
+
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    followee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("follower_id", "followee_id"),
+        # Followers of an account, newest first: fan-out and follower lists.
+        Index("ix_follows_followee_id_id", "followee_id", "id"),
+        # Accounts a user follows, newest first: following lists and timeline rebuilds.
+        Index("ix_follows_follower_id_id", "follower_id", "id"),
+    )

@@ -1,0 +1,134 @@
+"""Follow, unfollow, relationships and follower lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.errors import ValidationFailed
+from chirp.follows.models import Follow
+from chirp.pagination import Cursor, fetch_rows
+from chirp.users.models import User
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """How the viewer and another account are related."""
+
+    id: int
+    following: bool
+    followed_by: bool
+
+
+async def follow(session: AsyncSession, *, follower: User, followee: User) -> bool:
+    """Make ``follower`` follow ``followee``; return False if they already did."""
+    if follower.id == followee.id:
+        raise ValidationFailed("You can't follow yourself", field="id", code="ERR_SELF_FOLLOW")
+    if await is_following(session, follower_id=follower.id, followee_id=followee.id):
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(Follow(follower_id=follower.id, followee_id=followee.id))
+            await session.flush()
+    except IntegrityError:
+        return False  # a concurrent request made the same follow first
+    await _bump_counts(session, follower=follower, followee=followee, delta=1)
+    return True
+
+
+async def unfollow(session: AsyncSession, *, follower: User, followee: User) -> bool:
+    """Make ``follower`` stop following ``followee``; return False if they did not."""
+    result = await session.execute(
+        delete(Follow).where(Follow.follower_id == follower.id, Follow.followee_id == followee.id)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await _bump_counts(session, follower=follower, followee=followee, delta=-1)
+    return True
+
+
+async def _bump_counts(
+    session: AsyncSession, *, follower: User, followee: User, delta: int
+) -> None:
+    # Counters change in SQL, in the same transaction as the follow row, so they never drift.
+    await session.execute(
+        update(User)
+        .where(User.id == follower.id)
+        .values(following_count=User.following_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(User)
+        .where(User.id == followee.id)
+        .values(followers_count=User.followers_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+    follower.following_count += delta
+    followee.followers_count += delta
+
+
+async def is_following(session: AsyncSession, *, follower_id: int, followee_id: int) -> bool:
+    """Whether one user follows another."""
+    stmt = select(Follow.id).where(
+        Follow.follower_id == follower_id, Follow.followee_id == followee_id
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def following_ids(
+    session: AsyncSession, *, viewer_id: int, candidates: Sequence[int]
+) -> set[int]:
+    """Return which of ``candidates`` the viewer follows."""
+    if not candidates:
+        return set()
+    stmt = select(Follow.followee_id).where(
+        Follow.follower_id == viewer_id, Follow.followee_id.in_(set(candidates))
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def relationships(
+    session: AsyncSession, *, viewer_id: int, ids: Sequence[int]
+) -> list[Relationship]:
+    """Return the viewer's relationship with each account in ``ids``, in order."""
+    following = await following_ids(session, viewer_id=viewer_id, candidates=ids)
+    followed_by_stmt = select(Follow.follower_id).where(
+        Follow.followee_id == viewer_id, Follow.follower_id.in_(set(ids))
+    )
+    followed_by = set((await session.execute(followed_by_stmt)).scalars())
+    return [Relationship(id=i, following=i in following, followed_by=i in followed_by) for i in ids]
+
+
+async def followers_page(
+    session: AsyncSession, *, user_id: int, cursor: Cursor
+) -> list[tuple[int, User]]:
+    """Return (follow id, follower) pairs for ``user_id``, newest follow first."""
+    stmt = (
+        select(Follow.id, User)
+        .join(User, User.id == Follow.follower_id)
+        .where(Follow.followee_id == user_id)
+    )
+    return await _pairs(session, stmt, cursor)
+
+
+async def following_page(
+    session: AsyncSession, *, user_id: int, cursor: Cursor
+) -> list[tuple[int, User]]:
+    """Return (follow id, followee) pairs for ``user_id``, newest follow first."""
+    stmt = (
+        select(Follow.id, User)
+        .join(User, User.id == Follow.followee_id)
+        .where(Follow.follower_id == user_id)
+    )
+    return await _pairs(session, stmt, cursor)
+
+
+async def _pairs(
+    session: AsyncSession, stmt: Select[int, User], cursor: Cursor
+) -> list[tuple[int, User]]:
+    rows = await fetch_rows(session, stmt, Follow.id, cursor)
+    return [(row[0], row[1]) for row in rows]

@@ -1,0 +1,251 @@
+"""OAuth services: register apps, grant codes and tokens, resolve and revoke tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.auth.tokens import digest, new_token
+from chirp.db import utcnow
+from chirp.errors import ValidationFailed
+from chirp.oauth import scopes as scope_rules
+from chirp.oauth.models import OAuthApp, OAuthCode, OAuthToken
+from chirp.users import service as users_service
+from chirp.users.models import User
+
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+CODE_LIFETIME = timedelta(minutes=10)
+
+
+class OAuthError(Exception):
+    """An OAuth protocol error (RFC 6749 section 5.2)."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued access token (the only time its secret is known)."""
+
+    access_token: str
+    token: OAuthToken
+
+
+def _check_scopes(requested: str | None, allowed: str) -> list[str]:
+    scopes = scope_rules.parse(requested) or [scope_rules.DEFAULT]
+    if scope_rules.unknown(scopes) or not scope_rules.is_subset(scopes, scope_rules.parse(allowed)):
+        raise OAuthError(
+            "invalid_scope",
+            "The requested scope is invalid, unknown, or malformed.",
+        )
+    return scopes
+
+
+async def create_app(
+    session: AsyncSession,
+    *,
+    name: str,
+    redirect_uris: list[str],
+    scopes: str | None,
+    website: str | None,
+) -> OAuthApp:
+    """Register a client application."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("Name can't be blank", field="client_name", code="ERR_BLANK")
+    if len(name) > 100:
+        raise ValidationFailed("Name is too long", field="client_name", code="ERR_TOO_LONG")
+    uris = [u.strip() for u in redirect_uris if u.strip()]
+    if not uris:
+        raise ValidationFailed(
+            "Redirect URI can't be blank", field="redirect_uris", code="ERR_BLANK"
+        )
+    for uri in uris:
+        if uri != OOB_REDIRECT and ":" not in uri:
+            raise ValidationFailed(
+                "Redirect URI must be an absolute URI", field="redirect_uris", code="ERR_INVALID"
+            )
+    scope_list = scope_rules.parse(scopes) or [scope_rules.DEFAULT]
+    if bad := scope_rules.unknown(scope_list):
+        raise ValidationFailed(
+            f"Scopes are not valid: {' '.join(bad)}", field="scopes", code="ERR_INVALID"
+        )
+    app = OAuthApp(
+        name=name,
+        website=(website or "").strip() or None,
+        redirect_uris="\n".join(uris),
+        scopes=" ".join(scope_list),
+        client_id=secrets.token_urlsafe(32),
+        client_secret=secrets.token_urlsafe(32),
+    )
+    session.add(app)
+    await session.flush()
+    return app
+
+
+async def get_app(session: AsyncSession, client_id: str) -> OAuthApp | None:
+    """Return the app with this client id, or None."""
+    stmt = select(OAuthApp).where(OAuthApp.client_id == client_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def authenticate_client(
+    session: AsyncSession, *, client_id: str | None, client_secret: str | None
+) -> OAuthApp:
+    """Return the app whose id and secret match, or raise invalid_client."""
+    app = await get_app(session, client_id or "")
+    if app is None or not hmac.compare_digest(app.client_secret, client_secret or ""):
+        raise OAuthError(
+            "invalid_client",
+            "Client authentication failed due to unknown client, no client authentication "
+            "included, or unsupported authentication method.",
+            status=401,
+        )
+    return app
+
+
+def check_authorize_request(app: OAuthApp, *, redirect_uri: str, scope: str | None) -> list[str]:
+    """Validate an authorisation request; return the scopes to grant."""
+    if redirect_uri not in app.redirect_uri_list:
+        raise OAuthError("invalid_request", "The redirect uri included is not valid.")
+    return _check_scopes(scope, app.scopes)
+
+
+async def grant_code(
+    session: AsyncSession,
+    *,
+    app: OAuthApp,
+    user: User,
+    redirect_uri: str,
+    scopes: list[str],
+    code_challenge: str | None = None,
+) -> str:
+    """Create a one-time authorisation code for ``user`` and return it."""
+    code = new_token()
+    session.add(
+        OAuthCode(
+            code_hash=digest(code),
+            app_id=app.id,
+            user_id=user.id,
+            redirect_uri=redirect_uri,
+            scopes=" ".join(scopes),
+            code_challenge=code_challenge,
+            expires_at=utcnow() + CODE_LIFETIME,
+        )
+    )
+    await session.flush()
+    return code
+
+
+async def _issue(
+    session: AsyncSession, *, app: OAuthApp, user: User | None, scopes: list[str]
+) -> IssuedToken:
+    secret = new_token()
+    token = OAuthToken(
+        token_hash=digest(secret),
+        app_id=app.id,
+        user_id=user.id if user else None,
+        scopes=" ".join(scopes),
+        created_at=utcnow(),
+    )
+    token.app = app
+    session.add(token)
+    await session.flush()
+    return IssuedToken(access_token=secret, token=token)
+
+
+async def exchange_code(
+    session: AsyncSession,
+    *,
+    app: OAuthApp,
+    code: str,
+    redirect_uri: str | None,
+    code_verifier: str | None = None,
+) -> IssuedToken:
+    """Trade an authorisation code for a user token; each code works once."""
+    stmt = select(OAuthCode).where(OAuthCode.code_hash == digest(code or ""))
+    grant = (await session.execute(stmt)).scalar_one_or_none()
+    invalid = OAuthError(
+        "invalid_grant",
+        "The provided authorization grant is invalid, expired, revoked, does not match the "
+        "redirection URI used in the authorization request, or was issued to another client.",
+    )
+    if grant is None or grant.app_id != app.id or grant.expires_at < utcnow():
+        raise invalid
+    if redirect_uri and redirect_uri != grant.redirect_uri:
+        raise invalid
+    if grant.code_challenge and not _pkce_ok(grant.code_challenge, code_verifier):
+        raise invalid
+    await session.delete(grant)
+    user = await users_service.get(session, grant.user_id)
+    if user is None:
+        raise invalid
+    return await _issue(session, app=app, user=user, scopes=scope_rules.parse(grant.scopes))
+
+
+def _pkce_ok(challenge: str, verifier: str | None) -> bool:
+    if not verifier:
+        return False
+    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    return hmac.compare_digest(computed.decode(), challenge)
+
+
+async def password_grant(
+    session: AsyncSession, *, app: OAuthApp, username: str, password: str, scope: str | None
+) -> IssuedToken:
+    """Issue a user token for a username (or email) and password."""
+    scopes = _check_scopes(scope, app.scopes)
+    user = await users_service.authenticate(session, login=username or "", password=password or "")
+    if user is None:
+        raise OAuthError(
+            "invalid_grant",
+            "The provided authorization grant is invalid, expired, revoked, does not match the "
+            "redirection URI used in the authorization request, or was issued to another client.",
+        )
+    return await _issue(session, app=app, user=user, scopes=scopes)
+
+
+async def client_credentials_grant(
+    session: AsyncSession, *, app: OAuthApp, scope: str | None
+) -> IssuedToken:
+    """Issue an app-only token (used, for example, to register accounts)."""
+    return await _issue(session, app=app, user=None, scopes=_check_scopes(scope, app.scopes))
+
+
+async def issue_for_user(
+    session: AsyncSession, *, app: OAuthApp, user: User, scopes: list[str]
+) -> IssuedToken:
+    """Issue a user token directly (after registration through the API)."""
+    return await _issue(session, app=app, user=user, scopes=scopes)
+
+
+async def resolve(session: AsyncSession, access_token: str) -> OAuthToken | None:
+    """Return the live token for a bearer secret, or None."""
+    stmt = select(OAuthToken).where(
+        OAuthToken.token_hash == digest(access_token), OAuthToken.revoked_at.is_(None)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def revoke(session: AsyncSession, *, app: OAuthApp, access_token: str) -> None:
+    """Revoke a token issued to ``app``; unknown tokens are ignored, as RFC 7009 says."""
+    await session.execute(
+        update(OAuthToken)
+        .where(
+            OAuthToken.token_hash == digest(access_token),
+            OAuthToken.app_id == app.id,
+            OAuthToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )

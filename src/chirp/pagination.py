@@ -1,0 +1,60 @@
+"""Cursor pagination by id, with Mastodon's max_id / since_id / min_id semantics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, Unpack
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: older than ``max_id``, newer than ``since_id`` or ``min_id``."""
+
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = DEFAULT_LIMIT
+
+    def clamp(self, maximum: int = MAX_LIMIT) -> Cursor:
+        """Return this cursor with its limit forced into 1..maximum."""
+        return Cursor(self.max_id, self.since_id, self.min_id, max(1, min(self.limit, maximum)))
+
+
+def apply_cursor(stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribute[int], cursor: Cursor) -> Select[Any]:
+    """Bound and order ``stmt`` by ``key``: newest first, or oldest first after ``min_id``."""
+    if cursor.max_id is not None:
+        stmt = stmt.where(key < cursor.max_id)
+    if cursor.since_id is not None:
+        stmt = stmt.where(key > cursor.since_id)
+    if cursor.min_id is not None:
+        # The page immediately after min_id: walk forwards, then flip to newest first.
+        return stmt.where(key > cursor.min_id).order_by(key.asc()).limit(cursor.limit)
+    return stmt.order_by(key.desc()).limit(cursor.limit)
+
+
+async def fetch_page(
+    session: AsyncSession, stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribute[int], cursor: Cursor
+) -> list[Any]:
+    """Run a one-entity ``stmt`` bounded by ``cursor`` and return entities newest first."""
+    return [row[0] for row in await fetch_rows(session, stmt, key, cursor)]
+
+
+async def fetch_rows(
+    session: AsyncSession, stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribute[int], cursor: Cursor
+) -> list[Any]:
+    """Run ``stmt`` bounded by ``cursor`` and return its rows newest first."""
+    rows: Sequence[Any] = (await session.execute(apply_cursor(stmt, key, cursor))).all()
+    result = list(rows)
+    if cursor.min_id is not None:
+        result.reverse()
+    return result

@@ -1,0 +1,1 @@
+"""Posts: writing, reading and deleting them."""

@@ -1,0 +1,40 @@
+"""Post and idempotency-key tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from chirp.db import Base, SnowflakePK, utcnow
+from chirp.users.models import User
+
+
+class Post(SnowflakePK, Base):
+    """A short message; its id is time-ordered, so ordering by id is ordering by time."""
+
+    __tablename__ = "posts"
+
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Which OAuth app wrote it (Mastodon shows it); None for the web UI.
+    app_name: Mapped[str | None] = mapped_column(String(100), default=None)
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (Index("ix_posts_author_id_id", "author_id", "id"),)
+
+
+class IdempotencyKey(SnowflakePK, Base):
+    """Remembers which post an ``Idempotency-Key`` produced, so a retry returns it."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "key"),)

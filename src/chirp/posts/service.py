@@ -1,0 +1,131 @@
+"""Post services: create, fetch, delete and list posts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.db import utcnow
+from chirp.errors import Forbidden, NotFound, ValidationFailed
+from chirp.posts import text as post_text
+from chirp.posts.models import IdempotencyKey, Post
+from chirp.users.models import User
+
+# Mastodon remembers an Idempotency-Key for an hour.
+IDEMPOTENCY_WINDOW = timedelta(hours=1)
+
+
+def validate_text(text: str, *, max_length: int) -> str:
+    """Return the normalised text, or raise if it is blank or too long."""
+    text = post_text.normalise(text)
+    if not text.strip():
+        raise ValidationFailed("Text can't be blank", field="status", code="ERR_BLANK")
+    count = post_text.length(text)
+    if count > max_length:
+        raise ValidationFailed(
+            f"Text is too long ({count} characters; the limit is {max_length})",
+            field="status",
+            code="ERR_TOO_LONG",
+        )
+    return text
+
+
+async def create_post(
+    session: AsyncSession,
+    *,
+    author: User,
+    text: str,
+    max_length: int,
+    idempotency_key: str | None = None,
+    app_name: str | None = None,
+) -> Post:
+    """Store a new post by ``author``; a repeated idempotency key returns the first post."""
+    if idempotency_key:
+        earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
+        if earlier is not None:
+            return earlier
+    text = validate_text(text, max_length=max_length)
+    post = Post(author_id=author.id, text=text, app_name=app_name, created_at=utcnow())
+    post.author = author
+    session.add(post)
+    await session.flush()
+    if idempotency_key:
+        try:
+            async with session.begin_nested():
+                session.add(IdempotencyKey(user_id=author.id, key=idempotency_key, post_id=post.id))
+                await session.flush()
+        except IntegrityError:
+            # A concurrent request with the same key won; drop ours and answer with theirs.
+            await session.delete(post)
+            await session.flush()
+            earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
+            if earlier is None:
+                raise
+            return earlier
+    await session.execute(
+        update(User)
+        .where(User.id == author.id)
+        .values(posts_count=User.posts_count + 1, last_post_at=post.created_at)
+        .execution_options(synchronize_session=False)
+    )
+    author.posts_count += 1
+    author.last_post_at = post.created_at
+    return post
+
+
+async def _post_for_key(session: AsyncSession, *, user_id: int, key: str) -> Post | None:
+    stmt = (
+        select(Post)
+        .join(IdempotencyKey, IdempotencyKey.post_id == Post.id)
+        .where(
+            IdempotencyKey.user_id == user_id,
+            IdempotencyKey.key == key,
+            IdempotencyKey.created_at > utcnow() - IDEMPOTENCY_WINDOW,
+        )
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_post(session: AsyncSession, post_id: int) -> Post | None:
+    """Return the post with this id, or None."""
+    return await session.get(Post, post_id)
+
+
+async def get_post_or_404(session: AsyncSession, post_id: int) -> Post:
+    """Return the post with this id, or raise NotFound."""
+    post = await get_post(session, post_id)
+    if post is None:
+        raise NotFound()
+    return post
+
+
+async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None:
+    """Delete ``post``; only its author may."""
+    if post.author_id != actor.id:
+        raise Forbidden("You can only delete your own posts")
+    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
+    await session.execute(delete(Post).where(Post.id == post.id))
+    await session.execute(
+        update(User)
+        .where(User.id == post.author_id)
+        .values(posts_count=User.posts_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    actor.posts_count -= 1
+
+
+def by_author_query(author_id: int) -> Select[Post]:
+    """Return a statement for one user's posts (callers paginate by id)."""
+    return select(Post).where(Post.author_id == author_id)
+
+
+async def get_many(session: AsyncSession, ids: Sequence[int]) -> dict[int, Post]:
+    """Return the posts with these ids, keyed by id (missing ones left out)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Post).where(Post.id.in_(set(ids))))
+    return {p.id: p for p in rows.scalars()}

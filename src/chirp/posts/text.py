@@ -1,0 +1,77 @@
+"""Post text: normalisation, Mastodon-style length counting, and safe HTML rendering."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from linkify_it import LinkifyIt
+from markupsafe import Markup, escape
+
+# Mastodon counts every URL as 23 characters, whatever its real length.
+URL_WEIGHT = 23
+_LINK_SCHEMES = {"http:", "https:"}
+_DISPLAY_URL_MAX = 30
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A URL found in text, by code-point offsets."""
+
+    start: int
+    end: int
+    url: str
+
+
+@lru_cache(maxsize=1)
+def _linkifier() -> LinkifyIt:
+    # Only links with an explicit scheme count and render, as on Mastodon.
+    return LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
+
+
+def normalise(text: str) -> str:
+    """Return text in NFC with Windows line endings unified."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def find_links(text: str) -> list[Link]:
+    """Return the http(s) URLs in ``text``, in order."""
+    matches = _linkifier().match(text) or []
+    return [Link(m.index, m.last_index, m.url) for m in matches if m.schema in _LINK_SCHEMES]
+
+
+def length(text: str) -> int:
+    """Return the length a post counts as: code points after NFC, each URL as 23."""
+    text = normalise(text)
+    total = len(text)
+    for link in find_links(text):
+        total += URL_WEIGHT - (link.end - link.start)
+    return total
+
+
+def _display_url(url: str) -> str:
+    shown = re.sub(r"^https?://(www\.)?", "", url)
+    return shown if len(shown) <= _DISPLAY_URL_MAX else shown[:_DISPLAY_URL_MAX] + "…"
+
+
+def _inline_html(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for link in find_links(text):
+        out.append(str(escape(text[pos : link.start])))
+        out.append(
+            f'<a href="{escape(link.url)}" rel="nofollow noopener noreferrer" target="_blank">'
+            f"{escape(_display_url(link.url))}</a>"
+        )
+        pos = link.end
+    out.append(str(escape(text[pos:])))
+    return "".join(out).replace("\n", "<br />")
+
+
+def to_html(text: str) -> Markup:
+    """Render post text as escaped HTML paragraphs with safe links."""
+    paragraphs = [p for p in _PARAGRAPH_BREAK.split(text.strip()) if p]
+    return Markup("".join(f"<p>{_inline_html(p)}</p>" for p in paragraphs))  # noqa: S704

@@ -1,0 +1,34 @@
+"""Timeline reads: the home timeline of a user and the public timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.follows.models import Follow
+from chirp.pagination import Cursor, fetch_page
+from chirp.posts.models import Post
+
+
+def home_query(user_id: int) -> Select[Post]:
+    """Return a statement for the posts of ``user_id`` and of everyone they follow."""
+    authors = union_all(
+        select(Follow.followee_id).where(Follow.follower_id == user_id),
+        select(literal(user_id)),
+    )
+    return select(Post).where(Post.author_id.in_(authors))
+
+
+def public_query() -> Select[Post]:
+    """Return a statement for every post on the instance."""
+    return select(Post)
+
+
+async def home(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[Post]:
+    """Return one page of the home timeline, newest first."""
+    return await fetch_page(session, home_query(user_id), Post.id, cursor)
+
+
+async def public(session: AsyncSession, *, cursor: Cursor) -> list[Post]:
+    """Return one page of the public timeline, newest first."""
+    return await fetch_page(session, public_query(), Post.id, cursor)

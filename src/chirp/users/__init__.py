@@ -1,0 +1,1 @@
+"""Accounts: sign-up, credentials, profiles and the directory."""

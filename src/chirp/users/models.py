@@ -1,0 +1,53 @@
+"""The user account table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from hashlib import md5
+
+from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chirp.db import Base, SnowflakePK, utcnow
+
+
+class User(SnowflakePK, Base):
+    """A person with an account; counters are kept in step with follows and posts."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(30))
+    # Lower-cased copies make uniqueness and look-ups case-insensitive on every database.
+    username_key: Mapped[str] = mapped_column(String(30), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(50), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_post_at: Mapped[datetime | None] = mapped_column(default=None)
+    posts_count: Mapped[int] = mapped_column(Integer, default=0)
+    followers_count: Mapped[int] = mapped_column(Integer, default=0)
+    following_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_users_last_active_at", "last_active_at"),
+        Index("ix_users_created_at", "created_at"),
+    )
+
+    @property
+    def name(self) -> str:
+        """Display name, or the username when none is set."""
+        return self.display_name or self.username
+
+    @property
+    def email_hash(self) -> str:
+        """Gravatar's hash of the normalised email address."""
+        return md5(self.email_key.encode(), usedforsecurity=False).hexdigest()
+
+    @property
+    def avatar_url(self) -> str:
+        """Gravatar URL, falling back to an identicon."""
+        return f"https://www.gravatar.com/avatar/{self.email_hash}?d=identicon&s=96"

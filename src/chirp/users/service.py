@@ -1,0 +1,136 @@
+"""Account services: register, authenticate, look up and list users."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.auth.passwords import hash_password, needs_rehash, verify_password
+from chirp.db import utcnow
+from chirp.errors import NotFound, ValidationFailed
+from chirp.users import validation
+from chirp.users.models import User
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+    is_admin: bool = False,
+) -> User:
+    """Create an account after checking every rule; raise ValidationFailed on the first broken."""
+    username = validation.clean_username(username)
+    email = validation.clean_email(email)
+    validation.check_password(password)
+    display_name = validation.clean_display_name(display_name)
+    if await get_by_username(session, username) is not None:
+        raise ValidationFailed(
+            "Username has already been taken", field="username", code="ERR_TAKEN"
+        )
+    if await _get_by_email(session, email) is not None:
+        raise ValidationFailed("Email has already been taken", field="email", code="ERR_TAKEN")
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        email=email,
+        email_key=email.lower(),
+        password_hash=hash_password(password),
+        display_name=display_name,
+        is_admin=is_admin,
+    )
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        # Two sign-ups raced for the same name or address; the unique index decided.
+        raise ValidationFailed(
+            "Username or email has already been taken", field="username", code="ERR_TAKEN"
+        ) from exc
+    return user
+
+
+async def authenticate(session: AsyncSession, *, login: str, password: str) -> User | None:
+    """Return the user whose username or email and password match, else None."""
+    key = login.strip().lower().removeprefix("@")
+    stmt = select(User).where(or_(User.username_key == key, User.email_key == key))
+    user = (await session.execute(stmt)).scalar_one_or_none()
+    # Always run one argon2 verification so a missing account takes as long as a bad password.
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+async def get(session: AsyncSession, user_id: int) -> User | None:
+    """Return the user with this id, or None."""
+    return await session.get(User, user_id)
+
+
+async def get_or_404(session: AsyncSession, user_id: int) -> User:
+    """Return the user with this id, or raise NotFound."""
+    user = await get(session, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+async def get_by_username(session: AsyncSession, username: str) -> User | None:
+    """Return the user with this username, ignoring case, or None."""
+    stmt = select(User).where(User.username_key == username.strip().lower())
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _get_by_email(session: AsyncSession, email: str) -> User | None:
+    stmt = select(User).where(User.email_key == email.strip().lower())
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_many(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
+    """Return the users with these ids, keyed by id."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(User).where(User.id.in_(set(ids))))
+    return {u.id: u for u in rows.scalars()}
+
+
+def directory_query(*, order: str = "active") -> Select[User]:
+    """Return a statement listing every user, most recently active (or newest) first."""
+    if order == "new":
+        return select(User).order_by(User.created_at.desc(), User.id.desc())
+    return select(User).order_by(
+        func.coalesce(User.last_post_at, User.created_at).desc(), User.id.desc()
+    )
+
+
+async def count_users(session: AsyncSession) -> int:
+    """Return how many accounts exist."""
+    return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
+
+
+async def update_profile(
+    session: AsyncSession, *, user: User, display_name: str | None = None, bio: str | None = None
+) -> User:
+    """Change a user's display name and bio."""
+    if display_name is not None:
+        user.display_name = validation.clean_display_name(display_name)
+    if bio is not None:
+        user.bio = validation.clean_bio(bio)
+    await session.flush()
+    return user
+
+
+async def mark_active(session: AsyncSession, *, user: User) -> None:
+    """Record that the user was just active (fan-out targets active users)."""
+    now = utcnow()
+    if (now - user.last_active_at).total_seconds() > 3600:
+        await session.execute(update(User).where(User.id == user.id).values(last_active_at=now))
+        user.last_active_at = now

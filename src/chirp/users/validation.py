@@ -1,0 +1,77 @@
+"""Rules for usernames, emails and passwords."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+from chirp.errors import ValidationFailed
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+MAX_DISPLAY_NAME = 50
+MAX_BIO = 500
+
+
+def clean_username(username: str) -> str:
+    """Return the username stripped, or raise if it breaks the rules."""
+    username = username.strip()
+    if not username:
+        raise ValidationFailed("Username can't be blank", field="username", code="ERR_BLANK")
+    if not USERNAME_RE.match(username):
+        raise ValidationFailed(
+            "Username must be 1 to 30 letters, digits or underscores",
+            field="username",
+            code="ERR_INVALID",
+        )
+    return username
+
+
+def clean_email(email: str) -> str:
+    """Return the normalised email address, or raise if it is not valid."""
+    email = email.strip()
+    if not email:
+        raise ValidationFailed("Email can't be blank", field="email", code="ERR_BLANK")
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationFailed(
+            f"Email is invalid: {exc}", field="email", code="ERR_INVALID"
+        ) from exc
+
+
+def check_password(password: str) -> None:
+    """Raise if the password is too short or absurdly long."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"Password is too short (minimum is {MIN_PASSWORD_LENGTH} characters)",
+            field="password",
+            code="ERR_TOO_SHORT",
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed("Password is too long", field="password", code="ERR_TOO_LONG")
+
+
+def clean_display_name(name: str) -> str:
+    """Return the display name normalised, or raise if it is too long."""
+    name = unicodedata.normalize("NFC", name.strip())
+    if len(name) > MAX_DISPLAY_NAME:
+        raise ValidationFailed(
+            f"Display name is too long (maximum is {MAX_DISPLAY_NAME} characters)",
+            field="display_name",
+            code="ERR_TOO_LONG",
+        )
+    return name
+
+
+def clean_bio(bio: str) -> str:
+    """Return the bio normalised, or raise if it is too long."""
+    bio = unicodedata.normalize("NFC", bio.strip())
+    if len(bio) > MAX_BIO:
+        raise ValidationFailed(
+            f"Bio is too long (maximum is {MAX_BIO} characters)", field="note", code="ERR_TOO_LONG"
+        )
+    return bio

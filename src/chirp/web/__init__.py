@@ -1,0 +1,1 @@
+"""Server-rendered web UI plumbing: templates, login cookies, CSRF, htmx helpers."""

@@ -1,0 +1,53 @@
+"""CSRF protection for the web UI: a signed double-submit token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from fastapi import Request
+
+from chirp.auth.tokens import new_token
+from chirp.errors import Forbidden
+
+CSRF_COOKIE = "chirp_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _sign(secret_key: str, raw: str) -> str:
+    return hmac.new(secret_key.encode(), f"csrf:{raw}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_raw(request: Request) -> str:
+    """Return this browser's CSRF secret, minting one for the response if it has none."""
+    raw: str | None = getattr(request.state, "csrf_raw", None)
+    if raw is None:
+        raw = request.cookies.get(CSRF_COOKIE) or new_token()
+        request.state.csrf_raw = raw
+    return raw
+
+
+def csrf_token(request: Request) -> str:
+    """Return the token forms and htmx requests must send back."""
+    return _sign(request.app.state.settings.secret_key, csrf_raw(request))
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse an unsafe request whose token does not match the browser's CSRF cookie."""
+    if request.method in _SAFE_METHODS:
+        return
+    raw = request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            value = (await request.form()).get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    expected = _sign(request.app.state.settings.secret_key, raw) if raw else None
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        raise Forbidden(
+            "Your form expired or was sent from elsewhere (CSRF check failed). "
+            "Reload the page and try again."
+        )

@@ -1,0 +1,76 @@
+"""The logged-in user of a browser, from the session cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+
+from chirp.auth import service as auth_service
+from chirp.deps import SessionDep, SettingsDep
+from chirp.users import service as users_service
+from chirp.users.models import User
+
+SESSION_COOKIE = "chirp_session"
+
+
+class LoginRequired(Exception):
+    """Raised by pages that need a logged-in user; answered with a redirect to the login."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+async def _optional_user(request: Request, session: SessionDep) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    user = await auth_service.user_for_session(session, token)
+    if user is not None:
+        await users_service.mark_active(session, user=user)
+        await session.commit()
+    request.state.user = user
+    return user
+
+
+async def _current_user(
+    request: Request, user: Annotated[User | None, Depends(_optional_user)]
+) -> User:
+    if user is None:
+        raise LoginRequired(str(request.url.path))
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(_optional_user)]
+CurrentUser = Annotated[User, Depends(_current_user)]
+
+
+def set_session_cookie(response: Response, token: str, *, settings: SettingsDep) -> None:
+    """Store the login token in an HttpOnly, SameSite cookie."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    """Remove the login cookie."""
+    response.delete_cookie(SESSION_COOKIE)
+
+
+def install_login_redirect(app: FastAPI) -> None:
+    """Send visitors who need to log in to the login page (htmx gets HX-Redirect)."""
+
+    @app.exception_handler(LoginRequired)
+    async def _redirect(request: Request, exc: LoginRequired) -> Response:
+        target = f"/login?{urlencode({'next': exc.next_url})}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)

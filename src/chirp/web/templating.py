@@ -1,0 +1,29 @@
+"""Jinja2 environment with Chirp's filters and globals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from chirp import __version__
+from chirp.config import Settings
+from chirp.posts.text import to_html
+from chirp.web.csrf import CSRF_FIELD, csrf_token
+from chirp.web.timefmt import exact_time, relative_time
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def make_templates(settings: Settings) -> Jinja2Templates:
+    """Create the template renderer for one app."""
+    templates = Jinja2Templates(directory=TEMPLATE_DIR)
+    env = templates.env
+    env.globals.update(
+        settings=settings,
+        version=__version__,
+        csrf_token=csrf_token,
+        csrf_field=CSRF_FIELD,
+    )
+    env.filters.update(post_html=to_html, reltime=relative_time, exacttime=exact_time)
+    return templates
