@@ -16,21 +16,10 @@ from chirp.db import make_engine
 from chirp.main import create_app
 from chirp.migrate import upgrade_connection
 from tests import services
+from tests.live import live_server
+from tests.services import settings_for
 
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
-
-
-def settings_for(database_url: str, **overrides: object) -> Settings:
-    """Return test settings for a database."""
-    values: dict[str, object] = {
-        "environment": "test",
-        "database_url": database_url,
-        "secret_key": TEST_SECRET,
-        "domain": "testserver",
-        "demo_data": False,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+__all__ = ["live_server"]
 
 
 async def reset_postgres(engine: AsyncEngine) -> None:

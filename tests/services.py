@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from chirp.config import Settings
+
 DATABASE_URL = os.environ.get("CHIRP_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("CHIRP_TEST_REDIS_URL") or None
 REQUIRE = os.environ.get("CHIRP_TEST_REQUIRE_SERVICES") == "1"
@@ -17,3 +19,19 @@ def unavailable(reason: str) -> None:
     if REQUIRE:
         pytest.fail(f"required service missing: {reason}")
     pytest.skip(reason)
+
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
+
+
+def settings_for(database_url: str, **overrides: object) -> Settings:
+    """Return test settings for a database."""
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "domain": "testserver",
+        "demo_data": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]

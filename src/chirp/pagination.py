@@ -30,7 +30,9 @@ class Cursor:
         return Cursor(self.max_id, self.since_id, self.min_id, max(1, min(self.limit, maximum)))
 
 
-def apply_cursor(stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribute[int], cursor: Cursor) -> Select[Any]:
+def apply_cursor(
+    stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribute[int], cursor: Cursor
+) -> Select[Any]:
     """Bound and order ``stmt`` by ``key``: newest first, or oldest first after ``min_id``."""
     if cursor.max_id is not None:
         stmt = stmt.where(key < cursor.max_id)
@@ -43,14 +45,20 @@ def apply_cursor(stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribu
 
 
 async def fetch_page(
-    session: AsyncSession, stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribute[int], cursor: Cursor
+    session: AsyncSession,
+    stmt: Select[Unpack[tuple[Any, ...]]],
+    key: InstrumentedAttribute[int],
+    cursor: Cursor,
 ) -> list[Any]:
     """Run a one-entity ``stmt`` bounded by ``cursor`` and return entities newest first."""
     return [row[0] for row in await fetch_rows(session, stmt, key, cursor)]
 
 
 async def fetch_rows(
-    session: AsyncSession, stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribute[int], cursor: Cursor
+    session: AsyncSession,
+    stmt: Select[Unpack[tuple[Any, ...]]],
+    key: InstrumentedAttribute[int],
+    cursor: Cursor,
 ) -> list[Any]:
     """Run ``stmt`` bounded by ``cursor`` and return its rows newest first."""
     rows: Sequence[Any] = (await session.execute(apply_cursor(stmt, key, cursor))).all()

@@ -1,0 +1,87 @@
+"""A real Chirp server on a free loopback port, for Mastodon.py and browser tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from chirp.config import Settings
+from chirp.db import make_engine
+from chirp.main import create_app
+from chirp.migrate import upgrade
+from tests import services
+from tests.services import settings_for
+
+LIVE_DB = "chirp_test_live"
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running server: its base URL and settings."""
+
+    url: str
+    settings: Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _recreate_postgres_db(admin_url: str, name: str) -> None:
+    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+
+
+def database_url(backend: str, tmp_dir: Path) -> str:
+    """Return the URL of a fresh, migrated database of ``backend`` for a live server."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_dir / 'live.db'}"
+    else:
+        if not services.DATABASE_URL:
+            services.unavailable("PostgreSQL tests need CHIRP_TEST_DATABASE_URL")
+        admin_url = str(services.DATABASE_URL)
+        asyncio.run(_recreate_postgres_db(admin_url, LIVE_DB))
+        url = make_url(admin_url).set(database=LIVE_DB).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """Serve a fresh database over HTTP for the tests of one module."""
+    url = database_url(request.param, tmp_path_factory.mktemp("live"))
+    port = _free_port()
+    settings = settings_for(url, domain=f"127.0.0.1:{port}")
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", settings=settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
