@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,7 @@ class Cursor:
 
 
 def apply_cursor(
-    stmt: Select[Unpack[tuple[Any, ...]]], key: InstrumentedAttribute[int], cursor: Cursor
+    stmt: Select[*tuple[Any, ...]], key: InstrumentedAttribute[int], cursor: Cursor
 ) -> Select[Any]:
     """Bound and order ``stmt`` by ``key``: newest first, or oldest first after ``min_id``."""
     if cursor.max_id is not None:
@@ -46,7 +46,7 @@ def apply_cursor(
 
 async def fetch_page(
     session: AsyncSession,
-    stmt: Select[Unpack[tuple[Any, ...]]],
+    stmt: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[int],
     cursor: Cursor,
 ) -> list[Any]:
@@ -56,7 +56,7 @@ async def fetch_page(
 
 async def fetch_rows(
     session: AsyncSession,
-    stmt: Select[Unpack[tuple[Any, ...]]],
+    stmt: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[int],
     cursor: Cursor,
 ) -> list[Any]:
