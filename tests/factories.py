@@ -60,6 +60,13 @@ async def make_token(session: AsyncSession, user: User, scopes: str = "read writ
     return issued.access_token
 
 
+async def reload(session: AsyncSession, user: User) -> User:
+    """Read a user's row again from the database."""
+    fresh = await session.get(User, user.id, populate_existing=True)
+    assert fresh is not None
+    return fresh
+
+
 def auth(token: str) -> dict[str, str]:
     """Authorization header for a bearer token."""
     return {"Authorization": f"Bearer {token}"}

@@ -108,7 +108,8 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
     if post.author_id != actor.id:
         raise Forbidden("You can only delete your own posts")
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
-    await session.execute(delete(Post).where(Post.id == post.id))
+    await session.delete(post)
+    await session.flush()
     await session.execute(
         update(User)
         .where(User.id == post.author_id)

@@ -1,0 +1,70 @@
+"""Follow rules: idempotent, no self-follows, counters in step, relationships."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.errors import ValidationFailed
+from chirp.follows import service as follows_service
+from chirp.pagination import Cursor
+from chirp.users.models import User
+from tests.factories import make_user, reload
+
+
+async def _fresh(session: AsyncSession, user: User) -> tuple[int, int]:
+    fresh = await reload(session, user)
+    return fresh.followers_count, fresh.following_count
+
+
+async def test_follow_is_idempotent_and_counts(session: AsyncSession) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    assert await follows_service.follow(session, follower=alice, followee=bob) is True
+    assert await follows_service.follow(session, follower=alice, followee=bob) is False
+    await session.commit()
+    assert await _fresh(session, bob) == (1, 0)
+    assert await _fresh(session, alice) == (0, 1)
+    assert await follows_service.is_following(session, follower_id=alice.id, followee_id=bob.id)
+
+
+async def test_unfollow_is_idempotent_and_counts(session: AsyncSession) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    assert await follows_service.unfollow(session, follower=alice, followee=bob) is True
+    assert await follows_service.unfollow(session, follower=alice, followee=bob) is False
+    await session.commit()
+    assert await _fresh(session, bob) == (0, 0)
+    assert await _fresh(session, alice) == (0, 0)
+
+
+async def test_cannot_follow_yourself(session: AsyncSession) -> None:
+    alice = await make_user(session, "alice")
+    with pytest.raises(ValidationFailed, match="can't follow yourself"):
+        await follows_service.follow(session, follower=alice, followee=alice)
+    assert await _fresh(session, alice) == (0, 0)
+
+
+async def test_relationships_both_directions(session: AsyncSession) -> None:
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    await follows_service.follow(session, follower=alice, followee=bob)
+    await follows_service.follow(session, follower=carol, followee=alice)
+    rels = await follows_service.relationships(session, viewer_id=alice.id, ids=[bob.id, carol.id])
+    assert [(r.id, r.following, r.followed_by) for r in rels] == [
+        (bob.id, True, False),
+        (carol.id, False, True),
+    ]
+
+
+async def test_follower_lists_page_newest_first_without_gaps(session: AsyncSession) -> None:
+    star = await make_user(session, "star")
+    fans = [await make_user(session, f"fan{i}") for i in range(5)]
+    for fan in fans:
+        await follows_service.follow(session, follower=fan, followee=star)
+    first = await follows_service.followers_page(session, user_id=star.id, cursor=Cursor(limit=3))
+    second = await follows_service.followers_page(
+        session, user_id=star.id, cursor=Cursor(max_id=first[-1][0], limit=3)
+    )
+    names = [u.username for _, u in first + second]
+    assert names == [f"fan{i}" for i in range(4, -1, -1)]
+    following = await follows_service.following_page(session, user_id=fans[0].id, cursor=Cursor())
+    assert [u.username for _, u in following] == ["star"]

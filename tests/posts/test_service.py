@@ -1,0 +1,70 @@
+"""Post rules: validation, atomic storage, idempotency, deletion rights."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.errors import Forbidden, ValidationFailed
+from chirp.posts import service as posts_service
+from chirp.posts.models import Post
+from tests.factories import make_post, make_user, reload
+
+
+async def _count(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Post))).scalar_one())
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t ", "x" * 141])
+async def test_blank_or_too_long_posts_store_nothing(session: AsyncSession, bad: str) -> None:
+    alice = await make_user(session, "alice")
+    with pytest.raises(ValidationFailed):
+        await posts_service.create_post(session, author=alice, text=bad, max_length=140)
+    await session.commit()
+    assert await _count(session) == 0
+    assert (await reload(session, alice)).posts_count == 0
+
+
+async def test_exactly_the_limit_is_accepted_and_text_kept_as_typed(session: AsyncSession) -> None:
+    alice = await make_user(session, "alice")
+    typed = "  " + "é" * 138
+    post = await posts_service.create_post(session, author=alice, text=typed, max_length=140)
+    await session.commit()
+    assert post.text == typed
+    assert (await reload(session, alice)).posts_count == 1
+
+
+async def test_idempotency_key_returns_the_same_post(session: AsyncSession) -> None:
+    alice = await make_user(session, "alice")
+    first = await posts_service.create_post(
+        session, author=alice, text="once", max_length=140, idempotency_key="k1"
+    )
+    again = await posts_service.create_post(
+        session, author=alice, text="once", max_length=140, idempotency_key="k1"
+    )
+    other = await posts_service.create_post(
+        session, author=alice, text="once", max_length=140, idempotency_key="k2"
+    )
+    assert first.id == again.id != other.id
+    assert await _count(session) == 2
+
+
+async def test_only_the_author_can_delete(session: AsyncSession) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    post = await make_post(session, alice, "mine")
+    with pytest.raises(Forbidden):
+        await posts_service.delete_post(session, post=post, actor=bob)
+    assert await posts_service.get_post(session, post.id) is not None
+    await posts_service.delete_post(session, post=post, actor=alice)
+    await session.commit()
+    assert await posts_service.get_post(session, post.id) is None
+    assert (await reload(session, alice)).posts_count == 0
+
+
+async def test_post_ids_are_time_ordered(session: AsyncSession) -> None:
+    alice = await make_user(session, "alice")
+    posts = [await make_post(session, alice, f"p{i}") for i in range(20)]
+    ids = [p.id for p in posts]
+    assert ids == sorted(ids) and len(set(ids)) == 20
+    assert all(0 < i < 2**63 for i in ids)

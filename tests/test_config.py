@@ -1,0 +1,35 @@
+"""Settings: defaults, CHIRP_ environment variables, no default secret in production."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from chirp.config import Settings
+
+
+def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CHIRP_DATABASE_URL", "CHIRP_MAX_POST_LENGTH", "CHIRP_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.database_url == "sqlite+aiosqlite:///./data/chirp.db"
+    assert settings.max_post_length == 140
+    assert settings.redis_url is None
+
+
+def test_environment_variables_with_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHIRP_MAX_POST_LENGTH", "500")
+    monkeypatch.setenv("CHIRP_DOMAIN", "chirp.example")
+    settings = Settings()
+    assert settings.max_post_length == 500
+    assert settings.domain == "chirp.example"
+
+
+def test_production_refuses_the_default_or_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHIRP_SECRET_KEY", raising=False)
+    with pytest.raises(ValidationError, match="CHIRP_SECRET_KEY"):
+        Settings(environment="production")
+    with pytest.raises(ValidationError, match="CHIRP_SECRET_KEY"):
+        Settings(environment="production", secret_key="short")
+    ok = Settings(environment="production", secret_key="s" * 40)
+    assert ok.secret_key == "s" * 40

@@ -1,0 +1,62 @@
+"""Home and public timelines: who is in them, order, and cursor paging."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.follows import service as follows_service
+from chirp.pagination import Cursor
+from chirp.timeline import service as timeline_service
+from tests.factories import make_post, make_user
+
+
+async def test_home_has_own_and_followed_posts_newest_first(session: AsyncSession) -> None:
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    await follows_service.follow(session, follower=alice, followee=bob)
+    a1 = await make_post(session, alice, "a1")
+    b1 = await make_post(session, bob, "b1")
+    await make_post(session, carol, "c1")  # not followed: never in alice's home
+    a2 = await make_post(session, alice, "a2")
+    page = await timeline_service.home(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in page] == [a2.id, b1.id, a1.id]
+
+
+async def test_follow_and_unfollow_change_the_home_timeline(session: AsyncSession) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    old = await make_post(session, bob, "before the follow")
+    assert await timeline_service.home(session, user_id=alice.id, cursor=Cursor()) == []
+    await follows_service.follow(session, follower=alice, followee=bob)
+    page = await timeline_service.home(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in page] == [old.id]
+    await follows_service.unfollow(session, follower=alice, followee=bob)
+    assert await timeline_service.home(session, user_id=alice.id, cursor=Cursor()) == []
+
+
+async def test_cursor_paging_has_no_gaps_or_duplicates(session: AsyncSession) -> None:
+    alice = await make_user(session, "alice")
+    ids = [(await make_post(session, alice, f"p{i}")).id for i in range(45)]
+    newest_first = sorted(ids, reverse=True)
+    seen: list[int] = []
+    cursor = Cursor(limit=20)
+    while page := await timeline_service.home(session, user_id=alice.id, cursor=cursor):
+        seen.extend(p.id for p in page)
+        cursor = Cursor(max_id=page[-1].id, limit=20)
+    assert seen == newest_first
+
+    # min_id walks forwards from a point, since_id gives the newest above it.
+    after = await timeline_service.home(
+        session, user_id=alice.id, cursor=Cursor(min_id=newest_first[10], limit=3)
+    )
+    assert [p.id for p in after] == newest_first[7:10]
+    newest = await timeline_service.home(
+        session, user_id=alice.id, cursor=Cursor(since_id=newest_first[10], limit=3)
+    )
+    assert [p.id for p in newest] == newest_first[:3]
+
+
+async def test_public_timeline_has_everyone(session: AsyncSession) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    a = await make_post(session, alice, "a")
+    b = await make_post(session, bob, "b")
+    page = await timeline_service.public(session, cursor=Cursor())
+    assert [p.id for p in page] == [b.id, a.id]
