@@ -2,6 +2,7 @@
 
 from chirp.auth.models import WebSession
 from chirp.follows.models import Follow
+from chirp.jobs.models import Job
 from chirp.oauth.models import OAuthApp, OAuthCode, OAuthToken
 from chirp.posts.models import IdempotencyKey, Post
 from chirp.users.models import User
@@ -9,6 +10,7 @@ from chirp.users.models import User
 __all__ = [
     "Follow",
     "IdempotencyKey",
+    "Job",
     "OAuthApp",
     "OAuthCode",
     "OAuthToken",

@@ -1,0 +1,1 @@
+"""Durable background jobs: a transactional outbox in the database, run by workers."""

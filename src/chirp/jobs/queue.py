@@ -1,0 +1,137 @@
+"""Enqueue, claim, finish and inspect jobs; the same SQL on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.db import utcnow
+from chirp.jobs.models import FAILED, PENDING, RUNNING, Job
+
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """Counts by state and the most recent errors."""
+
+    pending: int
+    running: int
+    failed: int
+    last_errors: list[tuple[int, str, int, str]]  # (id, kind, attempts, error)
+
+
+async def enqueue(
+    session: AsyncSession, kind: str, payload: dict[str, Any], *, delay: float = 0
+) -> Job:
+    """Record a job in the caller's transaction: it runs only if that transaction commits."""
+    now = utcnow()
+    job = Job(kind=kind, payload=payload, run_at=now + timedelta(seconds=delay), created_at=now)
+    session.add(job)
+    await session.flush()
+    return job
+
+
+def _claimable(now: Any) -> Any:
+    return or_(
+        and_(Job.status == PENDING, Job.run_at <= now),
+        and_(Job.status == RUNNING, Job.locked_until < now),
+    )
+
+
+async def has_work(session: AsyncSession) -> bool:
+    """Whether any job is ready to run (a cheap read before trying to claim)."""
+    stmt = select(Job.id).where(_claimable(utcnow())).limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def claim(
+    session: AsyncSession, *, worker_id: str, limit: int, lease: timedelta
+) -> list[Job]:
+    """Take up to ``limit`` ready jobs for this worker and commit the claim."""
+    now = utcnow()
+    # SKIP LOCKED lets parallel workers on PostgreSQL claim different rows without waiting;
+    # SQLite ignores it and serialises writers instead.
+    ids = (
+        select(Job.id)
+        .where(_claimable(now))
+        .order_by(Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(Job)
+        .where(Job.id.in_(ids))
+        .values(
+            status=RUNNING,
+            locked_until=now + lease,
+            locked_by=worker_id,
+            attempts=Job.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+    jobs = list((await session.execute(stmt)).scalars())
+    await session.commit()
+    return sorted(jobs, key=lambda j: j.id)
+
+
+async def complete(session: AsyncSession, job_id: int) -> None:
+    """Forget a job that succeeded."""
+    await session.execute(delete(Job).where(Job.id == job_id))
+    await session.commit()
+
+
+async def fail(session: AsyncSession, job: Job, error: str) -> None:
+    """Schedule a retry with exponential backoff, or mark the job failed for good."""
+    now = utcnow()
+    gave_up = job.attempts >= job.max_attempts
+    backoff = min(timedelta(seconds=2 ** min(job.attempts, 20)), MAX_BACKOFF)
+    await session.execute(
+        update(Job)
+        .where(Job.id == job.id)
+        .values(
+            status=FAILED if gave_up else PENDING,
+            run_at=now if gave_up else now + backoff,
+            locked_until=None,
+            locked_by=None,
+            last_error=error[-4000:],
+            updated_at=now,
+        )
+    )
+    await session.commit()
+
+
+async def stats(session: AsyncSession, *, errors: int = 10) -> QueueStats:
+    """Return counts of pending, running and failed jobs and the latest errors."""
+    rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))
+    counts = {status: int(n) for status, n in rows.all()}
+    recent = await session.execute(
+        select(Job.id, Job.kind, Job.attempts, Job.last_error)
+        .where(Job.last_error.is_not(None))
+        .order_by(Job.updated_at.desc())
+        .limit(errors)
+    )
+    return QueueStats(
+        pending=counts.get(PENDING, 0),
+        running=counts.get(RUNNING, 0),
+        failed=counts.get(FAILED, 0),
+        last_errors=[(r[0], r[1], r[2], r[3] or "") for r in recent.all()],
+    )
+
+
+async def retry_failed(session: AsyncSession) -> int:
+    """Put every failed job back in the queue with a fresh set of attempts."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.status == FAILED)
+        .values(status=PENDING, attempts=0, run_at=utcnow(), updated_at=utcnow())
+    )
+    await session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,113 @@
+"""The job runner: claims ready jobs and runs their handlers, in a worker or the web process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chirp.config import Settings
+from chirp.jobs import queue
+from chirp.jobs.models import Job
+
+log = logging.getLogger("chirp.jobs")
+
+LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class JobContext:
+    """What a handler may use; handlers open their own sessions from ``session_factory``."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+    settings: Settings
+    redis: Any = None  # redis.asyncio.Redis when configured
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+
+
+class Worker:
+    """Claims and runs jobs until stopped; any number may run side by side."""
+
+    def __init__(
+        self,
+        context: JobContext,
+        handlers: Mapping[str, Handler],
+        *,
+        concurrency: int = 1,
+        batch: int = 10,
+        idle_sleep: float = 0.1,
+    ) -> None:
+        self.context = context
+        self.handlers = handlers
+        self.concurrency = max(1, concurrency)
+        self.batch = batch
+        self.idle_sleep = idle_sleep
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+
+    async def run_once(self) -> int:
+        """Claim one batch of ready jobs, run them, and return how many ran."""
+        async with self.context.session_factory() as session:
+            if not await queue.has_work(session):
+                return 0
+            jobs = await queue.claim(
+                session, worker_id=self.worker_id, limit=self.batch, lease=LEASE
+            )
+        if not jobs:
+            return 0
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def guarded(job: Job) -> None:
+            async with semaphore:
+                await self._run(job)
+
+        await asyncio.gather(*(guarded(job) for job in jobs))
+        return len(jobs)
+
+    async def _run(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            await handler(self.context, job.payload)
+        except Exception:
+            error = traceback.format_exc()
+            log.warning("job %s (%s) failed, attempt %s: %s", job.id, job.kind, job.attempts, error)
+            async with self.context.session_factory() as session:
+                await queue.fail(session, job, error)
+            return
+        async with self.context.session_factory() as session:
+            await queue.complete(session, job.id)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Run jobs until ``stop`` is set, sleeping briefly when there is nothing to do."""
+        while not stop.is_set():
+            try:
+                ran = await self.run_once()
+            except Exception:
+                log.exception("job runner error; retrying shortly")
+                ran = 0
+            if not ran:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.idle_sleep)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Run jobs until none is ready (tests and one-off commands); return how many ran."""
+        total = 0
+        for _ in range(max_rounds):
+            ran = await self.run_once()
+            if not ran:
+                break
+            total += ran
+        return total

@@ -1,0 +1,136 @@
+"""Durable jobs: outbox semantics, retries with backoff, failures kept visible, parallel claims."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from chirp.config import Settings
+from chirp.db import make_session_factory, utcnow
+from chirp.jobs import queue
+from chirp.jobs.models import FAILED, PENDING, Job
+from chirp.jobs.worker import Handler, JobContext, Worker
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+def _worker(db: Factory, settings: Settings, handlers: dict[str, Handler]) -> Worker:
+    return Worker(JobContext(session_factory=db, settings=settings), handlers)
+
+
+async def _jobs(db: Factory) -> list[Job]:
+    async with db() as s:
+        return list((await s.execute(select(Job).order_by(Job.id))).scalars())
+
+
+async def test_job_runs_only_if_its_transaction_commits(db: Factory, settings: Settings) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def record(ctx: JobContext, payload: dict[str, Any]) -> None:
+        seen.append(payload)
+
+    async with db() as s:
+        await queue.enqueue(s, "record", {"n": 1})
+        await s.rollback()
+    async with db() as s:
+        await queue.enqueue(s, "record", {"n": 2})
+        await s.commit()
+    ran = await _worker(db, settings, {"record": record}).drain()
+    assert ran == 1
+    assert seen == [{"n": 2}]
+    assert await _jobs(db) == []  # done jobs are removed
+
+
+async def test_failures_retry_with_backoff_then_stay_failed(
+    db: Factory, settings: Settings
+) -> None:
+    async def boom(ctx: JobContext, payload: dict[str, Any]) -> None:
+        raise RuntimeError("disk on fire")
+
+    async with db() as s:
+        job = await queue.enqueue(s, "boom", {})
+        job.max_attempts = 2
+        await s.commit()
+    worker = _worker(db, settings, {"boom": boom})
+    assert await worker.drain() == 1
+    [job] = await _jobs(db)
+    assert job.status == PENDING and job.attempts == 1
+    assert job.run_at > utcnow()  # backed off, not immediately retried
+    assert "disk on fire" in (job.last_error or "")
+
+    async with db() as s:  # let the backoff elapse
+        await s.execute(update(Job).values(run_at=utcnow()))
+        await s.commit()
+    assert await worker.drain() == 1
+    [job] = await _jobs(db)
+    assert job.status == FAILED and job.attempts == 2
+
+    async with db() as s:
+        stats = await queue.stats(s)
+        assert (stats.pending, stats.running, stats.failed) == (0, 0, 1)
+        assert "disk on fire" in stats.last_errors[0][3]
+        assert await queue.retry_failed(s) == 1
+    [job] = await _jobs(db)
+    assert job.status == PENDING and job.attempts == 0
+
+
+async def test_unknown_kind_fails_visibly(db: Factory, settings: Settings) -> None:
+    async with db() as s:
+        await queue.enqueue(s, "nonesuch", {})
+        await s.commit()
+    await _worker(db, settings, {}).drain()
+    [job] = await _jobs(db)
+    assert "no handler" in (job.last_error or "")
+
+
+async def test_a_dead_workers_job_is_taken_over_after_its_lease(
+    db: Factory, settings: Settings
+) -> None:
+    runs: list[int] = []
+
+    async def count(ctx: JobContext, payload: dict[str, Any]) -> None:
+        runs.append(1)
+
+    async with db() as s:
+        await queue.enqueue(s, "count", {})
+        await s.commit()
+        claimed = await queue.claim(s, worker_id="dead", limit=5, lease=timedelta(minutes=5))
+        assert len(claimed) == 1
+    worker = _worker(db, settings, {"count": count})
+    assert await worker.drain() == 0  # still leased to the dead worker
+    async with db() as s:
+        await s.execute(update(Job).values(locked_until=utcnow() - timedelta(seconds=1)))
+        await s.commit()
+    assert await worker.drain() == 1
+    assert runs == [1]
+
+
+async def test_parallel_workers_claim_each_job_once(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED parallel claims are a PostgreSQL feature")
+    factory = make_session_factory(engine)
+    ran: list[int] = []
+
+    async def note(ctx: JobContext, payload: dict[str, Any]) -> None:
+        await asyncio.sleep(0.001)
+        ran.append(payload["n"])
+
+    try:
+        async with factory() as s:
+            for n in range(200):
+                await queue.enqueue(s, "note", {"n": n})
+            await s.commit()
+        workers = [_worker(factory, settings, {"note": note}) for _ in range(4)]
+        await asyncio.gather(*(w.drain() for w in workers))
+        assert sorted(ran) == list(range(200))
+    finally:
+        async with factory() as s:
+            await s.execute(delete(Job))
+            await s.commit()
