@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,6 +16,7 @@ from chirp.config import Settings
 from chirp.db import make_engine
 from chirp.main import create_app
 from chirp.migrate import upgrade_connection
+from chirp.redis_client import make_redis
 from tests import services
 from tests.live import live_server
 from tests.services import settings_for
@@ -92,3 +94,17 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """A Redis client on an emptied test database."""
+    if not services.REDIS_URL:
+        services.unavailable("Redis tests need CHIRP_TEST_REDIS_URL")
+    client = make_redis(str(services.REDIS_URL))
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import signal
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, TypeVar
 
 import typer
@@ -16,13 +18,23 @@ from chirp import demo, migrate
 from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.errors import ValidationFailed
+from chirp.jobs import queue, registry
+from chirp.jobs.worker import JobContext, Worker
+from chirp.redis_client import make_redis
+from chirp.timeline.cache import TimelineCache
 from chirp.users import service as users_service
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Chirp: a self-hostable microblogging platform.", no_args_is_help=True)
+app = typer.Typer(
+    help="Chirp: a self-hostable microblogging platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+jobs_app = typer.Typer(help="Background jobs: show the queue, retry failures.")
+app.add_typer(jobs_app, name="jobs")
 
 
 def _settings() -> Settings:
@@ -154,6 +166,72 @@ def demo_data(
     )
     shown = ", ".join(summary.usernames[:3])
     typer.echo(f"Demo logins: {shown} (and the others), password: {demo.DEMO_PASSWORD}")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 4,
+) -> None:
+    """Run background jobs (fan-out and clean-up) until stopped with SIGTERM or Ctrl-C."""
+    settings = _settings()
+    typer.echo(f"Chirp worker started (concurrency {concurrency}, database {_safe_url(settings)}).")
+    asyncio.run(_run_worker(settings, concurrency))
+    typer.echo("Chirp worker stopped.")
+
+
+async def _run_worker(settings: Settings, concurrency: int) -> None:
+    engine = make_engine(settings.database_url)
+    redis = make_redis(settings.redis_url) if settings.redis_url else None
+    context = JobContext(
+        session_factory=make_session_factory(engine),
+        settings=settings,
+        timeline_cache=TimelineCache(redis, cap=settings.timeline_cache_size) if redis else None,
+    )
+    runner = Worker(
+        context,
+        registry.handlers(),
+        concurrency=concurrency,
+        batch=concurrency * 4,
+        lease=timedelta(seconds=settings.job_lease_seconds),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runner.run_forever(stop)
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await engine.dispose()
+
+
+@jobs_app.callback(invoke_without_command=True)
+def jobs_status(ctx: typer.Context) -> None:
+    """Show pending, running and failed job counts and the latest errors."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> queue.QueueStats:
+        return await queue.stats(session)
+
+    stats = _with_session(settings, work)
+    typer.echo(f"pending: {stats.pending}  running: {stats.running}  failed: {stats.failed}")
+    for job_id, kind, attempts, error in stats.last_errors:
+        last_line = error.strip().splitlines()[-1] if error.strip() else ""
+        typer.echo(f"  job {job_id} {kind} (attempt {attempts}): {last_line}")
+
+
+@jobs_app.command("retry")
+def jobs_retry() -> None:
+    """Re-queue every failed job."""
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> int:
+        return await queue.retry_failed(session)
+
+    typer.echo(f"Re-queued {_with_session(settings, work)} failed job(s).")
 
 
 def main() -> None:

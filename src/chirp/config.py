@@ -40,6 +40,31 @@ class Settings(BaseSettings):
     demo_data: bool = Field(True, description="`make run` loads demo data into an empty DB.")
     session_days: int = Field(30, ge=1, description="Lifetime of a web login session.")
     page_size: int = Field(20, ge=1, le=100, description="Posts per page in the web UI.")
+    timeline_cache_size: int = Field(
+        800, ge=20, description="Post ids kept per materialised home timeline in Redis."
+    )
+    fanout_max_followers: int = Field(
+        10_000,
+        ge=0,
+        description="Accounts with more followers are not fanned out; merged at read time.",
+    )
+    fanout_batch_size: int = Field(1000, ge=1, description="Followers per pipelined write.")
+    active_days: int = Field(
+        30, ge=1, description="Fan out only to users active within this many days."
+    )
+    redis_timeline_percent: int = Field(
+        100,
+        ge=0,
+        le=100,
+        description="Share of users (stable by id) whose home timeline is read from Redis.",
+    )
+    web_runs_jobs: bool | None = Field(
+        None,
+        description="Run background jobs inside web processes; default: only without Redis.",
+    )
+    job_lease_seconds: int = Field(
+        60, ge=1, description="Seconds a claimed job stays reserved before others may retry it."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -57,6 +82,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Absolute URL of the site, without a trailing slash."""
         return f"{'https' if self.https else 'http'}://{self.domain}"
+
+    @property
+    def jobs_in_web(self) -> bool:
+        """Whether web processes run background jobs themselves (the embedded default)."""
+        return self.redis_url is None if self.web_runs_jobs is None else self.web_runs_jobs
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
+from chirp.timeline.home import HomeTimeline
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -21,5 +22,11 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _home_timeline(request: Request) -> HomeTimeline:
+    reader: HomeTimeline = request.app.state.home_timeline
+    return reader
+
+
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+HomeTimelineDep = Annotated[HomeTimeline, Depends(_home_timeline)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,6 +17,11 @@ from chirp.api.errors import install_error_handlers
 from chirp.api.router import api_router
 from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
+from chirp.jobs import registry
+from chirp.jobs.worker import JobContext, Worker
+from chirp.redis_client import make_redis
+from chirp.timeline.cache import TimelineCache
+from chirp.timeline.home import HomeTimeline
 from chirp.web.middleware import WebResponseMiddleware
 from chirp.web.router import web_router
 from chirp.web.session import install_login_redirect
@@ -33,16 +40,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if session_factory is not None:
-            app.state.session_factory = session_factory
+        async with AsyncExitStack() as stack:
+            if session_factory is None:
+                engine = make_engine(settings.database_url)
+                stack.push_async_callback(engine.dispose)
+                app.state.session_factory = make_session_factory(engine)
+            if settings.redis_url:
+                redis = make_redis(settings.redis_url)
+                stack.push_async_callback(redis.aclose)
+                app.state.timeline_cache = TimelineCache(redis, cap=settings.timeline_cache_size)
+                app.state.home_timeline = HomeTimeline(settings, app.state.timeline_cache)
+            if settings.jobs_in_web:
+                await stack.enter_async_context(_job_runner(app, settings))
             yield
-            return
-        engine = make_engine(settings.database_url)
-        app.state.session_factory = make_session_factory(engine)
-        try:
-            yield
-        finally:
-            await engine.dispose()
 
     app = FastAPI(
         title=f"{settings.instance_title} API",
@@ -56,6 +66,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.timeline_cache = None
+    app.state.home_timeline = HomeTimeline(settings, None)
     if session_factory is not None:
         # Available before lifespan runs, for clients that do not send lifespan events.
         app.state.session_factory = session_factory
@@ -67,3 +79,23 @@ def create_app(
     app.include_router(api_router)
     app.include_router(web_router)
     return app
+
+
+@asynccontextmanager
+async def _job_runner(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """Run background jobs inside this process (the embedded default, without Redis)."""
+    context = JobContext(
+        session_factory=app.state.session_factory,
+        settings=settings,
+        timeline_cache=app.state.timeline_cache,
+    )
+    stop = asyncio.Event()
+    runner = Worker(
+        context, registry.handlers(), lease=timedelta(seconds=settings.job_lease_seconds)
+    )
+    task = asyncio.create_task(runner.run_forever(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.errors import ValidationFailed
 from chirp.follows.models import Follow
+from chirp.jobs import kinds, queue
 from chirp.pagination import Cursor, fetch_rows
 from chirp.users.models import User
 
@@ -37,6 +39,7 @@ async def follow(session: AsyncSession, *, follower: User, followee: User) -> bo
     except IntegrityError:
         return False  # a concurrent request made the same follow first
     await _bump_counts(session, follower=follower, followee=followee, delta=1)
+    await queue.enqueue(session, kinds.FOLLOWED, _pair(follower, followee))
     return True
 
 
@@ -48,7 +51,12 @@ async def unfollow(session: AsyncSession, *, follower: User, followee: User) -> 
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
     await _bump_counts(session, follower=follower, followee=followee, delta=-1)
+    await queue.enqueue(session, kinds.UNFOLLOWED, _pair(follower, followee))
     return True
+
+
+def _pair(follower: User, followee: User) -> dict[str, int]:
+    return {"follower_id": follower.id, "followee_id": followee.id}
 
 
 async def _bump_counts(
@@ -77,6 +85,24 @@ async def is_following(session: AsyncSession, *, follower_id: int, followee_id: 
         Follow.follower_id == follower_id, Follow.followee_id == followee_id
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def active_followers(
+    session: AsyncSession, *, followee_id: int, after_id: int, active_since: datetime, limit: int
+) -> list[tuple[int, int]]:
+    """Return a batch of (follow id, follower id) for followers active since a time."""
+    stmt = (
+        select(Follow.id, Follow.follower_id)
+        .join(User, User.id == Follow.follower_id)
+        .where(
+            Follow.followee_id == followee_id,
+            Follow.id > after_id,
+            User.last_active_at >= active_since,
+        )
+        .order_by(Follow.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
 async def following_ids(

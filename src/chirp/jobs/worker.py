@@ -9,7 +9,7 @@ import os
 import socket
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chirp.config import Settings
 from chirp.jobs import queue
 from chirp.jobs.models import Job
+from chirp.timeline.cache import TimelineCache
 
 log = logging.getLogger("chirp.jobs")
 
@@ -30,8 +31,7 @@ class JobContext:
 
     session_factory: async_sessionmaker[AsyncSession]
     settings: Settings
-    redis: Any = None  # redis.asyncio.Redis when configured
-    extra: dict[str, Any] = field(default_factory=dict)
+    timeline_cache: TimelineCache | None = None
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
@@ -48,12 +48,14 @@ class Worker:
         concurrency: int = 1,
         batch: int = 10,
         idle_sleep: float = 0.1,
+        lease: timedelta = LEASE,
     ) -> None:
         self.context = context
         self.handlers = handlers
         self.concurrency = max(1, concurrency)
         self.batch = batch
         self.idle_sleep = idle_sleep
+        self.lease = lease
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     async def run_once(self) -> int:
@@ -62,7 +64,7 @@ class Worker:
             if not await queue.has_work(session):
                 return 0
             jobs = await queue.claim(
-                session, worker_id=self.worker_id, limit=self.batch, lease=LEASE
+                session, worker_id=self.worker_id, limit=self.batch, lease=self.lease
             )
         if not jobs:
             return 0

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import utcnow
 from chirp.errors import Forbidden, NotFound, ValidationFailed
+from chirp.jobs import kinds, queue
 from chirp.posts import text as post_text
 from chirp.posts.models import IdempotencyKey, Post
 from chirp.users.models import User
@@ -74,6 +75,8 @@ async def create_post(
     )
     author.posts_count += 1
     author.last_post_at = post.created_at
+    # Recorded in this transaction: a committed post is always fanned out, a rolled-back never.
+    await queue.enqueue(session, kinds.POST_CREATED, {"post_id": post.id})
     return post
 
 
@@ -117,6 +120,7 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
         .execution_options(synchronize_session=False)
     )
     actor.posts_count -= 1
+    await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
 
 
 def by_author_query(author_id: int) -> Select[Post]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy import CompoundSelect, Select, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.follows.models import Follow
@@ -10,13 +10,17 @@ from chirp.pagination import Cursor, fetch_page
 from chirp.posts.models import Post
 
 
-def home_query(user_id: int) -> Select[Post]:
-    """Return a statement for the posts of ``user_id`` and of everyone they follow."""
-    authors = union_all(
+def home_authors(user_id: int) -> CompoundSelect[int]:
+    """Return a statement for ``user_id`` and everyone they follow."""
+    return union_all(
         select(Follow.followee_id).where(Follow.follower_id == user_id),
         select(literal(user_id)),
     )
-    return select(Post).where(Post.author_id.in_(authors))
+
+
+def home_query(user_id: int) -> Select[Post]:
+    """Return a statement for the posts of ``user_id`` and of everyone they follow."""
+    return select(Post).where(Post.author_id.in_(home_authors(user_id)))
 
 
 def public_query() -> Select[Post]:

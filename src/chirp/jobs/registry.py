@@ -1,0 +1,11 @@
+"""Every job kind and the handler that runs it."""
+
+from __future__ import annotations
+
+from chirp.jobs.worker import Handler
+from chirp.timeline import fanout
+
+
+def handlers() -> dict[str, Handler]:
+    """Return the handler for each job kind."""
+    return dict(fanout.HANDLERS)

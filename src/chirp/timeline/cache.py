@@ -1,0 +1,178 @@
+"""Materialised home timelines: one Redis sorted set of post ids per user.
+
+Members are post ids zero-padded to 19 digits, all with score 0, so Redis orders them
+lexicographically, which for equal-width digits is numeric order. A score equal to the id
+would be rounded to a double (53-bit mantissa) and make ``max_id`` bounds inexact for 64-bit
+ids; lexicographic ranges are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from chirp.pagination import Cursor
+
+WIDTH = 19  # digits in the largest signed 64-bit id
+ZERO = "0" * WIDTH
+
+# Trims a timeline to ARGV[1] members. Trimming raises the floor: below it the set no longer
+# holds every post, so reads there go to the database.
+_TRIM = """
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if extra > 0 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
+  local lowest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+  if lowest and lowest > (redis.call('GET', KEYS[2]) or '') then
+    redis.call('SET', KEYS[2], lowest)
+  end
+end
+return 1
+"""
+
+# KEYS: timeline, floor, building marker. ARGV[1] cap, ARGV[2] a floor the added ids imply
+# (all zeros for none), ARGV[3..] ids. Adds only to a timeline that exists or is being built:
+# a missing one is rebuilt on read, and a half-filled one must not look complete.
+_ADD = (
+    """
+if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[3]) == 0 then
+  return 0
+end
+for i = 3, #ARGV do
+  redis.call('ZADD', KEYS[1], 0, ARGV[i])
+end
+if ARGV[2] > (redis.call('GET', KEYS[2]) or '') then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+"""
+    + _TRIM
+)
+
+# Same keys and arguments: stores a rebuilt timeline, merged with whatever fan-out delivered
+# while it was read from the database. The all-zeros member keeps an empty timeline existing.
+_FINISH = (
+    """
+redis.call('ZADD', KEYS[1], 0, string.rep('0', string.len(ARGV[2])))
+for i = 3, #ARGV do
+  redis.call('ZADD', KEYS[1], 0, ARGV[i])
+end
+if ARGV[2] > (redis.call('GET', KEYS[2]) or '') then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+redis.call('DEL', KEYS[3])
+"""
+    + _TRIM
+)
+
+# KEYS: timeline, floor. ARGV: upper bound, lower bound (ZRANGEBYLEX syntax), limit,
+# ascending ('1' or '0'). Returns {exists, floor, ids...} in one round trip.
+_PAGE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {0, ''}
+end
+local out = {1, redis.call('GET', KEYS[2]) or ''}
+local ids
+if ARGV[4] == '1' then
+  ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+else
+  ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+end
+for i = 1, #ids do out[#out + 1] = ids[i] end
+return out
+"""
+
+
+def member(post_id: int) -> str:
+    """Return the sorted-set member for a post id."""
+    return f"{post_id:0{WIDTH}d}"
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """Ids from a materialised timeline, and the floor below which it may be incomplete."""
+
+    ids: list[int]
+    floor: int
+
+
+class TimelineCache:
+    """Reads and writes home timelines in Redis."""
+
+    def __init__(self, redis: Redis, *, cap: int, prefix: str = "chirp:") -> None:
+        self.redis = redis
+        self.cap = cap
+        self.prefix = prefix
+        self._add = redis.register_script(_ADD)
+        self._finish = redis.register_script(_FINISH)
+        self._page = redis.register_script(_PAGE)
+
+    def _keys(self, user_id: int) -> list[str]:
+        p = self.prefix
+        return [f"{p}tl:{user_id}", f"{p}tlf:{user_id}", f"{p}tlb:{user_id}"]
+
+    async def add(
+        self, post_ids: Sequence[int], user_ids: Iterable[int], *, implied_floor: int = 0
+    ) -> int:
+        """Add posts to each existing timeline, in one pipelined round trip.
+
+        ``implied_floor``: the added ids are complete only down to this id (e.g. an author's
+        newest ``cap`` posts), so the timeline must not claim to hold anything older.
+        """
+        if not post_ids:
+            return 0
+        args: list[str | int] = [self.cap, member(implied_floor), *map(member, post_ids)]
+        pipe = self.redis.pipeline(transaction=False)
+        count = 0
+        for user_id in user_ids:
+            await self._add(keys=self._keys(user_id), args=args, client=pipe)
+            count += 1
+        if count:
+            await pipe.execute()
+        return count
+
+    async def remove(self, post_ids: Sequence[int], user_ids: Iterable[int]) -> None:
+        """Remove posts from each timeline."""
+        if not post_ids:
+            return
+        members = [member(i) for i in post_ids]
+        pipe = self.redis.pipeline(transaction=False)
+        for user_id in user_ids:
+            pipe.zrem(self._keys(user_id)[0], *members)
+        await pipe.execute()
+
+    async def page(self, user_id: int, cursor: Cursor, *, limit: int) -> CachedPage | None:
+        """Return up to ``limit`` ids inside the cursor's bounds, or None if not materialised."""
+        upper = f"({member(cursor.max_id)}" if cursor.max_id is not None else "+"
+        lower_id = cursor.min_id if cursor.min_id is not None else cursor.since_id
+        lower = f"({member(max(lower_id or 0, 0))}"
+        ascending = "1" if cursor.min_id is not None else "0"
+        keys = self._keys(user_id)[:2]
+        result: list[Any] = await self._page(keys=keys, args=[upper, lower, limit, ascending])
+        if int(result[0]) == 0:
+            return None
+        return CachedPage(ids=[int(i) for i in result[2:]], floor=int(result[1] or 0))
+
+    async def start_rebuild(self, user_id: int, *, ttl: int = 60) -> None:
+        """Mark a timeline as being built, so fan-out during the rebuild is not lost."""
+        await self.redis.set(self._keys(user_id)[2], "1", ex=ttl)
+
+    async def finish_rebuild(self, user_id: int, post_ids: Sequence[int], *, floor: int) -> None:
+        """Store a rebuilt timeline, merged with any fan-out that arrived meanwhile."""
+        args: list[str | int] = [self.cap, member(floor), *map(member, post_ids)]
+        await self._finish(keys=self._keys(user_id), args=args)
+
+    async def lowest(self, user_id: int) -> int:
+        """Return the smallest post id held in a timeline (0 when empty or missing)."""
+        first = await self.redis.zrange(self._keys(user_id)[0], 0, 1)
+        return min((int(str(i)) for i in first if str(i) != ZERO), default=0)
+
+    async def exists(self, user_id: int) -> bool:
+        """Whether the user's timeline is materialised."""
+        return bool(await self.redis.exists(self._keys(user_id)[0]))
+
+    async def drop(self, user_id: int) -> None:
+        """Forget a user's materialised timeline (it is rebuilt on the next read)."""
+        await self.redis.delete(*self._keys(user_id))

@@ -1,0 +1,113 @@
+"""The timeline write path: jobs that keep materialised home timelines in step."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.db import utcnow
+from chirp.follows import service as follows_service
+from chirp.jobs import kinds
+from chirp.jobs.worker import Handler, JobContext
+from chirp.posts import service as posts_service
+from chirp.posts.models import Post
+from chirp.timeline.celebrities import is_celebrity
+
+
+async def _follower_batches(
+    session: AsyncSession, ctx: JobContext, author_id: int
+) -> AsyncIterator[list[int]]:
+    since = utcnow() - timedelta(days=ctx.settings.active_days)
+    size = ctx.settings.fanout_batch_size
+    after = 0
+    while True:
+        batch = await follows_service.active_followers(
+            session, followee_id=author_id, after_id=after, active_since=since, limit=size
+        )
+        if batch:
+            yield [follower_id for _, follower_id in batch]
+            after = batch[-1][0]
+        if len(batch) < size:
+            return
+
+
+async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Insert a new post into its author's and active followers' timelines (idempotent)."""
+    cache = ctx.timeline_cache
+    if cache is None:
+        return
+    async with ctx.session_factory() as session:
+        post = await posts_service.get_post(session, int(payload["post_id"]))
+        if post is None:
+            return  # deleted before it was fanned out
+        await cache.add([post.id], [post.author_id])
+        if is_celebrity(post.author.followers_count, ctx.settings.fanout_max_followers):
+            return  # merged into readers' pages at read time instead
+        async for follower_ids in _follower_batches(session, ctx, post.author_id):
+            await cache.add([post.id], follower_ids)
+
+
+async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Remove a deleted post from timelines (reads already filter it out)."""
+    cache = ctx.timeline_cache
+    if cache is None:
+        return
+    post_id, author_id = int(payload["post_id"]), int(payload["author_id"])
+    await cache.remove([post_id], [author_id])
+    async with ctx.session_factory() as session:
+        async for follower_ids in _follower_batches(session, ctx, author_id):
+            await cache.remove([post_id], follower_ids)
+
+
+async def merge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Bring a newly followed account's recent posts into the follower's timeline."""
+    cache = ctx.timeline_cache
+    if cache is None:
+        return
+    follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+    cap = cache.cap
+    async with ctx.session_factory() as session:
+        if not await follows_service.is_following(
+            session, follower_id=follower_id, followee_id=followee_id
+        ):
+            return  # unfollowed again before this ran
+        ids = await _recent_ids(session, author_id=followee_id, limit=cap)
+    implied = ids[-1] if len(ids) >= cap else 0
+    await cache.add(ids, [follower_id], implied_floor=implied)
+
+
+async def purge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Remove an unfollowed account's posts from the former follower's timeline."""
+    cache = ctx.timeline_cache
+    if cache is None:
+        return
+    follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+    async with ctx.session_factory() as session:
+        if await follows_service.is_following(
+            session, follower_id=follower_id, followee_id=followee_id
+        ):
+            return  # followed again before this ran
+        lowest = await cache.lowest(follower_id)
+        ids = await _recent_ids(session, author_id=followee_id, limit=cache.cap, since=lowest)
+    await cache.remove(ids, [follower_id])
+
+
+async def _recent_ids(
+    session: AsyncSession, *, author_id: int, limit: int, since: int = 0
+) -> list[int]:
+    stmt = posts_service.by_author_query(author_id).with_only_columns(Post.id)
+    if since:
+        stmt = stmt.where(Post.id >= since)
+    rows = await session.execute(stmt.order_by(Post.id.desc()).limit(limit))
+    return list(rows.scalars())
+
+
+HANDLERS: dict[str, Handler] = {
+    kinds.POST_CREATED: fanout_post,
+    kinds.POST_DELETED: purge_post,
+    kinds.FOLLOWED: merge_followee,
+    kinds.UNFOLLOWED: purge_followee,
+}

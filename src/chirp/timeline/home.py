@@ -1,0 +1,142 @@
+"""The home timeline read path: Redis when enabled for the user, the database otherwise."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import logging
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.config import Settings
+from chirp.follows import service as follows_service
+from chirp.pagination import Cursor, apply_cursor
+from chirp.posts import service as posts_service
+from chirp.posts.models import Post
+from chirp.redis_client import Breaker
+from chirp.timeline import celebrities
+from chirp.timeline import service as timeline_service
+from chirp.timeline.cache import TimelineCache
+
+log = logging.getLogger("chirp.timeline")
+
+
+def in_redis_rollout(user_id: int, percent: int) -> bool:
+    """Whether this user's timeline is served from Redis (stable for a given percentage)."""
+    if percent >= 100:
+        return True
+    if percent <= 0:
+        return False
+    bucket = int.from_bytes(hashlib.blake2b(str(user_id).encode(), digest_size=4).digest(), "big")
+    return bucket % 100 < percent
+
+
+async def sql_home_ids(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
+    """Ids of one home-timeline page straight from the database."""
+    stmt = apply_cursor(
+        select(Post.id).where(Post.author_id.in_(timeline_service.home_authors(user_id))),
+        Post.id,
+        cursor,
+    )
+    ids = list((await session.execute(stmt)).scalars())
+    return ids[::-1] if cursor.min_id is not None else ids
+
+
+class HomeTimeline:
+    """Reads home timelines; one per app, sharing its Redis connection."""
+
+    def __init__(self, settings: Settings, cache: TimelineCache | None) -> None:
+        self.settings = settings
+        self.cache = cache
+        self.breaker = Breaker()
+
+    def uses_redis(self, user_id: int) -> bool:
+        """Whether this user's reads go through Redis right now."""
+        return (
+            self.cache is not None
+            and self.breaker.closed
+            and in_redis_rollout(user_id, self.settings.redis_timeline_percent)
+        )
+
+    async def page(self, session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[Post]:
+        """Return one page of the home timeline, newest first."""
+        ids: list[int] | None = None
+        if self.uses_redis(user_id):
+            try:
+                ids = await self._cached_ids(session, user_id=user_id, cursor=cursor)
+                self.breaker.reset()
+            except RedisError as exc:
+                # Redis is a cache: answer from the database and stop asking it for a while.
+                log.warning("timeline cache unavailable, reading from the database: %s", exc)
+                self.breaker.trip()
+        if ids is None:
+            ids = await sql_home_ids(session, user_id=user_id, cursor=cursor)
+        return await self._hydrate(session, user_id=user_id, ids=ids)
+
+    async def _hydrate(self, session: AsyncSession, *, user_id: int, ids: list[int]) -> list[Post]:
+        posts = await posts_service.get_many(session, ids)
+        # Deleted posts and unfollowed authors leave at once, before background clean-up.
+        authors = {p.author_id for p in posts.values() if p.author_id != user_id}
+        followed = await follows_service.following_ids(
+            session, viewer_id=user_id, candidates=list(authors)
+        )
+        return [
+            posts[i]
+            for i in ids
+            if i in posts and (posts[i].author_id == user_id or posts[i].author_id in followed)
+        ]
+
+    async def _cached_ids(
+        self, session: AsyncSession, *, user_id: int, cursor: Cursor
+    ) -> list[int] | None:
+        assert self.cache is not None
+        cached = await self.cache.page(user_id, cursor, limit=cursor.limit)
+        if cached is None:
+            await self.rebuild(session, user_id=user_id)
+            cached = await self.cache.page(user_id, cursor, limit=cursor.limit)
+            if cached is None:
+                return None
+        floor = cached.floor
+        ascending = cursor.min_id is not None
+        lower = cursor.min_id if ascending else cursor.since_id
+        if ascending and floor and (lower or 0) < floor:
+            return None  # the range starts below what the cache holds: the database answers
+        celebs = await celebrities.followed_celebrities(
+            session, user_id=user_id, threshold=self.settings.fanout_max_followers
+        )
+        extra = await celebrities.recent_post_ids(
+            session, author_ids=celebs, cursor=cursor, floor=floor
+        )
+        held = [i for i in cached.ids if i >= floor]
+        ids = _merge(held, extra, limit=cursor.limit, ascending=ascending)
+        if len(ids) < cursor.limit and floor and (lower or 0) < floor:
+            # Past the cached part: continue from the database, so the timeline never ends early.
+            below = Cursor(
+                max_id=min(floor, cursor.max_id) if cursor.max_id else floor,
+                since_id=cursor.since_id,
+                limit=cursor.limit - len(ids),
+            )
+            ids += await sql_home_ids(session, user_id=user_id, cursor=below)
+        return ids[::-1] if ascending else ids
+
+    async def rebuild(self, session: AsyncSession, *, user_id: int) -> None:
+        """Fill a user's Redis timeline from the database."""
+        assert self.cache is not None
+        cap = self.settings.timeline_cache_size
+        await self.cache.start_rebuild(user_id)
+        ids = await sql_home_ids(session, user_id=user_id, cursor=Cursor(limit=cap))
+        floor = ids[-1] if len(ids) >= cap else 0
+        await self.cache.finish_rebuild(user_id, ids, floor=floor)
+
+
+def _merge(a: list[int], b: list[int], *, limit: int, ascending: bool) -> list[int]:
+    merged = heapq.merge(a, b) if ascending else heapq.merge(a, b, reverse=True)
+    out: list[int] = []
+    for i in merged:
+        if not out or out[-1] != i:
+            out.append(i)
+        if len(out) == limit:
+            break
+    return out

@@ -1,0 +1,161 @@
+"""The Redis home timeline gives exactly the pages the database gives, on every path."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chirp.config import Settings
+from chirp.follows import service as follows_service
+from chirp.jobs import registry
+from chirp.jobs.worker import JobContext, Worker
+from chirp.pagination import Cursor
+from chirp.posts import service as posts_service
+from chirp.timeline.cache import TimelineCache
+from chirp.timeline.home import HomeTimeline, in_redis_rollout
+from chirp.users.models import User
+from tests.factories import make_post, make_user
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+def _readers(
+    settings: Settings, redis: Redis, **overrides: object
+) -> tuple[HomeTimeline, HomeTimeline]:
+    tuned = settings.model_copy(update=overrides)
+    cache = TimelineCache(redis, cap=tuned.timeline_cache_size)
+    return HomeTimeline(tuned, None), HomeTimeline(tuned, cache)
+
+
+async def _drain(db: Factory, reader: HomeTimeline) -> None:
+    ctx = JobContext(session_factory=db, settings=reader.settings, timeline_cache=reader.cache)
+    await Worker(ctx, registry.handlers()).drain()
+
+
+async def _all_pages(read: Callable[[Cursor], Awaitable[list[int]]], limit: int) -> list[list[int]]:
+    pages: list[list[int]] = []
+    cursor = Cursor(limit=limit)
+    while page := await read(cursor):
+        pages.append(page)
+        cursor = Cursor(max_id=page[-1], limit=limit)
+    return pages
+
+
+def _reader_fn(reader: HomeTimeline, session: AsyncSession, user: User):  # type: ignore[no-untyped-def]
+    async def read(cursor: Cursor) -> list[int]:
+        return [p.id for p in await reader.page(session, user_id=user.id, cursor=cursor)]
+
+    return read
+
+
+async def _world(session: AsyncSession, rng: random.Random) -> list[User]:
+    users = [await make_user(session, f"u{i}") for i in range(8)]
+    for u in users:
+        for other in rng.sample(users, 4):
+            if other.id != u.id:
+                await follows_service.follow(session, follower=u, followee=other)
+    await session.commit()
+    for _ in range(120):
+        await make_post(session, rng.choice(users), f"post {rng.random()}")
+    return users
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},  # everything fanned out
+        {"fanout_max_followers": 0},  # everyone is a celebrity: merged at read time
+        {"fanout_max_followers": 3},  # a mix of both
+        {"timeline_cache_size": 25},  # paging past the cache continues from the database
+    ],
+    ids=["fanout", "read-time-merge", "hybrid", "small-cache"],
+)
+async def test_redis_and_sql_give_identical_pages(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis, overrides: dict[str, int]
+) -> None:
+    rng = random.Random(7)
+    users = await _world(session, rng)
+    sql, cached = _readers(settings, redis, **overrides)
+    for user in users:
+        want = await _all_pages(_reader_fn(sql, session, user), 7)
+        got = await _all_pages(_reader_fn(cached, session, user), 7)  # rebuilds from the DB
+        assert got == want and want
+    # New posts arrive by fan-out (or read-time merge) into the built timelines.
+    for _ in range(30):
+        await make_post(session, rng.choice(users), "later")
+    await _drain(db, cached)
+    for user in users:
+        want = await _all_pages(_reader_fn(sql, session, user), 9)
+        assert await _all_pages(_reader_fn(cached, session, user), 9) == want
+        newest = want[0][3]
+        for cursor in (Cursor(min_id=newest, limit=2), Cursor(since_id=newest, limit=2)):
+            a = [p.id for p in await sql.page(session, user_id=user.id, cursor=cursor)]
+            b = [p.id for p in await cached.page(session, user_id=user.id, cursor=cursor)]
+            assert a == b
+
+
+async def test_fanout_delivers_into_built_timelines(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    await session.commit()
+    _, cached = _readers(settings, redis)
+    assert cached.cache is not None
+    assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []  # builds it
+    post = await make_post(session, bob, "hello followers")
+    await _drain(db, cached)
+    assert (await cached.cache.page(alice.id, Cursor(), limit=5)).ids == [post.id]  # type: ignore[union-attr]
+
+
+async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    _, cached = _readers(settings, redis)
+    assert cached.cache is not None
+    old = await make_post(session, bob, "before the follow")
+    await cached.page(session, user_id=alice.id, cursor=Cursor())
+    await follows_service.follow(session, follower=alice, followee=bob)
+    await session.commit()
+    await _drain(db, cached)
+    assert [p.id for p in await cached.page(session, user_id=alice.id, cursor=Cursor())] == [old.id]
+
+    await follows_service.unfollow(session, follower=alice, followee=bob)
+    await session.commit()
+    assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []  # filtered on read
+    await _drain(db, cached)
+    assert (await cached.cache.page(alice.id, Cursor(), limit=5)).ids == []  # type: ignore[union-attr]
+
+    mine = await make_post(session, alice, "mine")
+    await _drain(db, cached)
+    await posts_service.delete_post(session, post=mine, actor=alice)
+    await session.commit()
+    assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []
+    await _drain(db, cached)
+    assert (await cached.cache.page(alice.id, Cursor(), limit=5)).ids == []  # type: ignore[union-attr]
+
+
+async def test_flushed_redis_is_rebuilt_on_the_next_read(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice = await make_user(session, "alice")
+    posts = [await make_post(session, alice, f"p{i}") for i in range(5)]
+    _, cached = _readers(settings, redis)
+    first = await cached.page(session, user_id=alice.id, cursor=Cursor())
+    await redis.flushdb()
+    again = await cached.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in first] == [p.id for p in again] == [p.id for p in reversed(posts)]
+
+
+def test_rollout_is_stable_and_roughly_proportional() -> None:
+    ids = range(10_000)
+    chosen = [i for i in ids if in_redis_rollout(i, 30)]
+    assert 2500 < len(chosen) < 3500
+    assert chosen == [i for i in ids if in_redis_rollout(i, 30)]
+    assert all(in_redis_rollout(i, 100) for i in ids)
+    assert not any(in_redis_rollout(i, 0) for i in ids)
