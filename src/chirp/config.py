@@ -62,6 +62,16 @@ class Settings(BaseSettings):
         None,
         description="Run background jobs inside web processes; default: only without Redis.",
     )
+    rate_limit_enabled: bool = Field(True, description="Apply the rate limits below.")
+    rate_limit_api: str = Field(
+        "300/5 minutes", description="API calls and form posts, per account and per IP."
+    )
+    rate_limit_signup: str = Field("5/30 minutes", description="Sign-ups per IP.")
+    rate_limit_login_ip: str = Field("25/5 minutes", description="Login attempts per IP.")
+    rate_limit_login_account: str = Field(
+        "10/15 minutes", description="Failed logins per account (against password guessing)."
+    )
+    rate_limit_posts: str = Field("300/3 hours", description="New posts per account.")
     job_lease_seconds: int = Field(
         60, ge=1, description="Seconds a claimed job stays reserved before others may retry it."
     )

@@ -19,6 +19,8 @@ from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.jobs import registry
 from chirp.jobs.worker import JobContext, Worker
+from chirp.ratelimit.limiter import RateLimiter
+from chirp.ratelimit.middleware import RateLimitMiddleware
 from chirp.redis_client import make_redis
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
@@ -75,6 +77,8 @@ def create_app(
     install_error_handlers(app)
     install_login_redirect(app)
     app.add_middleware(WebResponseMiddleware, secure_cookies=settings.https)
+    app.state.rate_limiter = RateLimiter(settings)
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.include_router(api_router)
     app.include_router(web_router)

@@ -13,6 +13,7 @@ from chirp.errors import Forbidden, Unauthorized
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
 from chirp.oauth.models import OAuthToken
+from chirp.ratelimit.deps import enforce_account
 from chirp.users import service as users_service
 from chirp.users.models import User
 
@@ -53,6 +54,7 @@ async def _resolve(request: Request, session: SessionDep) -> TokenContext | None
     if token.user_id and user is None:
         raise Unauthorized("The access token is invalid")
     if user is not None:
+        await enforce_account(request, user.id)
         await users_service.mark_active(session, user=user)
         await session.commit()
     return TokenContext(token=token, user=user)

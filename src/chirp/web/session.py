@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from chirp.auth import service as auth_service
 from chirp.deps import SessionDep, SettingsDep
+from chirp.ratelimit.deps import enforce_account
 from chirp.users import service as users_service
 from chirp.users.models import User
 
@@ -30,6 +31,8 @@ async def _optional_user(request: Request, session: SessionDep) -> User | None:
         return None
     user = await auth_service.user_for_session(session, token)
     if user is not None:
+        if request.method == "POST":
+            await enforce_account(request, user.id)
         await users_service.mark_active(session, user=user)
         await session.commit()
     request.state.user = user

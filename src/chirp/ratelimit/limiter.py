@@ -1,0 +1,86 @@
+"""Fixed-window counters in Redis (shared by every process) or in process memory (embedded)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+
+from chirp.config import Settings
+
+log = logging.getLogger("chirp.ratelimit")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of counting one request against a limit."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float  # unix time when the window ends
+
+    @property
+    def reset_iso(self) -> str:
+        """The reset time as Mastodon sends it (ISO 8601, UTC)."""
+        return datetime.fromtimestamp(self.reset_at, tz=UTC).isoformat(timespec="milliseconds")
+
+
+class RateLimiter:
+    """Counts hits per named rule and key; fails open if its store is unreachable."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limit_enabled
+        self.rules: dict[str, RateLimitItem] = {
+            "api": parse(settings.rate_limit_api),
+            "signup": parse(settings.rate_limit_signup),
+            "login_ip": parse(settings.rate_limit_login_ip),
+            "login_account": parse(settings.rate_limit_login_account),
+            "post": parse(settings.rate_limit_posts),
+        }
+        storage: Storage
+        if settings.redis_url:
+            storage = RedisStorage(
+                "async+" + settings.redis_url,
+                implementation="redispy",
+                key_prefix="chirp:rl",
+                socket_connect_timeout=0.5,
+                socket_timeout=0.5,
+            )
+        else:
+            storage = MemoryStorage()
+        self._strategy = FixedWindowRateLimiter(storage)
+
+    async def hit(self, rule: str, key: str, *, cost: int = 1) -> Verdict:
+        """Count one request for ``key`` under ``rule`` and say whether it may go ahead."""
+        item = self.rules[rule]
+        if not self.enabled:
+            return Verdict(True, item.amount, item.amount, 0.0)
+        try:
+            allowed = await self._strategy.hit(item, rule, key, cost=cost)
+            stats = await self._strategy.get_window_stats(item, rule, key)
+        except Exception as exc:  # a limiter outage must not take the site down
+            log.warning("rate limiter unavailable, allowing request: %s", exc)
+            return Verdict(True, item.amount, item.amount, 0.0)
+        return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
+
+    async def peek(self, rule: str, key: str) -> Verdict:
+        """Report a key's standing under ``rule`` without counting a hit."""
+        item = self.rules[rule]
+        if not self.enabled:
+            return Verdict(True, item.amount, item.amount, 0.0)
+        try:
+            allowed = await self._strategy.test(item, rule, key)
+            stats = await self._strategy.get_window_stats(item, rule, key)
+        except Exception as exc:
+            log.warning("rate limiter unavailable, allowing request: %s", exc)
+            return Verdict(True, item.amount, item.amount, 0.0)
+        return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
+
+    async def reset(self) -> None:
+        """Forget every counter (tests and operators)."""
+        await self._strategy.storage.reset()
