@@ -35,11 +35,14 @@ def in_redis_rollout(user_id: int, percent: int) -> bool:
 
 async def sql_home_ids(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
     """Ids of one home-timeline page straight from the database."""
-    stmt = apply_cursor(
-        select(Post.id).where(Post.author_id.in_(timeline_service.home_authors(user_id))),
-        Post.id,
-        cursor,
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = timeline_service.home_ids_lateral(user_id, cursor)
+    else:
+        stmt = apply_cursor(
+            select(Post.id).where(Post.author_id.in_(timeline_service.home_authors(user_id))),
+            Post.id,
+            cursor,
+        )
     ids = list((await session.execute(stmt)).scalars())
     return ids[::-1] if cursor.min_id is not None else ids
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CompoundSelect, Select, literal, select, union_all
+from sqlalchemy import CompoundSelect, Select, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.follows.models import Follow
-from chirp.pagination import Cursor, fetch_page
+from chirp.pagination import Cursor, apply_cursor, fetch_page
 from chirp.posts.models import Post
 
 
@@ -21,6 +21,27 @@ def home_authors(user_id: int) -> CompoundSelect[int]:
 def home_query(user_id: int) -> Select[Post]:
     """Return a statement for the posts of ``user_id`` and of everyone they follow."""
     return select(Post).where(Post.author_id.in_(home_authors(user_id)))
+
+
+def home_ids_lateral(user_id: int, cursor: Cursor) -> Select[int]:
+    """Return home-page post ids as one small index range per followed account (PostgreSQL).
+
+    A plain ``author_id IN (...)`` lets the planner walk every post backwards until it finds
+    enough from the followed accounts; per-author ranges with a LIMIT bound the work by the
+    number of accounts followed, however sparse their posts are.
+    """
+    authors = home_authors(user_id).subquery("authors")
+    per_author = apply_cursor(
+        select(Post.id).where(Post.author_id == authors.c.followee_id), Post.id, cursor
+    ).lateral("per_author")
+    ordered = per_author.c.id.asc() if cursor.min_id is not None else per_author.c.id.desc()
+    return (
+        select(per_author.c.id)
+        .select_from(authors)
+        .join(per_author, true())
+        .order_by(ordered)
+        .limit(cursor.limit)
+    )
 
 
 def public_query() -> Select[Post]:

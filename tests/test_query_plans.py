@@ -1,0 +1,69 @@
+"""Hot-path queries use indexes on PostgreSQL: no sequential scan of posts or follows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Select, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from chirp.db import utcnow
+from chirp.follows.models import Follow
+from chirp.jobs.models import PENDING, Job
+from chirp.pagination import Cursor, apply_cursor
+from chirp.posts import service as posts_service
+from chirp.posts.models import Post
+from chirp.timeline import service as timeline_service
+from chirp.users.models import User
+
+USER = 913_000_000_000_000_001
+POST = 913_000_000_000_000_500
+
+
+def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
+    since = utcnow() - timedelta(days=30)
+    return {
+        "home page 1": timeline_service.home_ids_lateral(USER, Cursor()),
+        "home deep page": timeline_service.home_ids_lateral(USER, Cursor(max_id=POST)),
+        "home since": timeline_service.home_ids_lateral(USER, Cursor(min_id=POST)),
+        "profile posts": apply_cursor(posts_service.by_author_query(USER), Post.id, Cursor()),
+        "public timeline": apply_cursor(timeline_service.public_query(), Post.id, Cursor()),
+        "fan-out batch": select(Follow.id, Follow.follower_id)
+        .join(User, User.id == Follow.follower_id)
+        .where(Follow.followee_id == USER, Follow.id > 0, User.last_active_at >= since)
+        .order_by(Follow.id)
+        .limit(1000),
+        "followers list": select(Follow.id)
+        .where(Follow.followee_id == USER)
+        .order_by(Follow.id.desc())
+        .limit(40),
+        "following list": select(Follow.id)
+        .where(Follow.follower_id == USER)
+        .order_by(Follow.id.desc())
+        .limit(40),
+        "is following": select(Follow.id).where(
+            Follow.follower_id == USER, Follow.followee_id == USER + 1
+        ),
+        "posts by id": select(Post).where(Post.id.in_([POST, POST + 1])),
+        "ready jobs": select(Job.id)
+        .where(Job.status == PENDING, Job.run_at <= utcnow())
+        .order_by(Job.id)
+        .limit(10),
+    }
+
+
+@pytest.mark.parametrize("name", list(_hot_paths()))
+async def test_hot_path_uses_an_index(
+    engine: AsyncEngine, session: AsyncSession, name: str
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("query plans are checked on PostgreSQL")
+    stmt = _hot_paths()[name]
+    # On empty test tables a sequential scan is cheapest; forbidding it reveals whether an
+    # index can serve the query at all (if none can, the planner still has to scan).
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    compiled = stmt.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
+    plan = "\n".join(row[0] for row in await session.execute(text(f"EXPLAIN {compiled}")))
+    for table in ("posts", "follows", "jobs"):
+        assert f"Seq Scan on {table}" not in plan, plan
