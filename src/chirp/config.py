@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         "10/15 minutes", description="Failed logins per account (against password guessing)."
     )
     rate_limit_posts: str = Field("300/3 hours", description="New posts per account.")
+    bench_endpoints: bool = Field(
+        False, description="Serve /_bench/* ceiling endpoints (benchmarks only)."
+    )
     job_lease_seconds: int = Field(
         60, ge=1, description="Seconds a claimed job stays reserved before others may retry it."
     )

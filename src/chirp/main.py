@@ -19,6 +19,7 @@ from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.jobs import registry
 from chirp.jobs.worker import JobContext, Worker
+from chirp.ops import api as ops_api
 from chirp.ratelimit.limiter import RateLimiter
 from chirp.ratelimit.middleware import RateLimitMiddleware
 from chirp.redis_client import make_redis
@@ -81,6 +82,9 @@ def create_app(
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.include_router(api_router)
+    app.include_router(ops_api.router)
+    if settings.bench_endpoints:
+        app.include_router(ops_api.bench_router)
     app.include_router(web_router)
     return app
 

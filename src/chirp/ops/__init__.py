@@ -1,0 +1,1 @@
+"""Operations endpoints: health checks for monitoring and benchmark ceilings."""
