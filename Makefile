@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck migrate worker demo bench clean
+.PHONY: run test lint format migrate worker bench clean
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Chirp needs Python 3.11 or newer"'
@@ -20,21 +20,33 @@ run: $(STAMP)  ## Migrate, load demo data into an empty database, serve on 127.0
 	$(BIN)/chirp serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)  ## Lint, type-check and run every test
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 migrate: $(STAMP)
 	$(BIN)/chirp db upgrade
+
+worker: $(STAMP)  ## Run background jobs (needed when CHIRP_REDIS_URL is set)
+	$(BIN)/chirp worker
+
+TIER ?= small
+bench: $(STAMP)  ## Benchmark on PostgreSQL + Redis: make bench TIER=small|medium|large
+	eval "$$(bash scripts/services.sh)" && \
+	  (command -v wrk >/dev/null || apt-get install -y -qq wrk) && \
+	  $(BIN)/python -m pip install --quiet -r bench/requirements.txt && \
+	  (su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='chirp_bench'\"" | grep -q 1 || \
+	   su postgres -c "psql -qc 'CREATE DATABASE chirp_bench'") && \
+	  $(BIN)/python -m bench.run --tier $(TIER)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,71 @@
+-- wrk driver for Chirp: authenticated users drawn from the generated data set.
+-- Usage: wrk ... -s bench/lua/chirp.lua URL -- MODE DATA_DIR [MIN_ID MAX_ID]
+-- MODE: ping | bare | home | deep | post | mixed
+local tokens, users, token_users = {}, {}, {}
+local mode, min_id, max_id
+local counter = 0
+
+local function lines(path, into)
+  for line in io.lines(path) do
+    if line ~= "" then into[#into + 1] = line end
+  end
+end
+
+function init(args)
+  mode = args[1]
+  local dir = args[2]
+  lines(dir .. "/tokens.txt", tokens)
+  lines(dir .. "/token_users.txt", token_users)
+  lines(dir .. "/user_ids.txt", users)
+  min_id = tonumber(args[3] or "0")
+  max_id = tonumber(args[4] or "0")
+  -- Each wrk thread has its own Lua state: seed each differently.
+  math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1000000) + #tostring({}))
+end
+
+local function auth(i)
+  return { ["Authorization"] = "Bearer " .. tokens[i] }
+end
+
+local function home(i)
+  return wrk.format("GET", "/api/v1/timelines/home", auth(i))
+end
+
+local function deep(i)
+  local cursor = string.format("%.0f", min_id + math.random() * (max_id - min_id))
+  return wrk.format("GET", "/api/v1/timelines/home?max_id=" .. cursor, auth(i))
+end
+
+local function post(i)
+  counter = counter + 1
+  local headers = auth(i)
+  headers["Content-Type"] = "application/x-www-form-urlencoded"
+  local body = "status=Benchmark+post+" .. counter .. "+" .. math.random(1000000) .. "+from+wrk"
+  return wrk.format("POST", "/api/v1/statuses", headers, body)
+end
+
+local function follow(i)
+  local target = users[math.random(#users)]
+  return wrk.format("POST", "/api/v1/accounts/" .. target .. "/follow", auth(i))
+end
+
+function request()
+  local i = math.random(#tokens)
+  if mode == "ping" then
+    return wrk.format("GET", "/_bench/ping")
+  elseif mode == "bare" then
+    return wrk.format("GET", "/_bench/posts?user=" .. token_users[i])
+  elseif mode == "home" then
+    return home(i)
+  elseif mode == "deep" then
+    return deep(i)
+  elseif mode == "post" then
+    return post(i)
+  else -- mixed: 90% reads (a fifth of them deep), 7% posts, 3% follows
+    local r = math.random(100)
+    if r <= 72 then return home(i)
+    elseif r <= 90 then return deep(i)
+    elseif r <= 97 then return post(i)
+    else return follow(i) end
+  end
+end

@@ -1,0 +1,234 @@
+"""Run Chirp's benchmark end to end and write a results table to bench/results/.
+
+    python -m bench.run --tier small            # generate, serve, load, measure, report
+
+Everything runs on this machine over loopback: PostgreSQL, Redis, the web processes, the
+job worker and the load driver (wrk) share its cores, so figures are compared as ratios
+measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import subprocess
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from redis import Redis
+
+from bench import probes, servers, wrk
+from bench.generate import TIERS, dsn, generate
+from chirp.config import Settings
+
+ROOT = Path(__file__).resolve().parent
+PORT = 8077
+
+
+async def _id_range(database_url: str) -> tuple[int, int]:
+    conn = await asyncpg.connect(dsn(database_url))
+    low, high = await conn.fetchrow("SELECT min(id), max(id) FROM posts")
+    await conn.close()
+    return int(low), int(high)
+
+
+def main() -> None:
+    """Parse arguments and run every phase."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tier", choices=TIERS, default="small")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database-url",
+        default="postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/chirp_bench",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1")
+    parser.add_argument("--seconds", type=int, default=20, help="duration of each load run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--servers", default="uvicorn,granian")
+    parser.add_argument("--skip-generate", action="store_true")
+    args = parser.parse_args()
+
+    data_dir = ROOT / "data" / args.tier
+    logs = ROOT / "results" / "logs"
+    if not args.skip_generate or not (data_dir / "dataset.json").exists():
+        print(f"== generating the {args.tier} data set")
+        asyncio.run(generate(args.database_url, args.tier, args.seed, data_dir))
+    dataset = json.loads((data_dir / "dataset.json").read_text())
+    Redis.from_url(args.redis_url).flushdb()
+
+    env = {
+        "CHIRP_DATABASE_URL": args.database_url,
+        "CHIRP_REDIS_URL": args.redis_url,
+        "CHIRP_ENVIRONMENT": "production",
+        "CHIRP_SECRET_KEY": secrets.token_urlsafe(48),
+        "CHIRP_DOMAIN": f"127.0.0.1:{PORT}",
+        "CHIRP_BENCH_ENDPOINTS": "true",
+        # The load driver is a handful of accounts hammering one IP: Mastodon's default
+        # limits would refuse almost everything, so the benchmark turns them off.
+        "CHIRP_RATE_LIMIT_ENABLED": "false",
+    }
+    settings = Settings(**{k.removeprefix("CHIRP_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+    url = f"http://127.0.0.1:{PORT}"
+    tokens = (data_dir / "tokens.txt").read_text().split()
+    id_range = asyncio.run(_id_range(args.database_url))
+    conns, secs = args.connections, args.seconds
+    results: dict[str, object] = {"dataset": dataset, "started": datetime.now(UTC).isoformat()}
+
+    server_runs: dict[str, list[wrk.LoadResult]] = {}
+    for kind in args.servers.split(","):
+        print(f"== {kind}: ceilings and home page 1")
+        procs = servers.start(kind, env, port=PORT, web_workers=2, job_workers=1, log_dir=logs)
+        try:
+            if "warmup_seconds" not in results:
+                results["warmup_seconds"] = round(
+                    asyncio.run(probes.warm_timelines(url, tokens)), 1
+                )
+            runs = [
+                wrk.run(
+                    "trivial JSON (ceiling)", url, "ping", data_dir, seconds=secs, connections=conns
+                ),
+                wrk.run(
+                    "20 posts by id from Redis + PostgreSQL (ceiling)",
+                    url,
+                    "bare",
+                    data_dir,
+                    seconds=secs,
+                    connections=conns,
+                ),
+                wrk.run(
+                    "home timeline, page 1", url, "home", data_dir, seconds=secs, connections=conns
+                ),
+            ]
+        finally:
+            procs.stop()
+        server_runs[kind] = runs
+        for r in runs:
+            print(f"   {r.name}: {r.rps:.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms")
+    chosen = max(server_runs, key=lambda k: server_runs[k][2].rps)
+    results["servers"] = {k: [asdict(r) for r in v] for k, v in server_runs.items()}
+    results["chosen_server"] = chosen
+
+    print(f"== {chosen}: deep pages, posting, mixed load, delivery delay")
+    procs = servers.start(chosen, env, port=PORT, web_workers=2, job_workers=1, log_dir=logs)
+    try:
+        rss_before = procs.rss_mb()
+        load = [
+            wrk.run(
+                "home timeline, deep pages",
+                url,
+                "deep",
+                data_dir,
+                seconds=secs,
+                connections=conns,
+                id_range=id_range,
+            ),
+            wrk.run("post creation", url, "post", data_dir, seconds=secs, connections=conns),
+        ]
+        authors = [int(a) for a in dataset["ordinary_token_users"][:10]]
+        results["probe_followers_materialised"] = asyncio.run(
+            probes.prepare_followers(settings, authors)
+        )
+        mixed_cmd = wrk.command(
+            url, "mixed", data_dir, seconds=secs, connections=conns, id_range=id_range
+        )
+        mixed = subprocess.Popen(mixed_cmd, stdout=subprocess.PIPE, text=True)
+        time.sleep(1)
+        delays = asyncio.run(
+            probes.delivery_delays(
+                url, settings, args.seed, authors, probes=max(10, secs), spacing=0.5
+            )
+        )
+        out, _ = mixed.communicate()
+        load.append(wrk.parse("mixed 90% read / 7% post / 3% follow", conns, secs, out))
+        rss_after = procs.rss_mb()
+        celebrity = asyncio.run(probes.celebrity_next_read(url, settings, args.seed))
+    finally:
+        procs.stop()
+    results["load"] = [asdict(r) for r in load]
+    results["delivery_ms"] = {
+        "p50": probes.percentile(delays, 50),
+        "p99": probes.percentile(delays, 99),
+        "samples": len(delays),
+    }
+    results["celebrity"] = asdict(celebrity)
+    results["web_rss_mb"] = {"before": round(rss_before, 1), "after": round(rss_after, 1)}
+
+    print("== fan-out throughput (one worker process)")
+    fan = asyncio.run(probes.fanout_throughput(settings))
+    results["fanout"] = {**asdict(fan), "per_second": round(fan.per_second)}
+
+    out_file = write_report(results, server_runs[chosen], load, args.tier)
+    print(f"== results written to {out_file}")
+
+
+def write_report(
+    results: dict[str, object], base: list[wrk.LoadResult], load: list[wrk.LoadResult], tier: str
+) -> Path:
+    """Write the Markdown table and the raw JSON next to it."""
+    ping, bare = base[0], base[1]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M")
+    lines = [
+        f"# Chirp benchmark: {tier} tier, {stamp} UTC",
+        "",
+        "Everything on one 2-core machine over loopback (PostgreSQL, Redis, 2 web processes, "
+        "1 job worker, wrk). Rate limits were off for the run (one IP, a few thousand accounts).",
+        "",
+        f"Data set: {json.dumps({k: results['dataset'][k] for k in ('users', 'follows', 'posts', 'max_followers', 'accounts_over_10k_followers', 'median_followers')})}",  # type: ignore[index]
+        "",
+        "## ASGI server choice (2 workers each)",
+        "",
+        "| server | trivial JSON req/s | 20-post ceiling req/s | home page 1 req/s | home p99 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, runs in results["servers"].items():  # type: ignore[attr-defined]
+        lines.append(
+            f"| {kind} | {runs[0]['rps']:.0f} | {runs[1]['rps']:.0f} | {runs[2]['rps']:.0f} | {runs[2]['p99_ms']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Chosen: **{results['chosen_server']}** (highest home-timeline throughput).",
+        "",
+        "## Load (chosen server)",
+        "",
+        "| scenario | conns | req/s | p50 ms | p99 ms | errors | vs 20-post ceiling | vs trivial JSON |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in [*base, *load]:
+        lines.append(
+            f"| {r.name} | {r.connections} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+            f"{r.errors} | {r.rps / bare.rps:.2f} | {r.rps / ping.rps:.2f} |"
+        )
+    delivery = results["delivery_ms"]
+    celeb = results["celebrity"]
+    fan = results["fanout"]
+    rss = results["web_rss_mb"]
+    lines += [
+        "",
+        "## Fan-out and delivery",
+        "",
+        f"- Fan-out: {fan['per_second']:,} timeline inserts/s in one worker process "  # type: ignore[index]
+        f"({fan['deliveries']:,} deliveries for {fan['posts']} posts in {fan['seconds']:.2f} s).",  # type: ignore[index]
+        f"- Ordinary post in every follower's timeline, under the mixed load: p50 "
+        f"{delivery['p50']:.0f} ms, p99 {delivery['p99']:.0f} ms ({delivery['samples']} posts).",  # type: ignore[index]
+        f"- A {celeb['followers']:,}-follower account's post visible on the follower's very next "  # type: ignore[index]
+        f"read: **{'yes' if celeb['visible_on_next_read'] else 'NO'}** (post {celeb['post_ms']:.0f} ms, "  # type: ignore[index]
+        f"read {celeb['read_ms']:.0f} ms).",  # type: ignore[index]
+        f"- Web processes' RSS: {rss['before']} MiB before the load runs, {rss['after']} MiB after.",  # type: ignore[index]
+        f"- Timeline warm-up (first read rebuilds each load user's timeline from PostgreSQL): "
+        f"{results['warmup_seconds']} s.",
+    ]
+    results_dir = ROOT / "results"
+    results_dir.mkdir(exist_ok=True)
+    md = results_dir / f"{tier}-{stamp}.md"
+    md.write_text("\n".join(lines) + "\n")
+    (results_dir / f"{tier}-{stamp}.json").write_text(json.dumps(results, indent=2, default=str))
+    return md
+
+
+if __name__ == "__main__":
+    main()
