@@ -39,7 +39,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _recreate_postgres_db(admin_url: str, name: str) -> None:
+async def recreate_postgres_db(admin_url: str, name: str) -> None:
+    """Drop and create a database on the server of ``admin_url``."""
     engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -55,7 +56,7 @@ def database_url(backend: str, tmp_dir: Path) -> str:
         if not services.DATABASE_URL:
             services.unavailable("PostgreSQL tests need CHIRP_TEST_DATABASE_URL")
         admin_url = str(services.DATABASE_URL)
-        asyncio.run(_recreate_postgres_db(admin_url, LIVE_DB))
+        asyncio.run(recreate_postgres_db(admin_url, LIVE_DB))
         url = make_url(admin_url).set(database=LIVE_DB).render_as_string(hide_password=False)
     upgrade(url)
     return url

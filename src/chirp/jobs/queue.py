@@ -108,6 +108,25 @@ async def fail(session: AsyncSession, job: Job, error: str) -> None:
     await session.commit()
 
 
+async def postpone(session: AsyncSession, job: Job, error: str, *, delay: timedelta) -> None:
+    """Retry a job after ``delay`` without spending an attempt (its dependency was down)."""
+    now = utcnow()
+    await session.execute(
+        update(Job)
+        .where(Job.id == job.id)
+        .values(
+            status=PENDING,
+            attempts=Job.attempts - 1,
+            run_at=now + delay,
+            locked_until=None,
+            locked_by=None,
+            last_error=error[-4000:],
+            updated_at=now,
+        )
+    )
+    await session.commit()
+
+
 async def stats(session: AsyncSession, *, errors: int = 10) -> QueueStats:
     """Return counts of pending, running and failed jobs and the latest errors."""
     rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp.config import Settings
@@ -23,6 +24,10 @@ from chirp.timeline.cache import TimelineCache
 log = logging.getLogger("chirp.jobs")
 
 LEASE = timedelta(minutes=5)
+# Errors that mean a dependency (Redis) is down rather than that the job is wrong: retried
+# every second, without spending attempts, so work catches up as soon as it is back.
+TRANSIENT: tuple[type[BaseException], ...] = (RedisError, ConnectionError, TimeoutError)
+TRANSIENT_DELAY = timedelta(seconds=1)
 
 
 @dataclass
@@ -83,6 +88,11 @@ class Worker:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             await handler(self.context, job.payload)
+        except TRANSIENT as exc:
+            log.info("job %s (%s) postponed: %s", job.id, job.kind, exc)
+            async with self.context.session_factory() as session:
+                await queue.postpone(session, job, repr(exc), delay=TRANSIENT_DELAY)
+            return
         except Exception:
             error = traceback.format_exc()
             log.warning("job %s (%s) failed, attempt %s: %s", job.id, job.kind, job.attempts, error)

@@ -11,6 +11,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 
 from chirp.config import Settings
+from chirp.redis_client import Breaker
 
 log = logging.getLogger("chirp.ratelimit")
 
@@ -54,30 +55,33 @@ class RateLimiter:
         else:
             storage = MemoryStorage()
         self._strategy = FixedWindowRateLimiter(storage)
+        self._breaker = Breaker()
 
     async def hit(self, rule: str, key: str, *, cost: int = 1) -> Verdict:
         """Count one request for ``key`` under ``rule`` and say whether it may go ahead."""
         item = self.rules[rule]
-        if not self.enabled:
+        if not self.enabled or not self._breaker.closed:
             return Verdict(True, item.amount, item.amount, 0.0)
         try:
             allowed = await self._strategy.hit(item, rule, key, cost=cost)
             stats = await self._strategy.get_window_stats(item, rule, key)
         except Exception as exc:  # a limiter outage must not take the site down
-            log.warning("rate limiter unavailable, allowing request: %s", exc)
+            log.warning("rate limiter unavailable, allowing requests for a while: %s", exc)
+            self._breaker.trip()
             return Verdict(True, item.amount, item.amount, 0.0)
         return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
 
     async def peek(self, rule: str, key: str) -> Verdict:
         """Report a key's standing under ``rule`` without counting a hit."""
         item = self.rules[rule]
-        if not self.enabled:
+        if not self.enabled or not self._breaker.closed:
             return Verdict(True, item.amount, item.amount, 0.0)
         try:
             allowed = await self._strategy.test(item, rule, key)
             stats = await self._strategy.get_window_stats(item, rule, key)
         except Exception as exc:
-            log.warning("rate limiter unavailable, allowing request: %s", exc)
+            log.warning("rate limiter unavailable, allowing requests for a while: %s", exc)
+            self._breaker.trip()
             return Verdict(True, item.amount, item.amount, 0.0)
         return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
 
