@@ -81,7 +81,7 @@ async def fanout_throughput(settings: Settings, *, posts: int = 20) -> FanoutRes
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     redis = make_redis(str(settings.redis_url))
-    cache = TimelineCache(redis, cap=settings.timeline_cache_size, prefix="chirp:fanbench:")
+    cache = TimelineCache.from_settings(redis, settings, prefix="chirp:fanbench:")
     try:
         async with factory() as session:
             users = list((await session.execute(select(User.id))).scalars())
@@ -135,7 +135,7 @@ async def prepare_followers(settings: Settings, author_ids: list[int]) -> int:
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     redis = make_redis(str(settings.redis_url))
-    reader = HomeTimeline(settings, TimelineCache(redis, cap=settings.timeline_cache_size))
+    reader = HomeTimeline(settings, TimelineCache.from_settings(redis, settings))
     try:
         async with factory() as session:
             followers = set(

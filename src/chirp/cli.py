@@ -185,7 +185,7 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
     context = JobContext(
         session_factory=make_session_factory(engine),
         settings=settings,
-        timeline_cache=TimelineCache(redis, cap=settings.timeline_cache_size) if redis else None,
+        timeline_cache=TimelineCache.from_settings(redis, settings) if redis else None,
     )
     runner = Worker(
         context,

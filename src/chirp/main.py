@@ -51,7 +51,7 @@ def create_app(
             if settings.redis_url:
                 redis = make_redis(settings.redis_url)
                 stack.push_async_callback(redis.aclose)
-                app.state.timeline_cache = TimelineCache(redis, cap=settings.timeline_cache_size)
+                app.state.timeline_cache = TimelineCache.from_settings(redis, settings)
                 app.state.home_timeline = HomeTimeline(settings, app.state.timeline_cache)
             if settings.jobs_in_web:
                 await stack.enter_async_context(_job_runner(app, settings))

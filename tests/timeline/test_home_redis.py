@@ -27,7 +27,7 @@ def _readers(
     settings: Settings, redis: Redis, **overrides: object
 ) -> tuple[HomeTimeline, HomeTimeline]:
     tuned = settings.model_copy(update=overrides)
-    cache = TimelineCache(redis, cap=tuned.timeline_cache_size)
+    cache = TimelineCache.from_settings(redis, tuned)
     return HomeTimeline(tuned, None), HomeTimeline(tuned, cache)
 
 
@@ -159,3 +159,13 @@ def test_rollout_is_stable_and_roughly_proportional() -> None:
     assert chosen == [i for i in ids if in_redis_rollout(i, 30)]
     assert all(in_redis_rollout(i, 100) for i in ids)
     assert not any(in_redis_rollout(i, 0) for i in ids)
+
+
+async def test_timelines_expire_before_fanout_stops_targeting_their_owner(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice = await make_user(session, "alice")
+    _, cached = _readers(settings, redis)
+    await cached.page(session, user_id=alice.id, cursor=Cursor())
+    ttl = await redis.ttl(f"chirp:tl:{alice.id}")
+    assert 0 < ttl <= settings.active_days * 86400 - 3600

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from redis.asyncio import Redis
 
+from chirp.config import Settings
 from chirp.pagination import Cursor
 
 WIDTH = 19  # digits in the largest signed 64-bit id
@@ -51,28 +52,34 @@ end
     + _TRIM
 )
 
-# Same keys and arguments: stores a rebuilt timeline, merged with whatever fan-out delivered
-# while it was read from the database. The all-zeros member keeps an empty timeline existing.
+# Same keys and arguments, plus the ttl last: stores a rebuilt timeline, merged with whatever
+# fan-out delivered while it was read from the database. The all-zeros member keeps an empty
+# timeline existing.
 _FINISH = (
     """
 redis.call('ZADD', KEYS[1], 0, string.rep('0', string.len(ARGV[2])))
-for i = 3, #ARGV do
+for i = 3, #ARGV - 1 do
   redis.call('ZADD', KEYS[1], 0, ARGV[i])
 end
 if ARGV[2] > (redis.call('GET', KEYS[2]) or '') then
   redis.call('SET', KEYS[2], ARGV[2])
 end
 redis.call('DEL', KEYS[3])
+redis.call('EXPIRE', KEYS[1], ARGV[#ARGV])
+redis.call('EXPIRE', KEYS[2], ARGV[#ARGV])
 """
     + _TRIM
 )
 
 # KEYS: timeline, floor. ARGV: upper bound, lower bound (ZRANGEBYLEX syntax), limit,
-# ascending ('1' or '0'). Returns {exists, floor, ids...} in one round trip.
+# ascending ('1' or '0'), ttl. Returns {exists, floor, ids...} in one round trip, and keeps a
+# read timeline alive for another ttl seconds.
 _PAGE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {0, ''}
 end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
 local out = {1, redis.call('GET', KEYS[2]) or ''}
 local ids
 if ARGV[4] == '1' then
@@ -101,13 +108,24 @@ class CachedPage:
 class TimelineCache:
     """Reads and writes home timelines in Redis."""
 
-    def __init__(self, redis: Redis, *, cap: int, prefix: str = "chirp:") -> None:
+    def __init__(
+        self, redis: Redis, *, cap: int, ttl: int = 30 * 86400, prefix: str = "chirp:"
+    ) -> None:
         self.redis = redis
         self.cap = cap
+        # Timelines live as long as their owner reads them; fan-out skips users inactive for
+        # longer, so an expired timeline is rebuilt from the database instead of being stale.
+        self.ttl = ttl
         self.prefix = prefix
         self._add = redis.register_script(_ADD)
         self._finish = redis.register_script(_FINISH)
         self._page = redis.register_script(_PAGE)
+
+    @classmethod
+    def from_settings(cls, redis: Redis, settings: Settings, *, prefix: str = "chirp:") -> Self:
+        """A cache sized and timed by the settings (expiring an hour before fan-out stops)."""
+        ttl = max(settings.active_days * 86400 - 3600, 3600)
+        return cls(redis, cap=settings.timeline_cache_size, ttl=ttl, prefix=prefix)
 
     def _keys(self, user_id: int) -> list[str]:
         p = self.prefix
@@ -150,7 +168,8 @@ class TimelineCache:
         lower = f"({member(max(lower_id or 0, 0))}"
         ascending = "1" if cursor.min_id is not None else "0"
         keys = self._keys(user_id)[:2]
-        result: list[Any] = await self._page(keys=keys, args=[upper, lower, limit, ascending])
+        args: list[str | int] = [upper, lower, limit, ascending, self.ttl]
+        result: list[Any] = await self._page(keys=keys, args=args)
         if int(result[0]) == 0:
             return None
         return CachedPage(ids=[int(i) for i in result[2:]], floor=int(result[1] or 0))
@@ -161,7 +180,7 @@ class TimelineCache:
 
     async def finish_rebuild(self, user_id: int, post_ids: Sequence[int], *, floor: int) -> None:
         """Store a rebuilt timeline, merged with any fan-out that arrived meanwhile."""
-        args: list[str | int] = [self.cap, member(floor), *map(member, post_ids)]
+        args: list[str | int] = [self.cap, member(floor), *map(member, post_ids), self.ttl]
         await self._finish(keys=self._keys(user_id), args=args)
 
     async def lowest(self, user_id: int) -> int:
