@@ -70,6 +70,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Web processes.")] = 1,
+    access_log: Annotated[
+        bool | None,
+        typer.Option(help="Log every request (default: on, except in production)."),
+    ] = None,
 ) -> None:
     """Serve the web UI and API."""
     settings = _settings()
@@ -94,6 +98,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        access_log=settings.environment != "production" if access_log is None else access_log,
     )
 
 
