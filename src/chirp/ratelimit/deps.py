@@ -37,7 +37,15 @@ async def enforce(request: Request, rule: str, key: str) -> None:
 
 async def enforce_account(request: Request, user_id: int) -> None:
     """Apply the general per-account limit to an authenticated API call or form post."""
+    request.state.user_id = user_id
     await enforce(request, "api", f"acct:{user_id}")
+
+
+async def enforce_posting(request: Request) -> None:
+    """Dependency: the per-account limit on new posts (needs the user resolved first)."""
+    user_id = getattr(request.state, "user_id", None)
+    if user_id is not None:
+        await enforce(request, "post", f"acct:{user_id}")
 
 
 def per_ip(rule: str) -> Callable[[Request], Coroutine[Any, Any, None]]:

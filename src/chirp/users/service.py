@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.auth.passwords import hash_password, needs_rehash, verify_password
 from chirp.db import utcnow
 from chirp.errors import NotFound, ValidationFailed
+from chirp.pagination import Cursor, fetch_page
 from chirp.users import validation
 from chirp.users.models import User
 
@@ -109,6 +110,33 @@ def directory_query(*, order: str = "active") -> Select[User]:
     return select(User).order_by(
         func.coalesce(User.last_post_at, User.created_at).desc(), User.id.desc()
     )
+
+
+async def directory(
+    session: AsyncSession, *, order: str = "active", offset: int = 0, limit: int = 40
+) -> list[User]:
+    """Return one offset page of the directory."""
+    rows = await session.execute(directory_query(order=order).offset(offset).limit(limit))
+    return list(rows.scalars())
+
+
+async def admin_page(
+    session: AsyncSession,
+    *,
+    cursor: Cursor,
+    username: str | None = None,
+    email: str | None = None,
+    staff: bool = False,
+) -> list[User]:
+    """Return accounts for administrators, newest first, filtered as Mastodon's admin API."""
+    stmt = select(User)
+    if username:
+        stmt = stmt.where(User.username_key.contains(username.strip().lower(), autoescape=True))
+    if email:
+        stmt = stmt.where(User.email_key.contains(email.strip().lower(), autoescape=True))
+    if staff:
+        stmt = stmt.where(User.is_admin.is_(True))
+    return await fetch_page(session, stmt, User.id, cursor)
 
 
 async def count_users(session: AsyncSession) -> int:

@@ -1,0 +1,131 @@
+"""Turn ORM rows into Mastodon entities, in bulk (no query per item)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from chirp.config import Settings
+from chirp.follows.service import Relationship
+from chirp.posts.models import Post
+from chirp.posts.schemas import ApplicationOut, StatusOut
+from chirp.posts.text import to_html
+from chirp.users.models import User
+from chirp.users.schemas import (
+    AccountOut,
+    AdminAccountOut,
+    CredentialAccountOut,
+    RelationshipOut,
+    SourceOut,
+)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a Z, as Mastodon writes times."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _date(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%d") if moment else None
+
+
+def account(user: User, settings: Settings) -> AccountOut:
+    """Mastodon's Account entity for a user."""
+    profile = f"{settings.base_url}/@{user.username}"
+    header = f"{settings.base_url}/static/header.png"
+    return AccountOut(
+        id=str(user.id),
+        username=user.username,
+        acct=user.username,
+        display_name=user.display_name,
+        # Mastodon gives the day an account was made, at midnight UTC.
+        created_at=user.created_at.strftime("%Y-%m-%dT00:00:00.000Z"),
+        note=str(to_html(user.bio)) if user.bio else "",
+        url=profile,
+        uri=f"{settings.base_url}/users/{user.username}",
+        avatar=user.avatar_url,
+        avatar_static=user.avatar_url,
+        header=header,
+        header_static=header,
+        followers_count=user.followers_count,
+        following_count=user.following_count,
+        statuses_count=user.posts_count,
+        last_status_at=_date(user.last_post_at),
+    )
+
+
+def credential_account(user: User, settings: Settings) -> CredentialAccountOut:
+    """The authenticated user's own Account, with its editable source."""
+    base = account(user, settings).model_dump()
+    role = {"id": "3", "name": "Admin", "permissions": "1", "color": "", "highlighted": True}
+    return CredentialAccountOut(
+        **base, source=SourceOut(note=user.bio), role=role if user.is_admin else None
+    )
+
+
+def statuses(
+    posts: Sequence[Post], settings: Settings, *, viewer: User | None = None
+) -> list[StatusOut]:
+    """Status entities for posts, sharing one Account entity per author."""
+    accounts: dict[int, AccountOut] = {}
+    out = []
+    for post in posts:
+        if post.author_id not in accounts:
+            accounts[post.author_id] = account(post.author, settings)
+        out.append(_status(post, accounts[post.author_id], settings, viewer=viewer))
+    return out
+
+
+def status(post: Post, settings: Settings, *, viewer: User | None = None) -> StatusOut:
+    """The Status entity for one post."""
+    return statuses([post], settings, viewer=viewer)[0]
+
+
+def _status(
+    post: Post, author: AccountOut, settings: Settings, *, viewer: User | None
+) -> StatusOut:
+    # Per-viewer flags are false for a signed-in reader and absent for anonymous ones.
+    flag = False if viewer is not None else None
+    return StatusOut(
+        id=str(post.id),
+        uri=f"{settings.base_url}/users/{author.username}/statuses/{post.id}",
+        url=f"{author.url}/{post.id}",
+        created_at=iso(post.created_at),
+        account=author,
+        content=str(to_html(post.text)),
+        application=ApplicationOut(name=post.app_name) if post.app_name else None,
+        language=None,
+        favourited=flag,
+        reblogged=flag,
+        muted=flag,
+        bookmarked=flag,
+        pinned=flag,
+        filtered=[] if viewer is not None else None,
+    )
+
+
+def relationship(rel: Relationship) -> RelationshipOut:
+    """Mastodon's Relationship entity."""
+    return RelationshipOut(
+        id=str(rel.id),
+        following=rel.following,
+        showing_reblogs=rel.following,
+        followed_by=rel.followed_by,
+    )
+
+
+def admin_account(user: User, settings: Settings) -> AdminAccountOut:
+    """Mastodon's Admin::Account entity."""
+    role = (
+        {"id": "3", "name": "Admin", "permissions": "1", "color": "", "highlighted": True}
+        if user.is_admin
+        else {"id": "-99", "name": "", "permissions": "65536", "color": "", "highlighted": False}
+    )
+    return AdminAccountOut(
+        id=str(user.id),
+        username=user.username,
+        created_at=iso(user.created_at),
+        email=user.email,
+        role=role,
+        account=account(user, settings),
+    )

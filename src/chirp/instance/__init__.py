@@ -1,0 +1,1 @@
+"""What this server is: its name, version, limits and rules."""

@@ -1,0 +1,111 @@
+"""Mastodon API: ``/api/v1/instance`` and ``/api/v2/instance``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from chirp import __version__
+from chirp.config import Settings
+from chirp.deps import SessionDep, SettingsDep
+from chirp.instance import service as instance_service
+from chirp.posts.text import URL_WEIGHT
+
+router = APIRouter(tags=["instance"])
+
+# Clients compare this against Mastodon releases to decide which features to use.
+MASTODON_COMPAT = "4.3.0"
+
+
+def version() -> str:
+    """The version string clients parse."""
+    return f"{MASTODON_COMPAT} (compatible; Chirp {__version__})"
+
+
+def _statuses(settings: Settings) -> dict[str, int]:
+    return {
+        "max_characters": settings.max_post_length,
+        "max_media_attachments": 0,
+        "characters_reserved_per_url": URL_WEIGHT,
+    }
+
+
+_MEDIA = {
+    "supported_mime_types": [],
+    "image_size_limit": 0,
+    "image_matrix_limit": 0,
+    "video_size_limit": 0,
+    "video_frame_rate_limit": 0,
+    "video_matrix_limit": 0,
+}
+_POLLS = {
+    "max_options": 0,
+    "max_characters_per_option": 0,
+    "min_expiration": 0,
+    "max_expiration": 0,
+}
+
+
+@router.get("/api/v1/instance")
+async def instance_v1(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """This server's name, version, limits and statistics (v1 entity)."""
+    stats = await instance_service.stats(session)
+    return {
+        "uri": settings.domain,
+        "title": settings.instance_title,
+        "short_description": settings.instance_description,
+        "description": settings.instance_description,
+        "email": settings.contact_email,
+        "version": version(),
+        "urls": {"streaming_api": ""},
+        "stats": {"user_count": stats.users, "status_count": stats.posts, "domain_count": 0},
+        "thumbnail": f"{settings.base_url}/static/header.png",
+        "languages": ["en"],
+        "registrations": settings.registrations_open,
+        "approval_required": False,
+        "invites_enabled": False,
+        "configuration": {
+            "accounts": {"max_featured_tags": 0},
+            "statuses": _statuses(settings),
+            "media_attachments": _MEDIA,
+            "polls": _POLLS,
+        },
+        "contact_account": None,
+        "rules": [],
+    }
+
+
+@router.get("/api/v2/instance")
+async def instance_v2(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """This server's name, version, limits and statistics (v2 entity)."""
+    stats = await instance_service.stats(session)
+    return {
+        "domain": settings.domain,
+        "title": settings.instance_title,
+        "version": version(),
+        "source_url": "",
+        "description": settings.instance_description,
+        "usage": {"users": {"active_month": stats.active_month}},
+        "thumbnail": {"url": f"{settings.base_url}/static/header.png"},
+        "icon": [],
+        "languages": ["en"],
+        "configuration": {
+            "urls": {"streaming": "", "status": None},
+            "vapid": {"public_key": ""},
+            "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+            "statuses": _statuses(settings),
+            "media_attachments": _MEDIA,
+            "polls": _POLLS,
+            "translation": {"enabled": False},
+        },
+        "registrations": {
+            "enabled": settings.registrations_open,
+            "approval_required": False,
+            "message": None,
+            "url": None,
+        },
+        "api_versions": {"mastodon": 2},
+        "contact": {"email": settings.contact_email, "account": None},
+        "rules": [],
+    }

@@ -1,0 +1,113 @@
+"""OAuth endpoints for clients: register apps, obtain and revoke tokens."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from chirp.api.auth import TokenContext, require_token
+from chirp.api.params import body_docs, params
+from chirp.deps import SessionDep
+from chirp.oauth import service as oauth_service
+from chirp.oauth.schemas import AppCreate, AppOut, RevokeIn, TokenIn, TokenOut
+from chirp.oauth.service import OAuthError
+from chirp.ratelimit.deps import count_failed_login, login_blocked, per_ip
+
+router = APIRouter(tags=["oauth"])
+
+
+@router.post("/api/v1/apps", response_model=AppOut, openapi_extra=body_docs(AppCreate))
+async def create_app(
+    session: SessionDep, body: Annotated[AppCreate, Depends(params(AppCreate))]
+) -> AppOut:
+    """Register a client application and get its credentials."""
+    app = await oauth_service.create_app(
+        session,
+        name=body.client_name,
+        redirect_uris=body.redirect_uris,
+        scopes=body.scopes,
+        website=body.website,
+    )
+    await session.commit()
+    return AppOut.of(app, with_secret=True)
+
+
+@router.get("/api/v1/apps/verify_credentials", response_model=AppOut)
+async def verify_app(ctx: Annotated[TokenContext, Depends(require_token())]) -> AppOut:
+    """The application the token belongs to."""
+    return AppOut.of(ctx.token.app, with_secret=False)
+
+
+def _basic_auth(request: Request) -> tuple[str | None, str | None]:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        client_id, _, secret = base64.b64decode(value).decode().partition(":")
+    except ValueError:
+        return None, None
+    return client_id, secret
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenOut,
+    openapi_extra=body_docs(TokenIn),
+    dependencies=[Depends(per_ip("login_ip"))],
+)
+async def token(
+    request: Request, session: SessionDep, body: Annotated[TokenIn, Depends(params(TokenIn))]
+) -> TokenOut:
+    """Obtain a token (authorization_code, password or client_credentials grant)."""
+    basic_id, basic_secret = _basic_auth(request)
+    app = await oauth_service.authenticate_client(
+        session,
+        client_id=body.client_id or basic_id,
+        client_secret=body.client_secret or basic_secret,
+    )
+    if body.grant_type == "authorization_code":
+        issued = await oauth_service.exchange_code(
+            session,
+            app=app,
+            code=body.code or "",
+            redirect_uri=body.redirect_uri,
+            code_verifier=body.code_verifier,
+        )
+    elif body.grant_type == "password":
+        login = body.username or ""
+        if await login_blocked(request, login):
+            raise OAuthError("invalid_grant", "Too many failed attempts; try again later.", 429)
+        try:
+            issued = await oauth_service.password_grant(
+                session, app=app, username=login, password=body.password or "", scope=body.scope
+            )
+        except OAuthError:
+            await count_failed_login(request, login)
+            raise
+    elif body.grant_type == "client_credentials":
+        issued = await oauth_service.client_credentials_grant(session, app=app, scope=body.scope)
+    else:
+        raise OAuthError(
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        )
+    await session.commit()
+    return TokenOut.of(issued)
+
+
+@router.post("/oauth/revoke", openapi_extra=body_docs(RevokeIn))
+async def revoke(
+    request: Request, session: SessionDep, body: Annotated[RevokeIn, Depends(params(RevokeIn))]
+) -> dict[str, str]:
+    """Revoke a token issued to this client."""
+    basic_id, basic_secret = _basic_auth(request)
+    app = await oauth_service.authenticate_client(
+        session,
+        client_id=body.client_id or basic_id,
+        client_secret=body.client_secret or basic_secret,
+    )
+    await oauth_service.revoke(session, app=app, access_token=body.token)
+    await session.commit()
+    return {}

@@ -1,0 +1,94 @@
+"""OAuth and application entities and inputs."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator
+
+from chirp.oauth.models import OAuthApp
+from chirp.oauth.service import IssuedToken
+
+
+class AppCreate(BaseModel):
+    """Parameters of ``POST /api/v1/apps``."""
+
+    client_name: str = ""
+    redirect_uris: list[str] = Field(default_factory=list)
+    scopes: str = "read"
+    website: str | None = None
+
+    @field_validator("redirect_uris", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        # Mastodon takes one URI, several separated by newlines, or an array.
+        if isinstance(value, str):
+            return [u for u in value.split() if u]
+        return value
+
+
+class AppOut(BaseModel):
+    """Mastodon's (Credential)Application entity."""
+
+    id: str
+    name: str
+    website: str | None
+    scopes: list[str]
+    redirect_uri: str
+    redirect_uris: list[str]
+    vapid_key: str = ""
+    client_id: str | None = None
+    client_secret: str | None = None
+    client_secret_expires_at: int = 0
+
+    @classmethod
+    def of(cls, app: OAuthApp, *, with_secret: bool) -> AppOut:
+        """The entity for an app (its credentials only right after registration)."""
+        return cls(
+            id=str(app.id),
+            name=app.name,
+            website=app.website,
+            scopes=app.scopes.split(),
+            redirect_uri="\n".join(app.redirect_uri_list),
+            redirect_uris=app.redirect_uri_list,
+            client_id=app.client_id if with_secret else None,
+            client_secret=app.client_secret if with_secret else None,
+        )
+
+
+class TokenIn(BaseModel):
+    """Parameters of ``POST /oauth/token``."""
+
+    grant_type: str = ""
+    client_id: str | None = None
+    client_secret: str | None = None
+    code: str | None = None
+    redirect_uri: str | None = None
+    scope: str | None = None
+    username: str | None = None
+    password: str | None = None
+    code_verifier: str | None = None
+
+
+class RevokeIn(BaseModel):
+    """Parameters of ``POST /oauth/revoke``."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    token: str = ""
+
+
+class TokenOut(BaseModel):
+    """Mastodon's Token entity."""
+
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    scope: str
+    created_at: int
+
+    @classmethod
+    def of(cls, issued: IssuedToken) -> TokenOut:
+        """The entity for a freshly issued token."""
+        return cls(
+            access_token=issued.access_token,
+            scope=issued.token.scopes,
+            created_at=int(issued.token.created_at.timestamp()),
+        )

@@ -1,0 +1,80 @@
+"""Mastodon API: post, read and delete statuses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+
+from chirp.api import present
+from chirp.api.auth import UserContext, optional_user, require_user
+from chirp.api.paging import parse_id
+from chirp.api.params import body_docs, params
+from chirp.deps import SessionDep, SettingsDep
+from chirp.errors import ValidationFailed
+from chirp.posts import service as posts_service
+from chirp.posts.schemas import StatusCreate, StatusOut
+from chirp.ratelimit.deps import enforce_posting
+
+router = APIRouter(prefix="/api/v1/statuses", tags=["statuses"])
+
+
+@router.post("", response_model=StatusOut, openapi_extra=body_docs(StatusCreate))
+async def create_status(
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
+    body: Annotated[StatusCreate, Depends(params(StatusCreate))],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    _limit: Annotated[None, Depends(enforce_posting)] = None,
+) -> StatusOut:
+    """Publish a status; a repeated ``Idempotency-Key`` returns the first one."""
+    if body.media_ids:
+        raise ValidationFailed(
+            "Media attachments are not supported yet", field="media_ids", code="ERR_INVALID"
+        )
+    if body.in_reply_to_id:
+        raise ValidationFailed(
+            "Replies are not supported yet", field="in_reply_to_id", code="ERR_INVALID"
+        )
+    if body.scheduled_at:
+        raise ValidationFailed(
+            "Scheduled posts are not supported yet", field="scheduled_at", code="ERR_INVALID"
+        )
+    post = await posts_service.create_post(
+        session,
+        author=ctx.user,
+        text=body.status,
+        max_length=settings.max_post_length,
+        idempotency_key=idempotency_key,
+        app_name=ctx.token.app.name,
+    )
+    await session.commit()
+    return present.status(post, settings, viewer=ctx.user)
+
+
+@router.get("/{status_id}", response_model=StatusOut)
+async def get_status(
+    status_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Annotated[UserContext | None, Depends(optional_user("read:statuses"))],
+) -> StatusOut:
+    """A status by id (public: no token needed)."""
+    post = await posts_service.get_post_or_404(session, parse_id(status_id))
+    return present.status(post, settings, viewer=viewer.user if viewer else None)
+
+
+@router.delete("/{status_id}", response_model=StatusOut)
+async def delete_status(
+    status_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
+) -> StatusOut:
+    """Delete one of your statuses; returns it with its source ``text``."""
+    post = await posts_service.get_post_or_404(session, parse_id(status_id))
+    entity = present.status(post, settings, viewer=ctx.user)
+    await posts_service.delete_post(session, post=post, actor=ctx.user)
+    await session.commit()
+    return entity.model_copy(update={"text": post.text})

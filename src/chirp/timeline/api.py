@@ -1,0 +1,61 @@
+"""Mastodon API: home and public timelines."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from chirp.api import present
+from chirp.api.auth import UserContext, optional_user, require_user
+from chirp.api.links import set_link_header
+from chirp.api.paging import CursorDep
+from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
+from chirp.posts.models import Post
+from chirp.posts.schemas import StatusOut
+from chirp.timeline import service as timeline_service
+
+router = APIRouter(prefix="/api/v1/timelines", tags=["timelines"])
+
+
+def _link(request: Request, response: Response, posts: list[Post]) -> None:
+    set_link_header(
+        request,
+        response,
+        newest_id=posts[0].id if posts else None,
+        oldest_id=posts[-1].id if posts else None,
+    )
+
+
+@router.get("/home", response_model=list[StatusOut])
+async def home(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    timeline: HomeTimelineDep,
+    cursor: CursorDep,
+    ctx: Annotated[UserContext, Depends(require_user("read:statuses"))],
+) -> list[StatusOut]:
+    """Your posts and those of everyone you follow, newest first."""
+    posts = await timeline.page(session, user_id=ctx.user.id, cursor=cursor)
+    _link(request, response, posts)
+    return present.statuses(posts, settings, viewer=ctx.user)
+
+
+@router.get("/public", response_model=list[StatusOut])
+async def public(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    cursor: CursorDep,
+    viewer: Annotated[UserContext | None, Depends(optional_user("read:statuses"))],
+    local: bool = False,
+    remote: bool = False,
+    only_media: bool = False,
+) -> list[StatusOut]:
+    """Every post on this server, newest first (Chirp has no remote posts)."""
+    posts = [] if remote or only_media else await timeline_service.public(session, cursor=cursor)
+    _link(request, response, posts)
+    return present.statuses(posts, settings, viewer=viewer.user if viewer else None)

@@ -1,0 +1,223 @@
+"""Mastodon API: accounts, relationships, follows and the directory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from chirp.api import present
+from chirp.api.auth import TokenContext, UserContext, optional_user, require_token, require_user
+from chirp.api.links import set_link_header
+from chirp.api.paging import CursorDep, parse_id
+from chirp.api.params import body_docs, params
+from chirp.deps import SessionDep, SettingsDep
+from chirp.errors import Forbidden, NotFound, ValidationFailed
+from chirp.follows import service as follows_service
+from chirp.oauth import scopes as scope_rules
+from chirp.oauth import service as oauth_service
+from chirp.oauth.schemas import TokenOut
+from chirp.pagination import fetch_page
+from chirp.posts import service as posts_service
+from chirp.posts.models import Post
+from chirp.posts.schemas import StatusOut
+from chirp.ratelimit.deps import per_ip
+from chirp.users import service as users_service
+from chirp.users.models import User
+from chirp.users.schemas import (
+    AccountOut,
+    CredentialAccountOut,
+    FollowIn,
+    RegistrationIn,
+    RelationshipOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+ReadAccounts = Annotated[UserContext, Depends(require_user("read:accounts"))]
+ReadFollows = Annotated[UserContext, Depends(require_user("read:follows"))]
+WriteFollows = Annotated[UserContext, Depends(require_user("write:follows"))]
+MaybeReader = Annotated[UserContext | None, Depends(optional_user("read:accounts"))]
+
+
+async def _account(session: SessionDep, raw_id: str) -> User:
+    return await users_service.get_or_404(session, parse_id(raw_id))
+
+
+@router.post(
+    "/accounts",
+    response_model=TokenOut,
+    openapi_extra=body_docs(RegistrationIn),
+    dependencies=[Depends(per_ip("signup"))],
+)
+async def register(
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[TokenContext, Depends(require_token("write:accounts"))],
+    body: Annotated[RegistrationIn, Depends(params(RegistrationIn))],
+) -> TokenOut:
+    """Register an account with an app token; returns a token for the new user."""
+    if not settings.registrations_open:
+        raise Forbidden("Registrations are closed on this server")
+    if not body.agreement:
+        raise ValidationFailed("Agreement must be accepted", field="agreement", code="ERR_ACCEPTED")
+    user = await users_service.register(
+        session, username=body.username, email=body.email, password=body.password
+    )
+    issued = await oauth_service.issue_for_user(
+        session, app=ctx.token.app, user=user, scopes=scope_rules.parse(ctx.token.scopes)
+    )
+    await session.commit()
+    return TokenOut.of(issued)
+
+
+@router.get("/accounts/verify_credentials", response_model=CredentialAccountOut)
+async def verify_credentials(ctx: ReadAccounts, settings: SettingsDep) -> CredentialAccountOut:
+    """The authenticated user's own account, with its source."""
+    return present.credential_account(ctx.user, settings)
+
+
+@router.get("/accounts/relationships", response_model=list[RelationshipOut])
+async def relationships(
+    request: Request, session: SessionDep, ctx: ReadFollows
+) -> list[RelationshipOut]:
+    """The viewer's relationship with each account in ``id[]``."""
+    raw = request.query_params.getlist("id[]") + request.query_params.getlist("id")
+    ids = [int(i) for i in dict.fromkeys(raw) if i.isdigit()]
+    known = await users_service.get_many(session, ids)
+    rels = await follows_service.relationships(
+        session, viewer_id=ctx.user.id, ids=[i for i in ids if i in known]
+    )
+    return [present.relationship(r) for r in rels]
+
+
+@router.get("/accounts/lookup", response_model=AccountOut)
+async def lookup(
+    session: SessionDep,
+    settings: SettingsDep,
+    acct: Annotated[str, Query(description="username, @username or username@domain")],
+) -> AccountOut:
+    """Find an account by its username (``acct``)."""
+    name, _, domain = acct.strip().removeprefix("@").partition("@")
+    if domain and domain.lower() != settings.domain.lower():
+        raise NotFound()
+    user = await users_service.get_by_username(session, name)
+    if user is None:
+        raise NotFound()
+    return present.account(user, settings)
+
+
+@router.get("/accounts/{account_id}", response_model=AccountOut)
+async def get_account(account_id: str, session: SessionDep, settings: SettingsDep) -> AccountOut:
+    """An account by id."""
+    return present.account(await _account(session, account_id), settings)
+
+
+@router.get("/accounts/{account_id}/statuses", response_model=list[StatusOut])
+async def account_statuses(
+    account_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    cursor: CursorDep,
+    viewer: MaybeReader,
+    pinned: bool = False,
+    exclude_replies: bool = False,
+    exclude_reblogs: bool = False,
+    only_media: bool = False,
+) -> list[StatusOut]:
+    """An account's posts, newest first."""
+    user = await _account(session, account_id)
+    if pinned or only_media:
+        posts: list[Post] = []  # Chirp has no pinned posts or media yet
+    else:
+        posts = await fetch_page(session, posts_service.by_author_query(user.id), Post.id, cursor)
+    _link(request, response, [p.id for p in posts])
+    return present.statuses(posts, settings, viewer=viewer.user if viewer else None)
+
+
+@router.get("/accounts/{account_id}/followers", response_model=list[AccountOut])
+async def followers(
+    account_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    cursor: CursorDep,
+) -> list[AccountOut]:
+    """Accounts following this one, most recent follow first (paged by follow id)."""
+    user = await _account(session, account_id)
+    pairs = await follows_service.followers_page(session, user_id=user.id, cursor=cursor)
+    _link(request, response, [follow_id for follow_id, _ in pairs])
+    return [present.account(u, settings) for _, u in pairs]
+
+
+@router.get("/accounts/{account_id}/following", response_model=list[AccountOut])
+async def following(
+    account_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    cursor: CursorDep,
+) -> list[AccountOut]:
+    """Accounts this one follows, most recent follow first (paged by follow id)."""
+    user = await _account(session, account_id)
+    pairs = await follows_service.following_page(session, user_id=user.id, cursor=cursor)
+    _link(request, response, [follow_id for follow_id, _ in pairs])
+    return [present.account(u, settings) for _, u in pairs]
+
+
+@router.post(
+    "/accounts/{account_id}/follow",
+    response_model=RelationshipOut,
+    openapi_extra=body_docs(FollowIn),
+)
+async def follow(
+    account_id: str,
+    session: SessionDep,
+    ctx: WriteFollows,
+    body: Annotated[FollowIn, Depends(params(FollowIn))],
+) -> RelationshipOut:
+    """Follow an account (doing it again changes nothing)."""
+    target = await _account(session, account_id)
+    await follows_service.follow(session, follower=ctx.user, followee=target)
+    await session.commit()
+    return await _relationship(session, ctx.user, target)
+
+
+@router.post("/accounts/{account_id}/unfollow", response_model=RelationshipOut)
+async def unfollow(account_id: str, session: SessionDep, ctx: WriteFollows) -> RelationshipOut:
+    """Stop following an account (doing it again changes nothing)."""
+    target = await _account(session, account_id)
+    await follows_service.unfollow(session, follower=ctx.user, followee=target)
+    await session.commit()
+    return await _relationship(session, ctx.user, target)
+
+
+async def _relationship(session: SessionDep, viewer: User, target: User) -> RelationshipOut:
+    [rel] = await follows_service.relationships(session, viewer_id=viewer.id, ids=[target.id])
+    return present.relationship(rel)
+
+
+@router.get("/directory", response_model=list[AccountOut], tags=["directory"])
+async def directory(
+    session: SessionDep,
+    settings: SettingsDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query()] = 40,
+    order: Annotated[str, Query(pattern="^(active|new)$")] = "active",
+    local: bool = False,
+) -> list[AccountOut]:
+    """Every account, most recently active (or newest) first."""
+    users = await users_service.directory(
+        session, order=order, offset=offset, limit=max(1, min(limit, 80))
+    )
+    return [present.account(u, settings) for u in users]
+
+
+def _link(request: Request, response: Response, ids: list[int]) -> None:
+    set_link_header(
+        request, response, newest_id=ids[0] if ids else None, oldest_id=ids[-1] if ids else None
+    )
