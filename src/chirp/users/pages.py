@@ -1,0 +1,134 @@
+"""Web pages: the directory, profiles, and follower and following lists."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from chirp.deps import SessionDep, SettingsDep
+from chirp.errors import NotFound
+from chirp.follows import service as follows_service
+from chirp.pagination import fetch_page
+from chirp.posts import service as posts_service
+from chirp.posts.models import Post
+from chirp.users import service as users_service
+from chirp.users.models import User
+from chirp.web import paging
+from chirp.web.htmx import is_htmx, render
+from chirp.web.session import OptionalUser
+
+router = APIRouter()
+
+DIRECTORY_PAGE = 20
+
+
+async def _user(session: SessionDep, username: str) -> User:
+    user = await users_service.get_by_username(session, username)
+    if user is None:
+        raise NotFound("There is no one called @" + username + " here.")
+    return user
+
+
+async def _followed(session: SessionDep, viewer: User | None, users: list[User]) -> set[int]:
+    if viewer is None:
+        return set()
+    return await follows_service.following_ids(
+        session, viewer_id=viewer.id, candidates=[u.id for u in users]
+    )
+
+
+@router.get("/users")
+async def directory(
+    request: Request, session: SessionDep, viewer: OptionalUser, page: int = 1
+) -> Response:
+    """Everyone on this server, most recently active first."""
+    page = max(page, 1)
+    users = await users_service.directory(
+        session, offset=(page - 1) * DIRECTORY_PAGE, limit=DIRECTORY_PAGE
+    )
+    context = {
+        "users": users,
+        "followed": await _followed(session, viewer, users),
+        "next_url": f"/users?page={page + 1}" if len(users) == DIRECTORY_PAGE else None,
+    }
+    template = "users/_page.html" if is_htmx(request) and page > 1 else "users/directory.html"
+    return render(request, template, context, viewer=viewer)
+
+
+@router.get("/@{username}")
+async def profile(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: OptionalUser,
+    username: str,
+    max_id: str | None = None,
+) -> Response:
+    """A user's profile and posts, newest first."""
+    user = await _user(session, username)
+    if user.username != username and not max_id:
+        return RedirectResponse(f"/@{user.username}", status_code=301)
+    cursor = paging.cursor(max_id, settings.page_size)
+    posts = await fetch_page(session, posts_service.by_author_query(user.id), Post.id, cursor)
+    context = {
+        "user": user,
+        "posts": posts,
+        "next_max_id": paging.next_max_id([p.id for p in posts], settings.page_size),
+        "more_url": f"/@{user.username}",
+        "followed": await _followed(session, viewer, [user]),
+    }
+    template = "posts/_page.html" if is_htmx(request) and max_id else "users/profile.html"
+    return render(request, template, context, viewer=viewer)
+
+
+async def _people(
+    request: Request,
+    session: SessionDep,
+    viewer: User | None,
+    username: str,
+    which: Literal["followers", "following"],
+    max_id: str | None,
+) -> Response:
+    user = await _user(session, username)
+    cursor = paging.cursor(max_id, DIRECTORY_PAGE)
+    page = (
+        follows_service.followers_page if which == "followers" else follows_service.following_page
+    )
+    pairs = await page(session, user_id=user.id, cursor=cursor)
+    users = [u for _, u in pairs]
+    next_id = paging.next_max_id([follow_id for follow_id, _ in pairs], DIRECTORY_PAGE)
+    context = {
+        "user": user,
+        "which": which,
+        "users": users,
+        "followed": await _followed(session, viewer, users),
+        "next_url": f"/@{user.username}/{which}?max_id={next_id}" if next_id else None,
+    }
+    template = "users/_page.html" if is_htmx(request) and max_id else "users/people.html"
+    return render(request, template, context, viewer=viewer)
+
+
+@router.get("/@{username}/followers")
+async def followers(
+    request: Request,
+    session: SessionDep,
+    viewer: OptionalUser,
+    username: str,
+    max_id: str | None = None,
+) -> Response:
+    """People who follow this user."""
+    return await _people(request, session, viewer, username, "followers", max_id)
+
+
+@router.get("/@{username}/following")
+async def following(
+    request: Request,
+    session: SessionDep,
+    viewer: OptionalUser,
+    username: str,
+    max_id: str | None = None,
+) -> Response:
+    """People this user follows."""
+    return await _people(request, session, viewer, username, "following", max_id)
