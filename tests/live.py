@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +68,10 @@ def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """Serve a fresh database over HTTP for the tests of one module."""
-    url = database_url(request.param, tmp_path_factory.mktemp("live"))
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one,
+    # and preparing the database runs one too.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        url = pool.submit(database_url, request.param, tmp_path_factory.mktemp("live")).result()
     port = _free_port()
     settings = settings_for(url, domain=f"127.0.0.1:{port}")
     config = uvicorn.Config(

@@ -70,6 +70,9 @@ class SnowflakePK:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and delays BEGIN; take it over,
     # as SQLAlchemy's SQLite documentation recommends, and turn on WAL and foreign keys.
+    # BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that reads and
+    # then writes fails at once with "database is locked" when another connection wrote in
+    # between (SQLite cannot wait there), while an immediate one waits its turn.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
@@ -82,7 +85,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
