@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,14 @@ def live_server(
         url = pool.submit(database_url, request.param, tmp_path_factory.mktemp("live")).result()
     port = _free_port()
     settings = settings_for(url, domain=f"127.0.0.1:{port}")
+    with serve(settings, port) as server:
+        yield server
+
+
+@contextmanager
+def serve(settings: Settings, port: int | None = None) -> Iterator[LiveServer]:
+    """Run the app with ``settings`` on loopback in a thread until the block ends."""
+    port = port or _free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )

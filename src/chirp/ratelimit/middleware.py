@@ -53,7 +53,10 @@ class RateLimitMiddleware:
             if message["type"] == "http.response.start":
                 # The auth layer may have counted a stricter, per-account window meanwhile.
                 binding: Verdict = state.get("ratelimit", verdict)
-                message["headers"] = [*message.get("headers", []), *limit_headers(binding)]
+                headers = list(message.get("headers", []))
+                if not any(name == b"x-ratelimit-limit" for name, _ in headers):
+                    headers += limit_headers(binding)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
