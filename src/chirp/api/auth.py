@@ -47,16 +47,14 @@ async def _resolve(request: Request, session: SessionDep) -> TokenContext | None
     secret = bearer_token(request)
     if secret is None:
         return None
-    token = await oauth_service.resolve(session, secret)
-    if token is None:
+    resolved = await oauth_service.resolve_with_user(session, secret)
+    if resolved is None:
         raise Unauthorized("The access token is invalid")
-    user = await users_service.get(session, token.user_id) if token.user_id else None
-    if token.user_id and user is None:
-        raise Unauthorized("The access token is invalid")
+    token, user = resolved
     if user is not None:
         await enforce_account(request, user.id)
-        await users_service.mark_active(session, user=user)
-        await session.commit()
+        if await users_service.mark_active(session, user=user):
+            await session.commit()
     return TokenContext(token=token, user=user)
 
 

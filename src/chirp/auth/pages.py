@@ -52,7 +52,6 @@ async def signup(
             session, username=username, email=email, password=password, display_name=display_name
         )
     except ValidationFailed as exc:
-        await session.rollback()
         errors = {exc.field or "form": exc.message}
         return render(
             request, "auth/signup.html", {"values": values, "errors": errors}, status_code=422

@@ -238,6 +238,24 @@ async def resolve(session: AsyncSession, access_token: str) -> OAuthToken | None
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def resolve_with_user(
+    session: AsyncSession, access_token: str
+) -> tuple[OAuthToken, User | None] | None:
+    """Return the live token for a bearer secret and its user, in one query; None if unknown."""
+    stmt = (
+        select(OAuthToken, User)
+        .outerjoin(User, User.id == OAuthToken.user_id)
+        .where(OAuthToken.token_hash == digest(access_token), OAuthToken.revoked_at.is_(None))
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    token, user = row
+    if token.user_id is not None and user is None:
+        return None  # the account is gone
+    return token, user
+
+
 async def revoke(session: AsyncSession, *, app: OAuthApp, access_token: str) -> None:
     """Revoke a token issued to ``app``; unknown tokens are ignored, as RFC 7009 says."""
     await session.execute(

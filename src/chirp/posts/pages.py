@@ -33,7 +33,7 @@ async def create(
             session, author=viewer, text=text, max_length=settings.max_post_length
         )
     except ValidationFailed as exc:
-        await session.rollback()
+        # Nothing was written (the text is checked first); the session ends without a commit.
         if is_htmx(request):
             return form_error(request, exc.message, target="#composer-error")
         return render(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import select, union_all
@@ -13,14 +14,37 @@ from chirp.posts.models import Post
 from chirp.users.models import User
 
 
-async def followed_celebrities(session: AsyncSession, *, user_id: int, threshold: int) -> list[int]:
-    """Return the accounts ``user_id`` follows that have more than ``threshold`` followers."""
-    stmt = (
-        select(Follow.followee_id)
-        .join(User, User.id == Follow.followee_id)
-        .where(Follow.follower_id == user_id, User.followers_count > threshold)
-    )
-    return list((await session.execute(stmt)).scalars())
+class CelebrityCache:
+    """The ids of accounts over the fan-out threshold, re-read every ``ttl`` seconds.
+
+    There are few such accounts, so one small indexed query refreshes the list; each reader
+    then only checks which of them they follow. An account crossing the threshold is seen
+    within ``ttl`` seconds.
+    """
+
+    def __init__(self, threshold: int, *, ttl: float = 30.0) -> None:
+        self.threshold = threshold
+        self.ttl = ttl
+        self._ids: list[int] = []
+        self._expires = 0.0
+
+    async def all(self, session: AsyncSession) -> list[int]:
+        """Every account with more followers than the threshold."""
+        if time.monotonic() >= self._expires:
+            stmt = select(User.id).where(User.followers_count > self.threshold)
+            self._ids = list((await session.execute(stmt)).scalars())
+            self._expires = time.monotonic() + self.ttl
+        return self._ids
+
+    async def followed_by(self, session: AsyncSession, *, user_id: int) -> list[int]:
+        """The over-threshold accounts ``user_id`` follows."""
+        ids = await self.all(session)
+        if not ids:
+            return []
+        stmt = select(Follow.followee_id).where(
+            Follow.follower_id == user_id, Follow.followee_id.in_(ids)
+        )
+        return list((await session.execute(stmt)).scalars())
 
 
 def is_celebrity(followers_count: int, threshold: int) -> bool:

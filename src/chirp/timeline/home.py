@@ -11,9 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
-from chirp.follows import service as follows_service
 from chirp.pagination import Cursor, apply_cursor
-from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.redis_client import Breaker
 from chirp.timeline import celebrities
@@ -54,6 +52,7 @@ class HomeTimeline:
         self.settings = settings
         self.cache = cache
         self.breaker = Breaker()
+        self.celebrities = celebrities.CelebrityCache(settings.fanout_max_followers)
 
     def uses_redis(self, user_id: int) -> bool:
         """Whether this user's reads go through Redis right now."""
@@ -79,17 +78,9 @@ class HomeTimeline:
         return await self._hydrate(session, user_id=user_id, ids=ids)
 
     async def _hydrate(self, session: AsyncSession, *, user_id: int, ids: list[int]) -> list[Post]:
-        posts = await posts_service.get_many(session, ids)
         # Deleted posts and unfollowed authors leave at once, before background clean-up.
-        authors = {p.author_id for p in posts.values() if p.author_id != user_id}
-        followed = await follows_service.following_ids(
-            session, viewer_id=user_id, candidates=list(authors)
-        )
-        return [
-            posts[i]
-            for i in ids
-            if i in posts and (posts[i].author_id == user_id or posts[i].author_id in followed)
-        ]
+        posts = await timeline_service.visible_home_posts(session, user_id=user_id, ids=ids)
+        return [posts[i] for i in ids if i in posts]
 
     async def _cached_ids(
         self, session: AsyncSession, *, user_id: int, cursor: Cursor
@@ -106,9 +97,7 @@ class HomeTimeline:
         lower = cursor.min_id if ascending else cursor.since_id
         if ascending and floor and (lower or 0) < floor:
             return None  # the range starts below what the cache holds: the database answers
-        celebs = await celebrities.followed_celebrities(
-            session, user_id=user_id, threshold=self.settings.fanout_max_followers
-        )
+        celebs = await self.celebrities.followed_by(session, user_id=user_id)
         extra = await celebrities.recent_post_ids(
             session, author_ids=celebs, cursor=cursor, floor=floor
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CompoundSelect, Select, literal, select, true, union_all
+from collections.abc import Sequence
+
+from sqlalchemy import CompoundSelect, Select, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.follows.models import Follow
@@ -42,6 +44,21 @@ def home_ids_lateral(user_id: int, cursor: Cursor) -> Select[int]:
         .order_by(ordered)
         .limit(cursor.limit)
     )
+
+
+async def visible_home_posts(
+    session: AsyncSession, *, user_id: int, ids: Sequence[int]
+) -> dict[int, Post]:
+    """Load posts by id that still belong in the user's home (own or followed), keyed by id."""
+    if not ids:
+        return {}
+    followed = (
+        select(Follow.id)
+        .where(Follow.follower_id == user_id, Follow.followee_id == Post.author_id)
+        .exists()
+    )
+    stmt = select(Post).where(Post.id.in_(ids), or_(Post.author_id == user_id, followed))
+    return {p.id: p for p in (await session.execute(stmt)).scalars()}
 
 
 def public_query() -> Select[Post]:

@@ -35,6 +35,8 @@ class User(SnowflakePK, Base):
     __table_args__ = (
         Index("ix_users_last_active_at", "last_active_at"),
         Index("ix_users_created_at", "created_at"),
+        # Finds the few accounts whose posts are merged at read time instead of fanned out.
+        Index("ix_users_followers_count", "followers_count"),
     )
 
     @property

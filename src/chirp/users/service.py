@@ -156,9 +156,11 @@ async def update_profile(
     return user
 
 
-async def mark_active(session: AsyncSession, *, user: User) -> None:
-    """Record that the user was just active (fan-out targets active users)."""
+async def mark_active(session: AsyncSession, *, user: User) -> bool:
+    """Record that the user was just active (at most hourly); return whether it wrote."""
     now = utcnow()
-    if (now - user.last_active_at).total_seconds() > 3600:
-        await session.execute(update(User).where(User.id == user.id).values(last_active_at=now))
-        user.last_active_at = now
+    if (now - user.last_active_at).total_seconds() <= 3600:
+        return False
+    await session.execute(update(User).where(User.id == user.id).values(last_active_at=now))
+    user.last_active_at = now
+    return True

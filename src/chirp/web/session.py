@@ -33,8 +33,8 @@ async def _optional_user(request: Request, session: SessionDep) -> User | None:
     if user is not None:
         if request.method == "POST":
             await enforce_account(request, user.id)
-        await users_service.mark_active(session, user=user)
-        await session.commit()
+        if await users_service.mark_active(session, user=user):
+            await session.commit()
     request.state.user = user
     return user
 
