@@ -25,6 +25,7 @@ from redis import Redis
 from bench import probes, servers, wrk
 from bench.generate import TIERS, dsn, generate
 from chirp.config import Settings
+from chirp.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent
 PORT = 8077
@@ -58,6 +59,7 @@ def main() -> None:
     if not args.skip_generate or not (data_dir / "dataset.json").exists():
         print(f"== generating the {args.tier} data set")
         asyncio.run(generate(args.database_url, args.tier, args.seed, data_dir))
+    upgrade(args.database_url)  # a data set from an older release gets the newer schema
     dataset = json.loads((data_dir / "dataset.json").read_text())
     Redis.from_url(args.redis_url).flushdb()
 

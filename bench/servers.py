@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,15 +38,26 @@ class Processes:
         return total_kb / 1024
 
     def stop(self) -> None:
-        """Stop everything, gently first."""
+        """Stop everything, gently first; whole process groups, so no worker is left behind."""
         for proc in [self.server, *self.workers]:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+            _signal_group(proc, signal.SIGTERM)
         for proc in [self.server, *self.workers]:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait()
+            _signal_group(proc, signal.SIGKILL)  # children that outlived their parent
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _children(pid: int) -> list[int]:
@@ -93,6 +106,9 @@ def start(
     kind: str, env: dict[str, str], *, port: int, web_workers: int, job_workers: int, log_dir: Path
 ) -> Processes:
     """Start the web server (and job workers) and wait until /health answers."""
+    if _port_in_use(port):
+        # A server left over from an earlier run would be measured instead of this one.
+        raise SystemExit(f"port {port} is already in use; stop whatever listens there first")
     log_dir.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, **env}
     log = (log_dir / f"server-{kind}.log").open("wb")
@@ -101,6 +117,7 @@ def start(
         env=full_env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so stop() reaches its children
     )
     workers = []
     for i in range(job_workers):
@@ -111,6 +128,7 @@ def start(
                 env=full_env,
                 stdout=wlog,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         )
     procs = Processes(server, workers)

@@ -22,7 +22,11 @@ async def test_profile_is_public_with_counts_and_posts(
     assert r.status_code == 200
     for text in ("Alice A.", "@alice", "profile post", "Joined", "gravatar.com/avatar/"):
         assert text in r.text
-    assert "<strong>1</strong> posts" in r.text and "<strong>1</strong> followers" in r.text
+    # Counts are pluralised as a person would write them.
+    assert "<strong>1</strong> post<" in r.text and "<strong>1</strong> follower<" in r.text
+    assert "<strong>0</strong> following" in r.text
+    await make_post(session, alice, "second post")
+    assert "<strong>2</strong> posts" in (await client.get("/@alice")).text
     assert (await client.get("/@ALICE")).headers.get("location") == "/@alice"
     assert (await client.get("/@nobody")).status_code == 404
 

@@ -12,7 +12,7 @@ from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden, ValidationFailed
 from chirp.ratelimit.deps import count_failed_login, login_blocked, per_ip
 from chirp.users import service as users_service
-from chirp.web.htmx import render, safe_next
+from chirp.web.htmx import redirect, render, safe_next
 from chirp.web.session import (
     SESSION_COOKIE,
     OptionalUser,
@@ -42,8 +42,12 @@ async def signup(
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
+    *,
+    viewer: OptionalUser,
 ) -> Response:
     """Create an account and log it in."""
+    if viewer is not None:
+        return RedirectResponse("/", status_code=303)
     if not settings.registrations_open:
         raise Forbidden("Registrations are closed on this server.")
     values = {"username": username, "email": email, "display_name": display_name}
@@ -58,7 +62,8 @@ async def signup(
         )
     token = await auth_service.start_session(session, user=user, days=settings.session_days)
     await session.commit()
-    response = RedirectResponse("/", status_code=303)
+    welcome = f"Welcome to {settings.instance_title}, @{user.username}! Find people to follow."
+    response = redirect(request, "/", message=welcome)
     set_session_cookie(response, token, settings=settings)
     return response
 
@@ -104,6 +109,6 @@ async def logout(request: Request, session: SessionDep) -> Response:
     if token:
         await auth_service.end_session(session, token)
         await session.commit()
-    response = RedirectResponse("/", status_code=303)
+    response = redirect(request, "/", message="You have logged out.")
     clear_session_cookie(response)
     return response

@@ -39,9 +39,15 @@ async def _change(
         raise
     await session.commit()
     if is_htmx(request):
-        context = {"user": target, "following": follow}
+        # The button swaps itself; the follower count on the page follows out of band.
+        context = {"user": target, "following": follow, "update_counts": True}
         return render(request, "users/_follow_button.html", context, viewer=viewer)
-    return back(request, next_url, default=f"/@{target.username}")
+    message = (
+        f"You are now following @{target.username}."
+        if follow
+        else f"You unfollowed @{target.username}."
+    )
+    return back(request, next_url, default=f"/@{target.username}", message=message)
 
 
 @router.post("/@{username}/follow")

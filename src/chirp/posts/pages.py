@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import RedirectResponse
 
 from chirp.api.paging import parse_id
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
 from chirp.posts import service as posts_service
 from chirp.ratelimit.deps import enforce_posting
-from chirp.web.htmx import back, form_error, is_htmx, render
+from chirp.web.flash import set_flash
+from chirp.web.htmx import (
+    current_path,
+    form_error,
+    is_htmx,
+    local_referer,
+    redirect,
+    render,
+    safe_next,
+)
 from chirp.web.session import CurrentUser, OptionalUser
 
 router = APIRouter()
+
+DELETED = "Your post was deleted."
 
 
 @router.post("/posts")
@@ -36,22 +47,12 @@ async def create(
         # Nothing was written (the text is checked first); the session ends without a commit.
         if is_htmx(request):
             return form_error(request, exc.message, target="#composer-error")
-        return render(
-            request,
-            "timeline/home.html",
-            {
-                "posts": [],
-                "next_max_id": None,
-                "composer_text": text,
-                "composer_error": exc.message,
-            },
-            viewer=viewer,
-            status_code=422,
-        )
+        context = {"composer_text": text, "composer_error": exc.message}
+        return render(request, "posts/compose.html", context, viewer=viewer, status_code=422)
     await session.commit()
     if is_htmx(request):
         return render(request, "posts/_post.html", {"post": post}, viewer=viewer)
-    return RedirectResponse("/", status_code=303)
+    return redirect(request, "/", message="Your post was sent.")
 
 
 @router.get("/@{username}/{post_id}")
@@ -77,6 +78,18 @@ async def delete(
     post = await posts_service.get_post_or_404(session, parse_id(post_id))
     await posts_service.delete_post(session, post=post, actor=viewer)
     await session.commit()
+    htmx = is_htmx(request)
+    shown_on = current_path(request) if htmx else safe_next(next or local_referer(request))
+    if is_htmx(request) and not _is_permalink(shown_on, post.id):
+        return Response(status_code=200)  # htmx swaps the post for nothing
+    # The post's own page is gone: from there, go to the author's profile.
+    target = f"/@{viewer.username}" if _is_permalink(shown_on, post.id) else shown_on
     if is_htmx(request):
-        return Response(status_code=200)
-    return back(request, next, default=f"/@{viewer.username}")
+        response = Response(status_code=200, headers={"HX-Redirect": target})
+        set_flash(request, response, DELETED)
+        return response
+    return redirect(request, target, message=DELETED)
+
+
+def _is_permalink(path: str, post_id: int) -> bool:
+    return urlsplit(path).path.rstrip("/").endswith(f"/{post_id}")

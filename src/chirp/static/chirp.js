@@ -1,65 +1,155 @@
-// Chirp's only script: the composer's live character counter. Everything else is htmx.
+// Chirp's only script, and none of it is needed for the site to work: the composer's live
+// character counter, avatars that fail to load, and messages when an htmx request fails.
 (function () {
   "use strict";
-  // Counted as on the server (chirp/posts/text.py): code points after NFC, each URL as 23.
+
+  // ---- Post length, counted as the server does (chirp/posts/text.py): code points after NFC,
+  // every http(s) URL as 23. URLs are found the way linkify-it finds them there: a scheme not
+  // glued to a preceding word, a valid host, an optional port and path, and no trailing
+  // punctuation or unbalanced closing quote or bracket.
   var URL_WEIGHT = 23;
-  var URL_RE = /https?:\/\/[^\s<>"'`]+/gi;
-  var TRAILING = /[.,;:!?'")\]}]+$/;
+  var LABEL = "[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?";
+  var URL_RE = new RegExp(
+    "(?<![\\p{L}\\p{N}_.:/@-])https?://(?:[^\\s/?#@<>\"]+@)?" + LABEL + "(?:\\." + LABEL + ")*" +
+      "(?::(\\d{1,5}))?(?:[/?#][^\\s<>]*|(?![\\p{L}\\p{N}_@-]))",
+    "giu"
+  );
+  var ALWAYS_TRAILING = ".,;:!?*";
+  var OPENERS = { ")": "(", "]": "[", "}": "{" };
+
+  function occurrences(text, ch) {
+    return text.split(ch).length - 1;
+  }
+
+  function trimUrl(url) {
+    for (;;) {
+      var last = url.charAt(url.length - 1);
+      var strip =
+        ALWAYS_TRAILING.indexOf(last) >= 0 ||
+        ((last === "'" || last === '"') && occurrences(url, last) % 2 === 1) ||
+        (OPENERS[last] !== undefined && occurrences(url, OPENERS[last]) < occurrences(url, last));
+      if (!strip) return url;
+      url = url.slice(0, -1);
+    }
+  }
 
   function postLength(text) {
-    var normal = text.normalize("NFC");
+    var normal = text.replace(/\r\n?/g, "\n").normalize("NFC");
     var total = Array.from(normal).length;
     var match;
     URL_RE.lastIndex = 0;
     while ((match = URL_RE.exec(normal)) !== null) {
-      var url = match[0].replace(TRAILING, "");
-      if (url.length > "https://".length) {
-        total += URL_WEIGHT - Array.from(url).length;
-      }
+      if (match[1] !== undefined && parseInt(match[1], 10) > 65535) continue;
+      total += URL_WEIGHT - Array.from(trimUrl(match[0])).length;
     }
     return total;
   }
 
-  function update(textarea) {
-    var max = parseInt(textarea.dataset.maxLength, 10);
+  // ---- Composer: counter, disabled button, Ctrl/Cmd+Enter, cleared after a post is sent.
+  function updateCounter(textarea) {
     var form = textarea.form;
+    var max = parseInt(textarea.dataset.maxLength, 10);
     var counter = form.querySelector("[data-counter-for='" + textarea.id + "']");
+    var status = form.querySelector("[data-counter-status]");
     var button = form.querySelector("button[type=submit]");
     var left = max - postLength(textarea.value);
+    var state = left < 0 ? "over" : left <= 20 ? "warn" : "ok";
     counter.textContent = String(left);
-    counter.classList.toggle("warn", left <= 20 && left >= 0);
-    counter.classList.toggle("over", left < 0);
+    counter.classList.toggle("warn", state === "warn");
+    counter.classList.toggle("over", state === "over");
+    textarea.setAttribute("aria-invalid", state === "over" ? "true" : "false");
     button.disabled = left < 0 || textarea.value.trim() === "";
+    // Screen readers hear about the limit when it gets close, not on every keystroke.
+    if (status && status.dataset.state !== state) {
+      status.dataset.state = state;
+      status.textContent =
+        state === "over" ? "Over the limit by " + -left + " characters" :
+        state === "warn" ? left + " characters left" : "";
+    }
   }
 
-  function wire(root) {
+  function wireComposers(root) {
     root.querySelectorAll("textarea[data-max-length]").forEach(function (textarea) {
       if (textarea.dataset.wired) return;
       textarea.dataset.wired = "1";
-      textarea.addEventListener("input", function () { update(textarea); });
-      update(textarea);
+      textarea.addEventListener("input", function () { updateCounter(textarea); });
+      textarea.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+          var button = textarea.form.querySelector("button[type=submit]");
+          event.preventDefault();
+          if (!button.disabled) textarea.form.requestSubmit(button);
+        }
+      });
+      updateCounter(textarea);
+      if (location.hash === "#" + textarea.id) textarea.focus();
     });
   }
 
-  // Avatars come from Gravatar; offline or blocked, show the local placeholder instead of a
-  // broken image.
-  var FALLBACK_AVATAR = "/static/avatar.svg";
-  function fallback(img) {
-    if (img.dataset.fallback) return;
-    img.dataset.fallback = "1";
-    img.src = FALLBACK_AVATAR;
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-composer")) return;
+    // Only a stored post clears the composer: a refused one (422) keeps the text to fix.
+    var status = event.detail.xhr.status;
+    if (status < 200 || status >= 300) return;
+    form.reset();
+    var error = form.querySelector("[data-composer-error]");
+    if (error) error.innerHTML = "";
+    form.querySelectorAll("textarea[data-max-length]").forEach(updateCounter);
+  });
+
+  // ---- Avatars come from Gravatar; offline or blocked, hide the image and let the initial
+  // underneath show instead of a broken-image icon.
+  function hideBroken(img) {
+    img.hidden = true;
   }
   document.addEventListener("error", function (event) {
     var el = event.target;
-    if (el && el.tagName === "IMG" && el.classList.contains("avatar")) fallback(el);
+    if (el instanceof HTMLImageElement && el.parentElement && el.parentElement.classList.contains("avatar")) {
+      hideBroken(el);
+    }
   }, true);
   function fixBroken(root) {
-    root.querySelectorAll("img.avatar").forEach(function (img) {
-      if (img.complete && img.naturalWidth === 0) fallback(img);
+    root.querySelectorAll(".avatar > img").forEach(function (img) {
+      if (img.complete && img.naturalWidth === 0) hideBroken(img);
     });
   }
 
-  window.chirpPostLength = postLength;
-  document.addEventListener("DOMContentLoaded", function () { wire(document); fixBroken(document); });
-  document.addEventListener("htmx:load", function (event) { wire(event.target); fixBroken(event.target); });
+  // ---- Toasts: htmx does not swap error answers, so say what went wrong.
+  function toast(message, kind) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast" + (kind ? " toast-" + kind : "");
+    el.setAttribute("role", kind === "error" ? "alert" : "status");
+    el.textContent = message;
+    box.appendChild(el);
+  }
+  document.addEventListener("animationend", function (event) {
+    if (event.animationName === "toast-out") event.target.remove();
+  });
+
+  function errorMessage(xhr) {
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var found = doc.querySelector("[data-error-message]");
+      if (found && found.textContent.trim()) return found.textContent.trim();
+    } catch (ignored) { /* fall through to a generic message */ }
+    return "Something went wrong (" + xhr.status + "). Please try again.";
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    toast(errorMessage(event.detail.xhr), "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Could not reach the server. Check your connection and try again.", "error");
+  });
+
+  window.chirp = { postLength: postLength, toast: toast };
+  document.addEventListener("DOMContentLoaded", function () {
+    wireComposers(document);
+    fixBroken(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    wireComposers(event.target);
+    fixBroken(event.target);
+  });
 })();

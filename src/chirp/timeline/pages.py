@@ -34,6 +34,7 @@ async def home(
         "posts": posts,
         "next_max_id": paging.next_max_id([p.id for p in posts], settings.page_size),
         "more_url": "/",
+        "paged": max_id is not None,
     }
     if is_htmx(request) and max_id:
         template = "posts/_page.html"

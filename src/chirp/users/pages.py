@@ -52,6 +52,7 @@ async def directory(
         "users": users,
         "followed": await _followed(session, viewer, users),
         "next_url": f"/users?page={page + 1}" if len(users) == DIRECTORY_PAGE else None,
+        "page": page,
     }
     template = "users/_page.html" if is_htmx(request) and page > 1 else "users/directory.html"
     return render(request, template, context, viewer=viewer)
@@ -77,6 +78,7 @@ async def profile(
         "posts": posts,
         "next_max_id": paging.next_max_id([p.id for p in posts], settings.page_size),
         "more_url": f"/@{user.username}",
+        "paged": max_id is not None,
         "followed": await _followed(session, viewer, [user]),
     }
     template = "posts/_page.html" if is_htmx(request) and max_id else "users/profile.html"
@@ -105,6 +107,7 @@ async def _people(
         "users": users,
         "followed": await _followed(session, viewer, users),
         "next_url": f"/@{user.username}/{which}?max_id={next_id}" if next_id else None,
+        "paged": max_id is not None,
     }
     template = "users/_page.html" if is_htmx(request) and max_id else "users/people.html"
     return render(request, template, context, viewer=viewer)

@@ -13,6 +13,7 @@ from chirp.deps import SessionDep, SettingsDep
 from chirp.ratelimit.deps import enforce_account
 from chirp.users import service as users_service
 from chirp.users.models import User
+from chirp.web.htmx import local_referer
 
 SESSION_COOKIE = "chirp_session"
 
@@ -43,8 +44,17 @@ async def _current_user(
     request: Request, user: Annotated[User | None, Depends(_optional_user)]
 ) -> User:
     if user is None:
-        raise LoginRequired(str(request.url.path))
+        raise LoginRequired(_return_to(request))
     return user
+
+
+def _return_to(request: Request) -> str:
+    # After logging in, a GET comes back to where it was; a form post cannot be replayed,
+    # so it returns to the page the form was on.
+    if request.method == "GET":
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    return local_referer(request) or "/"
 
 
 OptionalUser = Annotated[User | None, Depends(_optional_user)]

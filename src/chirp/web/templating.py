@@ -10,7 +10,8 @@ from chirp import __version__
 from chirp.config import Settings
 from chirp.posts.text import to_html
 from chirp.web.csrf import CSRF_FIELD, csrf_token
-from chirp.web.timefmt import exact_time, relative_time
+from chirp.web.htmx import current_path
+from chirp.web.timefmt import exact_time, month_year, relative_time
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -24,6 +25,18 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         version=__version__,
         csrf_token=csrf_token,
         csrf_field=CSRF_FIELD,
+        current_path=current_path,
     )
-    env.filters.update(post_html=to_html, reltime=relative_time, exacttime=exact_time)
+    env.filters.update(
+        post_html=to_html,
+        reltime=relative_time,
+        exacttime=exact_time,
+        monthyear=month_year,
+        num=thousands,
+    )
     return templates
+
+
+def thousands(value: int) -> str:
+    """Return a count with thousands separators: ``12,345``."""
+    return f"{value:,}"

@@ -27,3 +27,8 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
 def exact_time(moment: datetime) -> str:
     """Return the full UTC time, for hover titles."""
     return f"{moment:%A, %B} {moment.day}, {moment:%Y at %H:%M} UTC"
+
+
+def month_year(moment: datetime) -> str:
+    """Return the month and year, for "Joined November 2026"."""
+    return f"{moment:%B %Y}"
