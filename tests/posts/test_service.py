@@ -35,6 +35,16 @@ async def test_exactly_the_limit_is_accepted_and_text_kept_as_typed(session: Asy
     assert (await reload(session, alice)).posts_count == 1
 
 
+async def test_text_is_counted_in_nfc_but_stored_as_typed(session: AsyncSession) -> None:
+    alice = await make_user(session, "alice")
+    # 140 decomposed "é" are 280 code points as typed, 140 once composed: within the limit.
+    decomposed = "e\u0301" * 140
+    post = await posts_service.create_post(session, author=alice, text=decomposed, max_length=140)
+    await session.commit()
+    stored = (await session.execute(select(Post.text).where(Post.id == post.id))).scalar_one()
+    assert stored == decomposed
+
+
 async def test_idempotency_key_returns_the_same_post(session: AsyncSession) -> None:
     alice = await make_user(session, "alice")
     first = await posts_service.create_post(

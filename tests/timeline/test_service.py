@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.config import Settings
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
+from chirp.posts.models import Post
 from chirp.timeline import service as timeline_service
+from chirp.timeline.home import HomeTimeline
 from tests.factories import make_post, make_user
+
+
+async def _home(session: AsyncSession, user_id: int, cursor: Cursor) -> list[Post]:
+    # The database path (no Redis): the one every other path must agree with.
+    return await HomeTimeline(Settings(), None).page(session, user_id=user_id, cursor=cursor)
 
 
 async def test_home_has_own_and_followed_posts_newest_first(session: AsyncSession) -> None:
@@ -17,19 +25,19 @@ async def test_home_has_own_and_followed_posts_newest_first(session: AsyncSessio
     b1 = await make_post(session, bob, "b1")
     await make_post(session, carol, "c1")  # not followed: never in alice's home
     a2 = await make_post(session, alice, "a2")
-    page = await timeline_service.home(session, user_id=alice.id, cursor=Cursor())
+    page = await _home(session, alice.id, Cursor())
     assert [p.id for p in page] == [a2.id, b1.id, a1.id]
 
 
 async def test_follow_and_unfollow_change_the_home_timeline(session: AsyncSession) -> None:
     alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
     old = await make_post(session, bob, "before the follow")
-    assert await timeline_service.home(session, user_id=alice.id, cursor=Cursor()) == []
+    assert await _home(session, alice.id, Cursor()) == []
     await follows_service.follow(session, follower=alice, followee=bob)
-    page = await timeline_service.home(session, user_id=alice.id, cursor=Cursor())
+    page = await _home(session, alice.id, Cursor())
     assert [p.id for p in page] == [old.id]
     await follows_service.unfollow(session, follower=alice, followee=bob)
-    assert await timeline_service.home(session, user_id=alice.id, cursor=Cursor()) == []
+    assert await _home(session, alice.id, Cursor()) == []
 
 
 async def test_cursor_paging_has_no_gaps_or_duplicates(session: AsyncSession) -> None:
@@ -38,19 +46,15 @@ async def test_cursor_paging_has_no_gaps_or_duplicates(session: AsyncSession) ->
     newest_first = sorted(ids, reverse=True)
     seen: list[int] = []
     cursor = Cursor(limit=20)
-    while page := await timeline_service.home(session, user_id=alice.id, cursor=cursor):
+    while page := await _home(session, alice.id, cursor):
         seen.extend(p.id for p in page)
         cursor = Cursor(max_id=page[-1].id, limit=20)
     assert seen == newest_first
 
     # min_id walks forwards from a point, since_id gives the newest above it.
-    after = await timeline_service.home(
-        session, user_id=alice.id, cursor=Cursor(min_id=newest_first[10], limit=3)
-    )
+    after = await _home(session, alice.id, Cursor(min_id=newest_first[10], limit=3))
     assert [p.id for p in after] == newest_first[7:10]
-    newest = await timeline_service.home(
-        session, user_id=alice.id, cursor=Cursor(since_id=newest_first[10], limit=3)
-    )
+    newest = await _home(session, alice.id, Cursor(since_id=newest_first[10], limit=3))
     assert [p.id for p in newest] == newest_first[:3]
 
 

@@ -21,8 +21,10 @@ IDEMPOTENCY_WINDOW = timedelta(hours=1)
 
 
 def validate_text(text: str, *, max_length: int) -> str:
-    """Return the normalised text, or raise if it is blank or too long."""
-    text = post_text.normalise(text)
+    """Return the text to store (as typed, newlines unified), or raise if blank or too long."""
+    # Counted in NFC as Mastodon does, but stored as typed: normalising would change
+    # what the author wrote (NFC replaces CJK compatibility ideographs, for one).
+    text = post_text.unify_newlines(text)
     if not text.strip():
         raise ValidationFailed("Text can't be blank", field="status", code="ERR_BLANK")
     count = post_text.length(text)

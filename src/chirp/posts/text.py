@@ -32,9 +32,14 @@ def _linkifier() -> LinkifyIt:
     return LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
 
 
+def unify_newlines(text: str) -> str:
+    """Return text with Windows and old Mac line endings made ``\\n`` (browsers send CRLF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def normalise(text: str) -> str:
-    """Return text in NFC with Windows line endings unified."""
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """Return text in NFC with line endings unified: the form that is counted."""
+    return unicodedata.normalize("NFC", unify_newlines(text))
 
 
 def find_links(text: str) -> list[Link]:

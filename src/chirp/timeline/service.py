@@ -20,11 +20,6 @@ def home_authors(user_id: int) -> CompoundSelect[int]:
     )
 
 
-def home_query(user_id: int) -> Select[Post]:
-    """Return a statement for the posts of ``user_id`` and of everyone they follow."""
-    return select(Post).where(Post.author_id.in_(home_authors(user_id)))
-
-
 def home_ids_lateral(user_id: int, cursor: Cursor) -> Select[int]:
     """Return home-page post ids as one small index range per followed account (PostgreSQL).
 
@@ -64,11 +59,6 @@ async def visible_home_posts(
 def public_query() -> Select[Post]:
     """Return a statement for every post on the instance."""
     return select(Post)
-
-
-async def home(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[Post]:
-    """Return one page of the home timeline, newest first."""
-    return await fetch_page(session, home_query(user_id), Post.id, cursor)
 
 
 async def public(session: AsyncSession, *, cursor: Cursor) -> list[Post]:
