@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     timeline_cache_size: int = Field(
         800, ge=20, description="Post ids kept per materialised home timeline in Redis."
     )
+    post_cache_ttl: int = Field(
+        86_400, ge=60, description="Seconds a post's data stays cached in Redis after a read."
+    )
     fanout_max_followers: int = Field(
         10_000,
         ge=0,

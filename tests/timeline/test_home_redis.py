@@ -133,8 +133,10 @@ async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
 
     mine = await make_post(session, alice, "mine")
     await _drain(db, cached)
+    await cached.page(session, user_id=alice.id, cursor=Cursor())  # now in the post cache too
     await posts_service.delete_post(session, post=mine, actor=alice)
     await session.commit()
+    await cached.forget_posts([mine.id])  # as the delete handlers do after the commit
     assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []
     await _drain(db, cached)
     assert (await cached.cache.page(alice.id, Cursor(), limit=5)).ids == []  # type: ignore[union-attr]

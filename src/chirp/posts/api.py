@@ -10,7 +10,7 @@ from chirp.api import present
 from chirp.api.auth import UserContext, optional_user, require_user
 from chirp.api.paging import parse_id
 from chirp.api.params import body_docs, params
-from chirp.deps import SessionDep, SettingsDep
+from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import ValidationFailed
 from chirp.posts import service as posts_service
 from chirp.posts.schemas import StatusCreate, StatusOut
@@ -70,6 +70,7 @@ async def delete_status(
     status_id: str,
     session: SessionDep,
     settings: SettingsDep,
+    timeline: HomeTimelineDep,
     ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
 ) -> StatusOut:
     """Delete one of your statuses; returns it with its source ``text``."""
@@ -77,4 +78,5 @@ async def delete_status(
     entity = present.status(post, settings, viewer=ctx.user)
     await posts_service.delete_post(session, post=post, actor=ctx.user)
     await session.commit()
+    await timeline.forget_posts([post.id])
     return entity.model_copy(update={"text": post.text})

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from chirp.api.paging import parse_id
-from chirp.deps import SessionDep, SettingsDep
+from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
 from chirp.posts import service as posts_service
 from chirp.ratelimit.deps import enforce_posting
@@ -70,6 +70,7 @@ async def permalink(
 async def delete(
     request: Request,
     session: SessionDep,
+    timeline: HomeTimelineDep,
     viewer: CurrentUser,
     post_id: str,
     next: Annotated[str | None, Form()] = None,
@@ -78,13 +79,14 @@ async def delete(
     post = await posts_service.get_post_or_404(session, parse_id(post_id))
     await posts_service.delete_post(session, post=post, actor=viewer)
     await session.commit()
+    await timeline.forget_posts([post.id])
     htmx = is_htmx(request)
     shown_on = current_path(request) if htmx else safe_next(next or local_referer(request))
-    if is_htmx(request) and not _is_permalink(shown_on, post.id):
+    if htmx and not _is_permalink(shown_on, post.id):
         return Response(status_code=200)  # htmx swaps the post for nothing
     # The post's own page is gone: from there, go to the author's profile.
     target = f"/@{viewer.username}" if _is_permalink(shown_on, post.id) else shown_on
-    if is_htmx(request):
+    if htmx:
         response = Response(status_code=200, headers={"HX-Redirect": target})
         set_flash(request, response, DELETED)
         return response

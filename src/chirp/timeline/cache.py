@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from chirp.config import Settings
 from chirp.pagination import Cursor
+from chirp.timeline.post_cache import PostCache
 
 WIDTH = 19  # digits in the largest signed 64-bit id
 ZERO = "0" * WIDTH
@@ -109,9 +110,17 @@ class TimelineCache:
     """Reads and writes home timelines in Redis."""
 
     def __init__(
-        self, redis: Redis, *, cap: int, ttl: int = 30 * 86400, prefix: str = "chirp:"
+        self,
+        redis: Redis,
+        *,
+        cap: int,
+        ttl: int = 30 * 86400,
+        post_ttl: int = 86400,
+        prefix: str = "chirp:",
     ) -> None:
         self.redis = redis
+        # The posts the timelines point to, so pages are hydrated from Redis too.
+        self.posts = PostCache(redis, ttl=post_ttl, prefix=prefix)
         self.cap = cap
         # Timelines live as long as their owner reads them; fan-out skips users inactive for
         # longer, so an expired timeline is rebuilt from the database instead of being stale.
@@ -125,7 +134,13 @@ class TimelineCache:
     def from_settings(cls, redis: Redis, settings: Settings, *, prefix: str = "chirp:") -> Self:
         """A cache sized and timed by the settings (expiring an hour before fan-out stops)."""
         ttl = max(settings.active_days * 86400 - 3600, 3600)
-        return cls(redis, cap=settings.timeline_cache_size, ttl=ttl, prefix=prefix)
+        return cls(
+            redis,
+            cap=settings.timeline_cache_size,
+            ttl=ttl,
+            post_ttl=settings.post_cache_ttl,
+            prefix=prefix,
+        )
 
     def _keys(self, user_id: int) -> list[str]:
         p = self.prefix

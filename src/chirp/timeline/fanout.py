@@ -43,6 +43,7 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
         post = await posts_service.get_post(session, int(payload["post_id"]))
         if post is None:
             return  # deleted before it was fanned out
+        await cache.posts.put_many([post])  # followers are about to read it
         await cache.add([post.id], [post.author_id])
         if is_celebrity(post.author.followers_count, ctx.settings.fanout_max_followers):
             return  # merged into readers' pages at read time instead
@@ -56,6 +57,7 @@ async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
     if cache is None:
         return
     post_id, author_id = int(payload["post_id"]), int(payload["author_id"])
+    await cache.posts.forget([post_id])  # in case the request could not (Redis was down)
     await cache.remove([post_id], [author_id])
     async with ctx.session_factory() as session:
         async for follower_ids in _follower_batches(session, ctx, author_id):

@@ -75,12 +75,49 @@ class HomeTimeline:
                 self.breaker.trip()
         if ids is None:
             ids = await sql_home_ids(session, user_id=user_id, cursor=cursor)
+            return await self._hydrate_from_db(session, user_id=user_id, ids=ids)
         return await self._hydrate(session, user_id=user_id, ids=ids)
 
-    async def _hydrate(self, session: AsyncSession, *, user_id: int, ids: list[int]) -> list[Post]:
+    async def _hydrate_from_db(
+        self, session: AsyncSession, *, user_id: int, ids: list[int]
+    ) -> list[Post]:
         # Deleted posts and unfollowed authors leave at once, before background clean-up.
         posts = await timeline_service.visible_home_posts(session, user_id=user_id, ids=ids)
         return [posts[i] for i in ids if i in posts]
+
+    async def _hydrate(self, session: AsyncSession, *, user_id: int, ids: list[int]) -> list[Post]:
+        """Posts from the Redis post cache (one MGET), the rest and the authors from SQL."""
+        assert self.cache is not None
+        try:
+            cached, deleted = await self.cache.posts.get_many(ids)
+        except RedisError as exc:
+            log.warning("post cache unavailable, reading from the database: %s", exc)
+            self.breaker.trip()
+            return await self._hydrate_from_db(session, user_id=user_id, ids=ids)
+        missing = [i for i in ids if i not in cached and i not in deleted]
+        posts = await timeline_service.visible_home_posts(session, user_id=user_id, ids=missing)
+        # The same rule as the database path: the author is the reader or someone they follow.
+        authors = await timeline_service.visible_authors(
+            session, user_id=user_id, author_ids={c.author_id for c in cached.values()}
+        )
+        for post_id, data in cached.items():
+            if data.author_id in authors:
+                posts[post_id] = data.to_post(authors[data.author_id])
+        if missing and posts:
+            try:
+                await self.cache.posts.put_many(posts[i] for i in missing if i in posts)
+            except RedisError as exc:
+                log.warning("could not cache posts: %s", exc)
+        return [posts[i] for i in ids if i in posts]
+
+    async def forget_posts(self, post_ids: list[int]) -> None:
+        """Hide deleted posts from cached reads at once (a job repeats this if Redis is down)."""
+        if self.cache is None:
+            return
+        try:
+            await self.cache.posts.forget(post_ids)
+        except RedisError as exc:
+            log.warning("could not mark posts deleted in the cache: %s", exc)
 
     async def _cached_ids(
         self, session: AsyncSession, *, user_id: int, cursor: Cursor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import CompoundSelect, Select, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.follows.models import Follow
 from chirp.pagination import Cursor, apply_cursor, fetch_page
 from chirp.posts.models import Post
+from chirp.users.models import User
 
 
 def home_authors(user_id: int) -> CompoundSelect[int]:
@@ -54,6 +55,21 @@ async def visible_home_posts(
     )
     stmt = select(Post).where(Post.id.in_(ids), or_(Post.author_id == user_id, followed))
     return {p.id: p for p in (await session.execute(stmt)).scalars()}
+
+
+async def visible_authors(
+    session: AsyncSession, *, user_id: int, author_ids: Collection[int]
+) -> dict[int, User]:
+    """Load those of ``author_ids`` whose posts belong in the user's home (self or followed)."""
+    if not author_ids:
+        return {}
+    followed = (
+        select(Follow.id)
+        .where(Follow.follower_id == user_id, Follow.followee_id == User.id)
+        .exists()
+    )
+    stmt = select(User).where(User.id.in_(set(author_ids)), or_(User.id == user_id, followed))
+    return {u.id: u for u in (await session.execute(stmt)).scalars()}
 
 
 def public_query() -> Select[Post]:

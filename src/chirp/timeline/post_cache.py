@@ -1,0 +1,113 @@
+"""Plain post data in Redis, so a timeline page is hydrated without reading the posts table.
+
+Only what never changes after a post is written is cached (id, author, text, time, app).
+Authors are not: names and counts change, and whether the reader still follows them decides
+what they may see, so those come from the database in one small query per page.
+
+A deleted post leaves a tombstone instead of a gap: a reader that loaded the post from the
+database just before the delete cannot put it back, because entries are only ever added
+where nothing is stored (``SET NX``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+from sqlalchemy.orm.attributes import set_committed_value
+
+from chirp.posts.models import Post
+from chirp.users.models import User
+
+TOMBSTONE = "-"
+
+
+@dataclass(frozen=True)
+class CachedPost:
+    """The immutable part of a post, as stored in Redis."""
+
+    id: int
+    author_id: int
+    text: str
+    created_at: datetime
+    app_name: str | None
+
+    @classmethod
+    def of(cls, post: Post) -> CachedPost:
+        """The cacheable part of a post row."""
+        return cls(post.id, post.author_id, post.text, post.created_at, post.app_name)
+
+    def dump(self) -> str:
+        """Serialise compactly (the id is in the key)."""
+        micros = int(self.created_at.timestamp() * 1_000_000)
+        return json.dumps([self.author_id, self.text, micros, self.app_name], ensure_ascii=False)
+
+    @classmethod
+    def load(cls, post_id: int, raw: str | bytes) -> CachedPost:
+        """Read back what ``dump`` wrote."""
+        author_id, text, micros, app_name = json.loads(raw)
+        created_at = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+        return cls(post_id, int(author_id), str(text), created_at, app_name)
+
+    def to_post(self, author: User) -> Post:
+        """A detached ``Post`` with its author, for the same templates and presenters."""
+        post = Post(
+            id=self.id,
+            author_id=self.author_id,
+            text=self.text,
+            created_at=self.created_at,
+            app_name=self.app_name,
+        )
+        # Set as loaded state, not as a change: the post is never added to a session.
+        set_committed_value(post, "author", author)
+        return post
+
+
+class PostCache:
+    """Reads and writes cached posts; missing entries are simply read from the database."""
+
+    def __init__(self, redis: Redis, *, ttl: int, prefix: str = "chirp:") -> None:
+        self.redis = redis
+        self.ttl = ttl
+        self.prefix = prefix
+
+    def _key(self, post_id: int) -> str:
+        return f"{self.prefix}p:{post_id}"
+
+    async def get_many(self, ids: Sequence[int]) -> tuple[dict[int, CachedPost], set[int]]:
+        """Return the cached posts among ``ids`` and the ids known to be deleted (one MGET)."""
+        if not ids:
+            return {}, set()
+        found: dict[int, CachedPost] = {}
+        deleted: set[int] = set()
+        values = await self.redis.mget([self._key(i) for i in ids])
+        for post_id, raw in zip(ids, values, strict=True):
+            if raw is None:
+                continue
+            if raw in (TOMBSTONE, TOMBSTONE.encode()):
+                deleted.add(post_id)
+            else:
+                found[post_id] = CachedPost.load(post_id, raw)
+        return found, deleted
+
+    async def put_many(self, posts: Iterable[Post]) -> None:
+        """Cache posts read from the database, never over an entry or a tombstone."""
+        pipe = self.redis.pipeline(transaction=False)
+        count = 0
+        for post in posts:
+            pipe.set(self._key(post.id), CachedPost.of(post).dump(), nx=True, ex=self.ttl)
+            count += 1
+        if count:
+            await pipe.execute()
+
+    async def forget(self, post_ids: Sequence[int]) -> None:
+        """Mark posts deleted, so no reader shows or re-caches them."""
+        if not post_ids:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for post_id in post_ids:
+            pipe.set(self._key(post_id), TOMBSTONE, ex=self.ttl)
+        await pipe.execute()

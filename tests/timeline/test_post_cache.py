@@ -1,0 +1,106 @@
+"""Timeline pages are hydrated from the Redis post cache, and it never shows stale posts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis.asyncio import Redis
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.config import Settings
+from chirp.follows import service as follows_service
+from chirp.pagination import Cursor
+from chirp.posts import service as posts_service
+from chirp.timeline.cache import TimelineCache
+from chirp.timeline.home import HomeTimeline
+from chirp.users.models import User
+from tests.factories import make_post, make_user
+
+
+@contextmanager
+def _statements(session: AsyncSession) -> Iterator[list[str]]:
+    """Collect the SQL statements the session runs inside the block."""
+    seen: list[str] = []
+    sync_engine = session.get_bind()
+
+    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()).lower())
+
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+
+
+def _reader(settings: Settings, redis: Redis) -> HomeTimeline:
+    return HomeTimeline(settings, TimelineCache.from_settings(redis, settings))
+
+
+async def test_a_warm_page_reads_no_posts_from_the_database(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    posts = [await make_post(session, bob, f"post {i}") for i in range(5)]
+    await session.commit()
+    reader = _reader(settings, redis)
+    first = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    with _statements(session) as seen:
+        again = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in again] == [p.id for p in first] == [p.id for p in reversed(posts)]
+    assert [p.text for p in again] == [p.text for p in first]
+    assert [p.created_at for p in again] == [p.created_at for p in first]
+    assert not [s for s in seen if " from posts" in s], seen  # text came from Redis
+    assert len(seen) == 1  # the authors, with the follow check, in one query
+
+
+async def test_authors_are_always_fresh(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice = await make_user(session, "alice", display_name="Old Name")
+    await make_post(session, alice, "hello")
+    reader = _reader(settings, redis)
+    await reader.page(session, user_id=alice.id, cursor=Cursor())
+    await session.execute(update(User).where(User.id == alice.id).values(display_name="New"))
+    await session.commit()
+    page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert page[0].author.display_name == "New"
+
+
+async def test_cached_posts_of_an_unfollowed_author_leave_at_once(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    await make_post(session, bob, "bob's")
+    mine = await make_post(session, alice, "mine")
+    await session.commit()
+    reader = _reader(settings, redis)
+    assert len(await reader.page(session, user_id=alice.id, cursor=Cursor())) == 2
+    await follows_service.unfollow(session, follower=alice, followee=bob)
+    await session.commit()
+    # No job has run: the timeline still holds bob's post, the read filters it.
+    page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in page] == [mine.id]
+
+
+async def test_a_reader_that_raced_a_delete_cannot_bring_the_post_back(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice = await make_user(session, "alice")
+    post = await make_post(session, alice, "soon gone")
+    reader = _reader(settings, redis)
+    assert reader.cache is not None
+    assert len(await reader.page(session, user_id=alice.id, cursor=Cursor())) == 1
+    stale = await posts_service.get_post(session, post.id)
+    assert stale is not None
+    await posts_service.delete_post(session, post=post, actor=alice)
+    await session.commit()
+    await reader.forget_posts([post.id])
+    # A request that loaded the row before the delete now tries to cache it.
+    await reader.cache.posts.put_many([stale])
+    # No job has run, so the timeline still holds the id: only the tombstone hides it.
+    assert await reader.page(session, user_id=alice.id, cursor=Cursor()) == []
