@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chirp.config import Settings
 from chirp.db import make_engine
+from chirp.jobs import registry
+from chirp.jobs.worker import JobContext, Worker
 from chirp.main import create_app
 from chirp.migrate import upgrade_connection
 from chirp.redis_client import make_redis
@@ -31,12 +34,34 @@ async def reset_postgres(engine: AsyncEngine) -> None:
         await conn.execute(text("CREATE SCHEMA public"))
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+SQL_BACKENDS = ["sqlite", "postgresql"]
+# The production shape: PostgreSQL, Redis timelines and rate limits, jobs run by a worker.
+REDIS_BACKEND = "postgresql+redis"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test on both databases, and tests through the app on PostgreSQL + Redis too."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    backends = SQL_BACKENDS + ([REDIS_BACKEND] if "app" in metafunc.fixturenames else [])
+    metafunc.parametrize("backend", backends, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which stores the test runs on: ``sqlite``, ``postgresql`` or ``postgresql+redis``."""
+    name: str = request.param
+    if name == REDIS_BACKEND and not services.REDIS_URL:
+        services.unavailable("PostgreSQL + Redis tests need CHIRP_TEST_REDIS_URL")
+    return name
+
+
+@pytest.fixture(scope="session")
 async def engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
     """A migrated database of each kind, shared by the session."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "chirp-test.db"
         url = f"sqlite+aiosqlite:///{path}"
         eng = make_engine(url)
@@ -77,28 +102,63 @@ async def session(db: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSe
 
 
 @pytest.fixture
-def settings(engine: AsyncEngine) -> Settings:
-    """Test settings for the current database."""
-    return settings_for(engine.url.render_as_string(hide_password=False))
+def settings(engine: AsyncEngine, backend: str) -> Settings:
+    """Test settings for the current database (and Redis, on that backend)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if backend == REDIS_BACKEND:
+        return settings_for(url, redis_url=services.REDIS_URL)
+    return settings_for(url)
 
 
 @pytest.fixture
-def app(settings: Settings, db: async_sessionmaker[AsyncSession]) -> FastAPI:
-    """The app, using the test's rolled-back transaction."""
-    return create_app(settings, session_factory=db)
+async def app(
+    settings: Settings,
+    db: async_sessionmaker[AsyncSession],
+    backend: str,
+) -> AsyncIterator[FastAPI]:
+    """The app, using the test's rolled-back transaction (and an emptied Redis)."""
+    application = create_app(settings, session_factory=db)
+    if backend != REDIS_BACKEND:
+        yield application
+        return
+    # The lifespan connects Redis, as in production; jobs are left to a worker (see client).
+    async with _emptied_redis(), application.router.lifespan_context(application):
+        yield application
+
+
+class WorkerTransport(httpx.ASGITransport):
+    """Runs the jobs each request queued before answering, like an instant worker process."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__(app=app)
+        self.application = app
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Serve the request, then drain the job queue."""
+        response = await super().handle_async_request(request)
+        state = self.application.state
+        context = JobContext(
+            session_factory=state.session_factory,
+            settings=state.settings,
+            timeline_cache=state.timeline_cache,
+        )
+        await Worker(context, registry.handlers()).drain()
+        return response
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, backend: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in-process."""
-    transport = httpx.ASGITransport(app=app)
+    if backend == REDIS_BACKEND:
+        transport: httpx.ASGITransport = WorkerTransport(app)
+    else:
+        transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
 
 
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    """A Redis client on an emptied test database."""
+@asynccontextmanager
+async def _emptied_redis() -> AsyncIterator[Redis]:
     if not services.REDIS_URL:
         services.unavailable("Redis tests need CHIRP_TEST_REDIS_URL")
     client = make_redis(str(services.REDIS_URL))
@@ -108,3 +168,10 @@ async def redis() -> AsyncIterator[Redis]:
     finally:
         await client.flushdb()
         await client.aclose()
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """A Redis client on an emptied test database."""
+    async with _emptied_redis() as client:
+        yield client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.follows import service as follows_service
@@ -66,3 +67,35 @@ async def test_home_needs_a_user_token_public_does_not(
 async def test_bad_cursor_is_422(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/timelines/public?max_id=abc")
     assert r.status_code == 422 and "max_id" in r.json()["error"]
+
+
+async def test_follow_post_delete_unfollow_show_in_home_at_once(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    alice_token, bob_token = await make_token(session, alice), await make_token(session, bob)
+
+    async def home() -> list[str]:
+        r = await client.get("/api/v1/timelines/home", headers=auth(alice_token))
+        assert r.status_code == 200
+        return [s["content"] for s in r.json()]
+
+    first = await client.post("/api/v1/statuses", data={"status": "one"}, headers=auth(bob_token))
+    assert (await home()) == []
+    r = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=auth(alice_token))
+    assert r.status_code == 200
+    assert (await home()) == ["<p>one</p>"]
+    second = await client.post("/api/v1/statuses", data={"status": "two"}, headers=auth(bob_token))
+    assert (await home()) == ["<p>two</p>", "<p>one</p>"]
+    if app.state.timeline_cache is not None:
+        # Served from the materialised timeline and the post cache, not only from SQL.
+        redis = app.state.timeline_cache.redis
+        assert await redis.exists(f"chirp:tl:{alice.id}", f"chirp:p:{second.json()['id']}") == 2
+
+    r = await client.delete(f"/api/v1/statuses/{second.json()['id']}", headers=auth(bob_token))
+    assert r.status_code == 200
+    assert (await home()) == ["<p>one</p>"]
+    r = await client.post(f"/api/v1/accounts/{bob.id}/unfollow", headers=auth(alice_token))
+    assert r.status_code == 200
+    assert (await home()) == []
+    assert first.status_code == 200

@@ -9,10 +9,13 @@ from chirp.config import Settings
 from chirp.main import create_app
 
 
-async def test_health_reports_the_database(client: httpx.AsyncClient) -> None:
+async def test_health_reports_the_database_and_redis(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
     r = await client.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "checks": {"database": "ok"}}
+    checks = {"database": "ok", **({"redis": "ok"} if settings.redis_url else {})}
+    assert r.json() == {"status": "ok", "checks": checks}
 
 
 async def test_bench_endpoints_exist_only_when_enabled(
