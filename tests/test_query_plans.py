@@ -27,6 +27,13 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "home page 1": timeline_service.home_ids_lateral(USER, Cursor()),
         "home deep page": timeline_service.home_ids_lateral(USER, Cursor(max_id=POST)),
         "home since": timeline_service.home_ids_lateral(USER, Cursor(min_id=POST)),
+        "followed large accounts' posts": timeline_service.author_post_ids_lateral(
+            select(Follow.followee_id).where(
+                Follow.follower_id == USER, Follow.followee_id.in_([USER + 1, USER + 2])
+            ),
+            Cursor(),
+            floor=POST,
+        ),
         "profile posts": apply_cursor(posts_service.by_author_query(USER), Post.id, Cursor()),
         "public timeline": apply_cursor(timeline_service.public_query(), Post.id, Cursor()),
         "fan-out batch": select(Follow.id, Follow.follower_id)
@@ -45,7 +52,8 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "is following": select(Follow.id).where(
             Follow.follower_id == USER, Follow.followee_id == USER + 1
         ),
-        "posts by id": select(Post).where(Post.id.in_([POST, POST + 1])),
+        "home posts by id": timeline_service.visible_home_posts_query(USER, [POST, POST + 1]),
+        "home authors by id": timeline_service.visible_authors_query(USER, [USER + 1, USER + 2]),
         "ready jobs": select(Job.id)
         .where(Job.status == PENDING, Job.run_at <= utcnow())
         .order_by(Job.id)
@@ -65,5 +73,5 @@ async def test_hot_path_uses_an_index(
     await session.execute(text("SET LOCAL enable_seqscan = off"))
     compiled = stmt.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
     plan = "\n".join(row[0] for row in await session.execute(text(f"EXPLAIN {compiled}")))
-    for table in ("posts", "follows", "jobs"):
+    for table in ("posts", "follows", "jobs", "users"):
         assert f"Seq Scan on {table}" not in plan, plan

@@ -7,11 +7,10 @@ import heapq
 import logging
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
-from chirp.pagination import Cursor, apply_cursor
+from chirp.pagination import Cursor
 from chirp.posts.models import Post
 from chirp.redis_client import Breaker
 from chirp.timeline import celebrities
@@ -33,16 +32,9 @@ def in_redis_rollout(user_id: int, percent: int) -> bool:
 
 async def sql_home_ids(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
     """Ids of one home-timeline page straight from the database."""
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = timeline_service.home_ids_lateral(user_id, cursor)
-    else:
-        stmt = apply_cursor(
-            select(Post.id).where(Post.author_id.in_(timeline_service.home_authors(user_id))),
-            Post.id,
-            cursor,
-        )
-    ids = list((await session.execute(stmt)).scalars())
-    return ids[::-1] if cursor.min_id is not None else ids
+    return await timeline_service.author_post_ids(
+        session, timeline_service.home_authors(user_id), cursor
+    )
 
 
 class HomeTimeline:
@@ -134,9 +126,8 @@ class HomeTimeline:
         lower = cursor.min_id if ascending else cursor.since_id
         if ascending and floor and (lower or 0) < floor:
             return None  # the range starts below what the cache holds: the database answers
-        celebs = await self.celebrities.followed_by(session, user_id=user_id)
-        extra = await celebrities.recent_post_ids(
-            session, author_ids=celebs, cursor=cursor, floor=floor
+        extra = await self.celebrities.recent_post_ids(
+            session, user_id=user_id, cursor=cursor, floor=floor
         )
         held = [i for i in cached.ids if i >= floor]
         ids = _merge(held, extra, limit=cursor.limit, ascending=ascending)
