@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -11,6 +12,7 @@ from chirp.api.auth import TokenContext, UserContext, optional_user, require_tok
 from chirp.api.links import set_link_header
 from chirp.api.paging import CursorDep, parse_id
 from chirp.api.params import body_docs, params
+from chirp.config import Settings
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.follows import service as follows_service
@@ -149,8 +151,7 @@ async def followers(
     """Accounts following this one, most recent follow first (paged by follow id)."""
     user = await _account(session, account_id)
     pairs = await follows_service.followers_page(session, user_id=user.id, cursor=cursor)
-    _link(request, response, [follow_id for follow_id, _ in pairs])
-    return [present.account(u, settings) for _, u in pairs]
+    return _people(request, response, settings, pairs)
 
 
 @router.get("/accounts/{account_id}/following", response_model=list[AccountOut])
@@ -165,6 +166,13 @@ async def following(
     """Accounts this one follows, most recent follow first (paged by follow id)."""
     user = await _account(session, account_id)
     pairs = await follows_service.following_page(session, user_id=user.id, cursor=cursor)
+    return _people(request, response, settings, pairs)
+
+
+def _people(
+    request: Request, response: Response, settings: Settings, pairs: Sequence[tuple[int, User]]
+) -> list[AccountOut]:
+    # Paged by follow id (when the follow happened), as Mastodon does, not by account id.
     _link(request, response, [follow_id for follow_id, _ in pairs])
     return [present.account(u, settings) for _, u in pairs]
 
