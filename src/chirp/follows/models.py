@@ -21,8 +21,15 @@ class Follow(SnowflakePK, Base):
 
     __table_args__ = (
         UniqueConstraint("follower_id", "followee_id"),
-        # Followers of an account, newest first: fan-out and follower lists.
-        Index("ix_follows_followee_id_id", "followee_id", "id"),
+        # Followers of an account in id order: fan-out and follower lists. Carrying the
+        # follower id makes fan-out batches index-only scans on PostgreSQL, instead of one
+        # heap page read per follower.
+        Index(
+            "ix_follows_followee_id_id",
+            "followee_id",
+            "id",
+            postgresql_include=["follower_id"],
+        ),
         # Accounts a user follows, newest first: following lists and timeline rebuilds.
         Index("ix_follows_follower_id_id", "follower_id", "id"),
     )

@@ -87,11 +87,11 @@ async def is_following(session: AsyncSession, *, follower_id: int, followee_id: 
     return (await session.execute(stmt)).first() is not None
 
 
-async def active_followers(
-    session: AsyncSession, *, followee_id: int, after_id: int, active_since: datetime, limit: int
-) -> list[tuple[int, int]]:
-    """Return a batch of (follow id, follower id) for followers active since a time."""
-    stmt = (
+def active_followers_query(
+    *, followee_id: int, after_id: int, active_since: datetime, limit: int
+) -> Select[int, int]:
+    """(follow id, follower id) of followers active since a time, in follow id order."""
+    return (
         select(Follow.id, Follow.follower_id)
         .join(User, User.id == Follow.follower_id)
         .where(
@@ -101,6 +101,15 @@ async def active_followers(
         )
         .order_by(Follow.id)
         .limit(limit)
+    )
+
+
+async def active_followers(
+    session: AsyncSession, *, followee_id: int, after_id: int, active_since: datetime, limit: int
+) -> list[tuple[int, int]]:
+    """Return a batch of (follow id, follower id) for followers active since a time."""
+    stmt = active_followers_query(
+        followee_id=followee_id, after_id=after_id, active_since=active_since, limit=limit
     )
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 

@@ -20,44 +20,67 @@ from chirp.timeline.post_cache import PostCache
 
 WIDTH = 19  # digits in the largest signed 64-bit id
 ZERO = "0" * WIDTH
+# Timelines one fan-out script call writes: large enough to amortise the call, small enough
+# that Redis is never blocked for long (a few milliseconds).
+USERS_PER_CALL = 500
 
-# Trims a timeline to ARGV[1] members. Trimming raises the floor: below it the set no longer
+# Trims a timeline to ``cap`` members. Trimming raises the floor: below it the set no longer
 # holds every post, so reads there go to the database.
-_TRIM = """
-local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
-if extra > 0 then
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
-  local lowest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
-  if lowest and lowest > (redis.call('GET', KEYS[2]) or '') then
-    redis.call('SET', KEYS[2], lowest)
+_TRIM_FUNCTION = """
+local function trim(timeline, floor, cap)
+  local extra = redis.call('ZCARD', timeline) - cap
+  if extra > 0 then
+    redis.call('ZREMRANGEBYRANK', timeline, 0, extra - 1)
+    local lowest = redis.call('ZRANGE', timeline, 0, 0)[1]
+    if lowest and lowest > (redis.call('GET', floor) or '') then
+      redis.call('SET', floor, lowest)
+    end
   end
 end
-return 1
 """
 
-# KEYS: timeline, floor, building marker. ARGV[1] cap, ARGV[2] a floor the added ids imply
-# (all zeros for none), ARGV[3..] ids. Adds only to a timeline that exists or is being built:
-# a missing one is rebuilt on read, and a half-filled one must not look complete.
+# KEYS: (timeline, floor, building marker) for each user. ARGV[1] cap, ARGV[2] a floor the
+# added ids imply (all zeros for none), ARGV[3..] ids. Adds only to a timeline that exists or
+# is being built: a missing one is rebuilt on read, and a half-filled one must not look
+# complete. One call serves many users, so fan-out costs one command per batch, not per user.
 _ADD = (
-    """
-if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[3]) == 0 then
-  return 0
-end
+    _TRIM_FUNCTION
+    + """
+local cap = tonumber(ARGV[1])
+local implied = ARGV[2]
+local has_floor = string.match(implied, '^0*$') == nil
+-- score/member pairs in chunks small enough for unpack() (Lua's C stack holds 8000 values)
+local chunks, chunk = {}, {}
 for i = 3, #ARGV do
-  redis.call('ZADD', KEYS[1], 0, ARGV[i])
+  chunk[#chunk + 1] = 0
+  chunk[#chunk + 1] = ARGV[i]
+  if #chunk == 1000 or i == #ARGV then
+    chunks[#chunks + 1] = chunk
+    chunk = {}
+  end
 end
-if ARGV[2] > (redis.call('GET', KEYS[2]) or '') then
-  redis.call('SET', KEYS[2], ARGV[2])
+local added = 0
+for u = 1, #KEYS, 3 do
+  local timeline, floor = KEYS[u], KEYS[u + 1]
+  if redis.call('EXISTS', timeline) == 1 or redis.call('EXISTS', KEYS[u + 2]) == 1 then
+    for _, c in ipairs(chunks) do redis.call('ZADD', timeline, unpack(c)) end
+    if has_floor and implied > (redis.call('GET', floor) or '') then
+      redis.call('SET', floor, implied)
+    end
+    trim(timeline, floor, cap)
+    added = added + 1
+  end
 end
+return added
 """
-    + _TRIM
 )
 
 # Same keys and arguments, plus the ttl last: stores a rebuilt timeline, merged with whatever
 # fan-out delivered while it was read from the database. The all-zeros member keeps an empty
 # timeline existing.
 _FINISH = (
-    """
+    _TRIM_FUNCTION
+    + """
 redis.call('ZADD', KEYS[1], 0, string.rep('0', string.len(ARGV[2])))
 for i = 3, #ARGV - 1 do
   redis.call('ZADD', KEYS[1], 0, ARGV[i])
@@ -68,8 +91,9 @@ end
 redis.call('DEL', KEYS[3])
 redis.call('EXPIRE', KEYS[1], ARGV[#ARGV])
 redis.call('EXPIRE', KEYS[2], ARGV[#ARGV])
+trim(KEYS[1], KEYS[2], tonumber(ARGV[1]))
+return 1
 """
-    + _TRIM
 )
 
 # KEYS: timeline, floor. ARGV: upper bound, lower bound (ZRANGEBYLEX syntax), limit,
@@ -149,8 +173,9 @@ class TimelineCache:
     async def add(
         self, post_ids: Sequence[int], user_ids: Iterable[int], *, implied_floor: int = 0
     ) -> int:
-        """Add posts to each existing timeline, in one pipelined round trip.
+        """Add posts to each user's timeline that exists; return how many timelines took them.
 
+        Users go ``USERS_PER_CALL`` to a script call, all calls in one pipelined round trip.
         ``implied_floor``: the added ids are complete only down to this id (e.g. an author's
         newest ``cap`` posts), so the timeline must not claim to hold anything older.
         """
@@ -158,13 +183,17 @@ class TimelineCache:
             return 0
         args: list[str | int] = [self.cap, member(implied_floor), *map(member, post_ids)]
         pipe = self.redis.pipeline(transaction=False)
-        count = 0
+        keys: list[str] = []
         for user_id in user_ids:
-            await self._add(keys=self._keys(user_id), args=args, client=pipe)
-            count += 1
-        if count:
-            await pipe.execute()
-        return count
+            keys.extend(self._keys(user_id))
+            if len(keys) >= 3 * USERS_PER_CALL:
+                await self._add(keys=keys, args=args, client=pipe)
+                keys = []
+        if keys:
+            await self._add(keys=keys, args=args, client=pipe)
+        if not len(pipe):
+            return 0
+        return sum(int(n) for n in await pipe.execute())
 
     async def remove(self, post_ids: Sequence[int], user_ids: Iterable[int]) -> None:
         """Remove posts from each timeline."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,31 @@ async def _follower_batches(
             return
 
 
+async def _for_followers(
+    session: AsyncSession,
+    ctx: JobContext,
+    author_id: int,
+    write: Callable[[list[int]], Awaitable[object]],
+) -> None:
+    """Apply ``write`` to each batch of active followers.
+
+    The next batch is read from the database while the last one is written to Redis, so the
+    two servers work at the same time instead of taking turns.
+    """
+    pending: asyncio.Task[object] | None = None
+    try:
+        async for follower_ids in _follower_batches(session, ctx, author_id):
+            if pending is not None:
+                await pending
+            pending = asyncio.ensure_future(write(follower_ids))
+        if pending is not None:
+            await pending
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            await asyncio.wait([pending])
+
+
 async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Insert a new post into its author's and active followers' timelines (idempotent)."""
     cache = ctx.timeline_cache
@@ -47,8 +73,7 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
         await cache.add([post.id], [post.author_id])
         if is_celebrity(post.author.followers_count, ctx.settings.fanout_max_followers):
             return  # merged into readers' pages at read time instead
-        async for follower_ids in _follower_batches(session, ctx, post.author_id):
-            await cache.add([post.id], follower_ids)
+        await _for_followers(session, ctx, post.author_id, lambda ids: cache.add([post.id], ids))
 
 
 async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -60,8 +85,7 @@ async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
     await cache.posts.forget([post_id])  # in case the request could not (Redis was down)
     await cache.remove([post_id], [author_id])
     async with ctx.session_factory() as session:
-        async for follower_ids in _follower_batches(session, ctx, author_id):
-            await cache.remove([post_id], follower_ids)
+        await _for_followers(session, ctx, author_id, lambda ids: cache.remove([post_id], ids))
 
 
 async def merge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
