@@ -134,3 +134,45 @@ async def test_parallel_workers_claim_each_job_once(
         async with factory() as s:
             await s.execute(delete(Job))
             await s.commit()
+
+
+async def test_a_long_job_does_not_hold_back_jobs_queued_after_it(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    factory = make_session_factory(engine)
+    started, release, quick_ran = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def slow(ctx: JobContext, payload: dict[str, Any]) -> None:
+        started.set()
+        await release.wait()
+
+    async def quick(ctx: JobContext, payload: dict[str, Any]) -> None:
+        quick_ran.set()
+
+    context = JobContext(session_factory=factory, settings=settings)
+    worker = Worker(context, {"slow": slow, "quick": quick}, concurrency=2, idle_sleep=0.01)
+    stop = asyncio.Event()
+    try:
+        async with factory() as s:
+            await queue.enqueue(s, "slow", {})
+            await s.commit()
+        runner = asyncio.create_task(worker.run_forever(stop))
+        await asyncio.wait_for(started.wait(), timeout=10)
+        async with factory() as s:
+            await queue.enqueue(s, "quick", {})
+            await s.commit()
+        # A worker that waited for its whole batch would sit behind the slow job forever.
+        await asyncio.wait_for(quick_ran.wait(), timeout=10)
+
+        stop.set()
+        await asyncio.sleep(0.05)
+        assert not runner.done()  # stopping lets the running job finish
+        release.set()
+        await asyncio.wait_for(runner, timeout=10)
+        assert await _jobs(factory) == []  # both completed, none left claimed
+    finally:
+        release.set()
+        stop.set()
+        async with factory() as s:
+            await s.execute(delete(Job))
+            await s.commit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -63,16 +62,17 @@ class Worker:
         self.lease = lease
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
-    async def run_once(self) -> int:
-        """Claim one batch of ready jobs, run them, and return how many ran."""
+    async def _claim(self, limit: int) -> list[Job]:
         async with self.context.session_factory() as session:
             if not await queue.has_work(session):
-                return 0
-            jobs = await queue.claim(
-                session, worker_id=self.worker_id, limit=self.batch, lease=self.lease
+                return []
+            return await queue.claim(
+                session, worker_id=self.worker_id, limit=limit, lease=self.lease
             )
-        if not jobs:
-            return 0
+
+    async def run_once(self) -> int:
+        """Claim one batch of ready jobs, run them, and return how many ran."""
+        jobs = await self._claim(self.batch)
         semaphore = asyncio.Semaphore(self.concurrency)
 
         async def guarded(job: Job) -> None:
@@ -103,16 +103,40 @@ class Worker:
             await queue.complete(session, job.id)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Run jobs until ``stop`` is set, sleeping briefly when there is nothing to do."""
-        while not stop.is_set():
-            try:
-                ran = await self.run_once()
-            except Exception:
-                log.exception("job runner error; retrying shortly")
-                ran = 0
-            if not ran:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.idle_sleep)
+        """Run jobs until ``stop`` is set, then finish the ones already started.
+
+        Up to ``concurrency`` jobs run at once, and a free slot is refilled as soon as it
+        frees up: a long fan-out never holds back jobs queued after it.
+        """
+        running: set[asyncio.Task[None]] = set()
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                free = min(self.concurrency - len(running), self.batch)
+                jobs: list[Job] = []
+                if free > 0:
+                    try:
+                        jobs = await self._claim(free)
+                    except Exception:
+                        log.exception("job runner error; retrying shortly")
+                running.update(asyncio.create_task(self._run(job)) for job in jobs)
+                if jobs and len(running) < self.concurrency:
+                    continue  # the queue may hold more: fill the free slots at once
+                done, _ = await asyncio.wait(
+                    {*running, stopping},
+                    timeout=self.idle_sleep,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for task in done & running:
+                    running.discard(task)
+                    if not task.cancelled() and task.exception() is not None:
+                        # Only bookkeeping can fail here (the handler's own errors are
+                        # recorded on the job); the lease hands the job on later.
+                        log.error("job bookkeeping failed", exc_info=task.exception())
+        finally:
+            stopping.cancel()
+            if running:
+                await asyncio.wait(running)
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Run jobs until none is ready (tests and one-off commands); return how many ran."""
