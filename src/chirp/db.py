@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def in_list(values: Iterable[int]) -> list[int]:
+    """Values for an ``IN (...)`` padded to a power-of-two length by repeating the last one.
+
+    Each distinct list length is a distinct SQL text, and PostgreSQL drivers cache prepared
+    statements by text: padding keeps hot queries to a handful of cached statements instead
+    of preparing a new one (an extra round trip) for almost every page.
+    """
+    out = sorted(set(values))
+    if out:
+        out += [out[-1]] * ((1 << (len(out) - 1).bit_length()) - len(out))
+    return out
 
 
 def utcnow() -> datetime:

@@ -76,6 +76,8 @@ def _inline_html(text: str) -> str:
     return "".join(out).replace("\n", "<br />")
 
 
+# Timelines show the same posts to many readers: render each text once per process.
+@lru_cache(maxsize=8192)
 def to_html(text: str) -> Markup:
     """Render post text as escaped HTML paragraphs with safe links."""
     paragraphs = [p for p in _PARAGRAPH_BREAK.split(text.strip()) if p]

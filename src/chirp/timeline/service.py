@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import CompoundSelect, Select, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.db import in_list
 from chirp.follows.models import Follow
 from chirp.pagination import Cursor, apply_cursor, fetch_page
 from chirp.posts.models import Post
@@ -93,7 +94,7 @@ def visible_home_posts_query(user_id: int, ids: Collection[int]) -> Select[Post]
         .where(Follow.follower_id == user_id, Follow.followee_id == Post.author_id)
         .exists()
     )
-    return select(Post).where(Post.id.in_(ids), or_(Post.author_id == user_id, followed))
+    return select(Post).where(Post.id.in_(in_list(ids)), or_(Post.author_id == user_id, followed))
 
 
 async def visible_authors(
@@ -113,7 +114,7 @@ def visible_authors_query(user_id: int, author_ids: Collection[int]) -> Select[U
         .where(Follow.follower_id == user_id, Follow.followee_id == User.id)
         .exists()
     )
-    return select(User).where(User.id.in_(set(author_ids)), or_(User.id == user_id, followed))
+    return select(User).where(User.id.in_(in_list(author_ids)), or_(User.id == user_id, followed))
 
 
 def public_query() -> Select[Post]:
