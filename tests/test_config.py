@@ -33,3 +33,13 @@ def test_production_refuses_the_default_or_a_short_secret(monkeypatch: pytest.Mo
         Settings(environment="production", secret_key="short")
     ok = Settings(environment="production", secret_key="s" * 40)
     assert ok.secret_key == "s" * 40
+
+
+def test_pool_size_is_set_from_the_environment_for_postgresql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHIRP_DATABASE_URL", "postgresql+asyncpg://u:p@db/chirp")
+    monkeypatch.setenv("CHIRP_DATABASE_POOL_SIZE", "7")
+    assert Settings().engine_options == {"pool_size": 7, "max_overflow": 0}
+    monkeypatch.setenv("CHIRP_DATABASE_URL", "sqlite+aiosqlite:///./data/x.db")
+    assert Settings().engine_options == {}  # SQLite's pool is not sized

@@ -185,7 +185,7 @@ def worker(
 
 
 async def _run_worker(settings: Settings, concurrency: int) -> None:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.engine_options)
     redis = make_redis(settings.redis_url) if settings.redis_url else None
     context = JobContext(
         session_factory=make_session_factory(engine),

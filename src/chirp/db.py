@@ -109,7 +109,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("max_overflow", 0)  # see Settings.database_max_overflow
     # No pre-ping: it costs a round trip on every checkout; a dead connection is discarded
     # when it fails, and recycling retires connections before servers or proxies drop them.
     kwargs.setdefault("pool_recycle", 1800)

@@ -45,7 +45,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if session_factory is None:
-                engine = make_engine(settings.database_url)
+                engine = make_engine(settings.database_url, **settings.engine_options)
                 stack.push_async_callback(engine.dispose)
                 app.state.session_factory = make_session_factory(engine)
             if settings.redis_url:
