@@ -14,7 +14,6 @@ from chirp.follows import service as follows_service
 from chirp.jobs import registry
 from chirp.jobs.worker import JobContext, Worker
 from chirp.pagination import Cursor
-from chirp.posts import service as posts_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
@@ -134,9 +133,7 @@ async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
     mine = await make_post(session, alice, "mine")
     await _drain(db, cached)
     await cached.page(session, user_id=alice.id, cursor=Cursor())  # now in the post cache too
-    await posts_service.delete_post(session, post=mine, actor=alice)
-    await session.commit()
-    await cached.forget_posts([mine.id])  # as the delete handlers do after the commit
+    await cached.delete_post(session, post=mine, actor=alice)  # as the delete handlers do
     assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []
     await _drain(db, cached)
     assert (await cached.cache.page(alice.id, Cursor(), limit=5)).ids == []  # type: ignore[union-attr]

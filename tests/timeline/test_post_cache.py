@@ -97,9 +97,7 @@ async def test_a_reader_that_raced_a_delete_cannot_bring_the_post_back(
     assert len(await reader.page(session, user_id=alice.id, cursor=Cursor())) == 1
     stale = await posts_service.get_post(session, post.id)
     assert stale is not None
-    await posts_service.delete_post(session, post=post, actor=alice)
-    await session.commit()
-    await reader.forget_posts([post.id])
+    await reader.delete_post(session, post=post, actor=alice)
     # A request that loaded the row before the delete now tries to cache it.
     await reader.cache.posts.put_many([stale])
     # No job has run, so the timeline still holds the id: only the tombstone hides it.

@@ -76,7 +76,5 @@ async def delete_status(
     """Delete one of your statuses; returns it with its source ``text``."""
     post = await posts_service.get_post_or_404(session, parse_id(status_id))
     entity = present.status(post, settings, viewer=ctx.user)
-    await posts_service.delete_post(session, post=post, actor=ctx.user)
-    await session.commit()
-    await timeline.forget_posts([post.id])
+    await timeline.delete_post(session, post=post, actor=ctx.user)
     return entity.model_copy(update={"text": post.text})

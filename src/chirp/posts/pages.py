@@ -77,9 +77,7 @@ async def delete(
 ) -> Response:
     """Delete one of your posts."""
     post = await posts_service.get_post_or_404(session, parse_id(post_id))
-    await posts_service.delete_post(session, post=post, actor=viewer)
-    await session.commit()
-    await timeline.forget_posts([post.id])
+    await timeline.delete_post(session, post=post, actor=viewer)
     htmx = is_htmx(request)
     shown_on = current_path(request) if htmx else safe_next(next or local_referer(request))
     if htmx and not _is_permalink(shown_on, post.id):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.db import utcnow
 from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.jobs import kinds, queue
+from chirp.pagination import Cursor, fetch_page
 from chirp.posts import text as post_text
 from chirp.posts.models import IdempotencyKey, Post
 from chirp.users.models import User
@@ -128,6 +129,11 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
 def by_author_query(author_id: int) -> Select[Post]:
     """Return a statement for one user's posts (callers paginate by id)."""
     return select(Post).where(Post.author_id == author_id)
+
+
+async def by_author(session: AsyncSession, *, author_id: int, cursor: Cursor) -> list[Post]:
+    """Return one page of a user's posts, newest first."""
+    return await fetch_page(session, by_author_query(author_id), Post.id, cursor)
 
 
 async def get_many(session: AsyncSession, ids: Sequence[int]) -> dict[int, Post]:

@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
 from chirp.pagination import Cursor
+from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.redis_client import Breaker
 from chirp.timeline import celebrities
 from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
+from chirp.users.models import User
 
 log = logging.getLogger("chirp.timeline")
 
@@ -102,8 +104,18 @@ class HomeTimeline:
                 log.warning("could not cache posts: %s", exc)
         return [posts[i] for i in ids if i in posts]
 
+    async def delete_post(self, session: AsyncSession, *, post: Post, actor: User) -> None:
+        """Delete a post (its author only), commit, and hide it from cached reads at once.
+
+        The cache is told only after the commit, so a failed delete never hides a post; if
+        Redis is down the purge job repeats the tombstone when it is back.
+        """
+        await posts_service.delete_post(session, post=post, actor=actor)
+        await session.commit()
+        await self.forget_posts([post.id])
+
     async def forget_posts(self, post_ids: list[int]) -> None:
-        """Hide deleted posts from cached reads at once (a job repeats this if Redis is down)."""
+        """Hide deleted posts from cached reads at once."""
         if self.cache is None:
             return
         try:

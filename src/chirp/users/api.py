@@ -19,7 +19,6 @@ from chirp.follows import service as follows_service
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
 from chirp.oauth.schemas import TokenOut
-from chirp.pagination import fetch_page
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.posts.schemas import StatusOut
@@ -134,7 +133,7 @@ async def account_statuses(
     if pinned or only_media:
         posts: list[Post] = []  # Chirp has no pinned posts or media yet
     else:
-        posts = await fetch_page(session, posts_service.by_author_query(user.id), Post.id, cursor)
+        posts = await posts_service.by_author(session, author_id=user.id, cursor=cursor)
     _link(request, response, [p.id for p in posts])
     return present.statuses(posts, settings, viewer=viewer.user if viewer else None)
 

@@ -10,9 +10,7 @@ from fastapi.responses import RedirectResponse
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import NotFound
 from chirp.follows import service as follows_service
-from chirp.pagination import fetch_page
 from chirp.posts import service as posts_service
-from chirp.posts.models import Post
 from chirp.users import service as users_service
 from chirp.users.models import User
 from chirp.web import paging
@@ -72,7 +70,7 @@ async def profile(
     if user.username != username and not max_id:
         return RedirectResponse(f"/@{user.username}", status_code=301)
     cursor = paging.cursor(max_id, settings.page_size)
-    posts = await fetch_page(session, posts_service.by_author_query(user.id), Post.id, cursor)
+    posts = await posts_service.by_author(session, author_id=user.id, cursor=cursor)
     context = {
         "user": user,
         "posts": posts,
