@@ -52,6 +52,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--servers", default="uvicorn,granian")
     parser.add_argument("--skip-generate", action="store_true")
+    parser.add_argument(
+        "--soak-seconds",
+        type=int,
+        default=0,
+        help="then run the mixed load this long, sampling web RSS each minute",
+    )
     args = parser.parse_args()
 
     data_dir = ROOT / "data" / args.tier
@@ -149,6 +155,8 @@ def main() -> None:
         load.append(wrk.parse("mixed 90% read / 7% post / 3% follow", conns, secs, out))
         rss_after = procs.rss_mb()
         celebrity = asyncio.run(probes.celebrity_next_read(url, settings, args.seed))
+        if args.soak_seconds:
+            results["soak"] = _soak(url, data_dir, procs, args.soak_seconds, conns, id_range)
     finally:
         procs.stop()
     results["load"] = [asdict(r) for r in load]
@@ -169,6 +177,37 @@ def main() -> None:
     print(f"== results written to {out_file}")
 
 
+def _soak(
+    url: str,
+    data_dir: Path,
+    procs: servers.Processes,
+    seconds: int,
+    conns: int,
+    id_range: tuple[int, int],
+) -> dict[str, object]:
+    """Run the mixed load in one-minute rounds; RSS after each shows whether memory is flat."""
+    print(f"== soak: mixed load for {seconds} s")
+    rss, rps = [round(procs.rss_mb(), 1)], []
+    for _ in range(max(1, seconds // 60)):
+        run = wrk.run(
+            "soak", url, "mixed", data_dir, seconds=60, connections=conns, id_range=id_range
+        )
+        rps.append(round(run.rps))
+        rss.append(round(procs.rss_mb(), 1))
+        print(f"   {run.rps:.0f} req/s, web RSS {rss[-1]} MiB")
+    return {"seconds": 60 * len(rps), "rss_mb": rss, "rps": rps}
+
+
+def _soak_lines(soak: object) -> list[str]:
+    if not isinstance(soak, dict):
+        return []
+    return [
+        f"- Soak: the mixed load for {soak['seconds']} s more; web RSS each minute (MiB): "
+        f"{', '.join(map(str, soak['rss_mb']))}; req/s each minute: "
+        f"{', '.join(map(str, soak['rps']))}."
+    ]
+
+
 def write_report(
     results: dict[str, object], base: list[wrk.LoadResult], load: list[wrk.LoadResult], tier: str
 ) -> Path:
@@ -179,7 +218,8 @@ def write_report(
         f"# Chirp benchmark: {tier} tier, {stamp} UTC",
         "",
         "Everything on one 2-core machine over loopback (PostgreSQL, Redis, 2 web processes, "
-        "1 job worker, wrk). Rate limits were off for the run (one IP, a few thousand accounts).",
+        "1 job worker, wrk). Rate limits were off for the run (one IP, a few thousand accounts). "
+        "Every other setting is the default (e.g. 20 database connections per process).",
         "",
         f"Data set: {json.dumps({k: results['dataset'][k] for k in ('users', 'follows', 'posts', 'max_followers', 'accounts_over_10k_followers', 'median_followers')})}",  # type: ignore[index]
         "",
@@ -230,6 +270,7 @@ def write_report(
         )
         + ".",
         f"- Web processes' RSS: {rss['before']} MiB before the load runs, {rss['after']} MiB after.",  # type: ignore[index]
+        *_soak_lines(results.get("soak")),
         f"- Timeline warm-up (first read rebuilds each load user's timeline from PostgreSQL): "
         f"{results['warmup_seconds']} s.",
     ]
