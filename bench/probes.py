@@ -18,6 +18,7 @@ from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.follows.models import Follow
 from chirp.ids import new_id
+from chirp.jobs import queue
 from chirp.jobs.worker import JobContext
 from chirp.posts.models import Post
 from chirp.redis_client import make_redis
@@ -128,6 +129,23 @@ async def fanout_throughput(settings: Settings, *, posts: int = 20) -> FanoutRes
                 break
         await redis.aclose()
         await engine.dispose()
+
+
+async def drain_jobs(settings: Settings, *, timeout: float = 600) -> float:
+    """Wait until the job queue holds nothing pending or running; return seconds waited."""
+    engine = make_engine(settings.database_url)
+    started = time.monotonic()
+    try:
+        async with make_session_factory(engine)() as session:
+            while time.monotonic() - started < timeout:
+                counts = await queue.stats(session, errors=0)
+                await session.rollback()  # a fresh snapshot for the next look
+                if counts.pending + counts.running == 0:
+                    break
+                await asyncio.sleep(0.25)
+    finally:
+        await engine.dispose()
+    return time.monotonic() - started
 
 
 async def prepare_followers(settings: Settings, author_ids: list[int]) -> int:

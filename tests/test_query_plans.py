@@ -12,6 +12,7 @@ from chirp.db import utcnow
 from chirp.follows import service as follows_service
 from chirp.follows.models import Follow
 from chirp.jobs.models import PENDING, Job
+from chirp.oauth import service as oauth_service
 from chirp.pagination import Cursor, apply_cursor
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
@@ -28,17 +29,17 @@ def _fanout_batch() -> Select:  # type: ignore[type-arg]
     )
 
 
+def _home(cursor: Cursor) -> Select:  # type: ignore[type-arg]
+    return timeline_service.post_ids_query("home", user_id=USER, cursor=cursor)
+
+
 def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
     return {
-        "home page 1": timeline_service.home_ids_lateral(USER, Cursor()),
-        "home deep page": timeline_service.home_ids_lateral(USER, Cursor(max_id=POST)),
-        "home since": timeline_service.home_ids_lateral(USER, Cursor(min_id=POST)),
-        "followed large accounts' posts": timeline_service.author_post_ids_lateral(
-            select(Follow.followee_id).where(
-                Follow.follower_id == USER, Follow.followee_id.in_([USER + 1, USER + 2])
-            ),
-            Cursor(),
-            floor=POST,
+        "home page 1": _home(Cursor()),
+        "home deep page": _home(Cursor(max_id=POST)),
+        "home since": _home(Cursor(min_id=POST)),
+        "followed large accounts' posts": timeline_service.post_ids_query(
+            "followed_among", user_id=USER, cursor=Cursor(), floor=POST, among=[USER + 1, USER + 2]
         ),
         "profile posts": apply_cursor(posts_service.by_author_query(USER), Post.id, Cursor()),
         "public timeline": apply_cursor(timeline_service.public_query(), Post.id, Cursor()),
@@ -54,8 +55,13 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "is following": select(Follow.id).where(
             Follow.follower_id == USER, Follow.followee_id == USER + 1
         ),
-        "home posts by id": timeline_service.visible_home_posts_query(USER, [POST, POST + 1]),
-        "home authors by id": timeline_service.visible_authors_query(USER, [USER + 1, USER + 2]),
+        "home posts by id": timeline_service.visible_home_posts_statement().params(
+            user_id=USER, ids=[POST, POST + 1]
+        ),
+        "home authors by id": timeline_service.visible_authors_statement().params(
+            user_id=USER, ids=[USER + 1, USER + 2]
+        ),
+        "token and its user": oauth_service.token_with_user().params(token_hash="x"),
         "ready jobs": select(Job.id)
         .where(Job.status == PENDING, Job.run_at <= utcnow())
         .order_by(Job.id)
@@ -74,7 +80,7 @@ async def test_hot_path_uses_an_index(
     # index can serve the query at all (if none can, the planner still has to scan).
     await session.execute(text("SET LOCAL enable_seqscan = off"))
     plan = await _plan(engine, session, stmt)
-    for table in ("posts", "follows", "jobs", "users"):
+    for table in ("posts", "follows", "jobs", "users", "oauth_tokens"):
         assert f"Seq Scan on {table}" not in plan, plan
 
 

@@ -17,12 +17,14 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _settings(request: Request) -> Settings:
+# Declared async, though they never await: FastAPI runs a plain ``def`` dependency in a
+# worker thread, and that hop cost more than everything these do.
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _home_timeline(request: Request) -> HomeTimeline:
+async def _home_timeline(request: Request) -> HomeTimeline:
     reader: HomeTimeline = request.app.state.home_timeline
     return reader
 

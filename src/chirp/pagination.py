@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, Integer, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -42,6 +42,46 @@ def apply_cursor(
         # The page immediately after min_id: walk forwards, then flip to newest first.
         return stmt.where(key > cursor.min_id).order_by(key.asc()).limit(cursor.limit)
     return stmt.order_by(key.desc()).limit(cursor.limit)
+
+
+@dataclass(frozen=True)
+class CursorShape:
+    """Which bounds a cursor sets: statements built once per shape take the values as binds."""
+
+    max_id: bool
+    since_id: bool
+    min_id: bool
+
+    @classmethod
+    def of(cls, cursor: Cursor) -> CursorShape:
+        """The shape of a cursor."""
+        return cls(
+            cursor.max_id is not None, cursor.since_id is not None, cursor.min_id is not None
+        )
+
+
+def cursor_params(cursor: Cursor) -> dict[str, int]:
+    """Bind values for a statement made by ``bind_cursor`` for this cursor's shape."""
+    params = {"limit": cursor.limit}
+    for name in ("max_id", "since_id", "min_id"):
+        value = getattr(cursor, name)
+        if value is not None:
+            params[name] = value
+    return params
+
+
+def bind_cursor(stmt: Select[*tuple[Any, ...]], key: Any, shape: CursorShape) -> Select[Any]:
+    """``apply_cursor`` with bind parameters (max_id, since_id, min_id, limit) for the values."""
+    if shape.max_id:
+        stmt = stmt.where(key < bindparam("max_id", type_=BigInteger))
+    if shape.since_id:
+        stmt = stmt.where(key > bindparam("since_id", type_=BigInteger))
+    limit = bindparam("limit", type_=Integer)
+    if shape.min_id:
+        return (
+            stmt.where(key > bindparam("min_id", type_=BigInteger)).order_by(key.asc()).limit(limit)
+        )
+    return stmt.order_by(key.desc()).limit(limit)
 
 
 async def fetch_page(

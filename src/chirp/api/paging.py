@@ -27,7 +27,7 @@ def _bound(name: str, raw: str | None) -> int | None:
     return int(raw)
 
 
-def _cursor(
+async def _cursor(  # async: no worker-thread hop (see chirp.deps)
     max_id: Annotated[str | None, Query(description="Return results older than this id.")] = None,
     since_id: Annotated[str | None, Query(description="Return results newer than this id.")] = None,
     min_id: Annotated[

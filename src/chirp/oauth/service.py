@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.auth.tokens import digest, new_token
@@ -238,16 +239,22 @@ async def resolve(session: AsyncSession, access_token: str) -> OAuthToken | None
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+@functools.cache
+def token_with_user() -> Select[OAuthToken, User]:
+    """The live token with a given ``token_hash``, and its user."""
+    # Built once (cached): every API call runs it, and building it cost more than running it.
+    return (
+        select(OAuthToken, User)
+        .outerjoin(User, User.id == OAuthToken.user_id)
+        .where(OAuthToken.token_hash == bindparam("token_hash"), OAuthToken.revoked_at.is_(None))
+    )
+
+
 async def resolve_with_user(
     session: AsyncSession, access_token: str
 ) -> tuple[OAuthToken, User | None] | None:
     """Return the live token for a bearer secret and its user, in one query; None if unknown."""
-    stmt = (
-        select(OAuthToken, User)
-        .outerjoin(User, User.id == OAuthToken.user_id)
-        .where(OAuthToken.token_hash == digest(access_token), OAuthToken.revoked_at.is_(None))
-    )
-    row = (await session.execute(stmt)).first()
+    row = (await session.execute(token_with_user(), {"token_hash": digest(access_token)})).first()
     if row is None:
         return None
     token, user = row

@@ -7,7 +7,6 @@ import time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.follows.models import Follow
 from chirp.pagination import Cursor
 from chirp.timeline.service import author_post_ids
 from chirp.users.models import User
@@ -45,10 +44,9 @@ class CelebrityCache:
         ids = await self.all(session)
         if not ids:
             return []
-        followed = select(Follow.followee_id).where(
-            Follow.follower_id == user_id, Follow.followee_id.in_(ids)
+        return await author_post_ids(
+            session, "followed_among", user_id=user_id, cursor=cursor, floor=floor, among=ids
         )
-        return await author_post_ids(session, followed, cursor, floor=floor)
 
 
 def is_celebrity(followers_count: int, threshold: int) -> bool:

@@ -34,9 +34,7 @@ def in_redis_rollout(user_id: int, percent: int) -> bool:
 
 async def sql_home_ids(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
     """Ids of one home-timeline page straight from the database."""
-    return await timeline_service.author_post_ids(
-        session, timeline_service.home_authors(user_id), cursor
-    )
+    return await timeline_service.author_post_ids(session, "home", user_id=user_id, cursor=cursor)
 
 
 class HomeTimeline:

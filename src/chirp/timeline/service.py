@@ -2,99 +2,151 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import functools
+from collections.abc import Collection
+from typing import Any, Literal
 
-from sqlalchemy import CompoundSelect, Select, literal, or_, select, true, union_all
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import in_list
 from chirp.follows.models import Follow
-from chirp.pagination import Cursor, apply_cursor, fetch_page
+from chirp.pagination import Cursor, CursorShape, bind_cursor, cursor_params, fetch_page
 from chirp.posts.models import Post
 from chirp.users.models import User
 
-
-def home_authors(user_id: int) -> CompoundSelect[int]:
-    """Return a statement for ``user_id`` and everyone they follow."""
-    return union_all(
-        select(Follow.followee_id).where(Follow.follower_id == user_id),
-        select(literal(user_id)),
-    )
+# Whose posts a page holds: the reader and everyone they follow ("home"), or the accounts in
+# ``among`` that the reader follows ("followed_among").
+Authors = Literal["home", "followed_among"]
 
 
-def home_ids_lateral(user_id: int, cursor: Cursor) -> Select[int]:
-    """Return home-page post ids as one small index range per followed account (PostgreSQL)."""
-    return author_post_ids_lateral(home_authors(user_id), cursor)
+def _authors(kind: Authors) -> Select[int] | CompoundSelect[int]:
+    user = bindparam("user_id", type_=BigInteger)
+    followed = select(Follow.followee_id).where(Follow.follower_id == user)
+    if kind == "home":
+        return union_all(followed, select(user))
+    return followed.where(Follow.followee_id.in_(bindparam("among", expanding=True)))
 
 
-def author_post_ids_lateral(
-    authors: Select[int] | CompoundSelect[int], cursor: Cursor, *, floor: int = 0
+@functools.cache
+def post_ids_statement(
+    authors: Authors, shape: CursorShape, *, floor: bool, lateral: bool
 ) -> Select[int]:
-    """Return one page of post ids by ``authors``, one index range per author (PostgreSQL).
+    """One page of post ids by ``authors``, newest first (oldest first after ``min_id``).
 
-    A plain ``author_id IN (...)`` lets the planner walk every post backwards until it finds
-    enough from the followed accounts; per-author ranges with a LIMIT bound the work by the
-    number of accounts followed, however sparse their posts are.
+    Built once per shape, with every value a bind parameter: constructing these statements
+    cost more than running them. The lateral form (PostgreSQL) reads one index range per
+    author with a LIMIT, so the work is bounded by the number of authors however sparse
+    their posts are; a plain ``author_id IN (...)`` lets the planner walk every post
+    backwards until it finds enough from the followed accounts.
     """
-    subquery = authors.subquery("authors")
+    limit = bindparam("limit", type_=Integer)
+    if not lateral:
+        stmt = select(Post.id).where(Post.author_id.in_(_authors(authors)))
+        if floor:
+            stmt = stmt.where(Post.id >= bindparam("floor", type_=BigInteger))
+        return bind_cursor(stmt, Post.id, shape)
+    subquery = _authors(authors).subquery("authors")
     per_author_stmt = select(Post.id).where(Post.author_id == subquery.c[0])
     if floor:
-        per_author_stmt = per_author_stmt.where(Post.id >= floor)
-    per_author = apply_cursor(per_author_stmt, Post.id, cursor).lateral("per_author")
-    ordered = per_author.c.id.asc() if cursor.min_id is not None else per_author.c.id.desc()
+        per_author_stmt = per_author_stmt.where(Post.id >= bindparam("floor", type_=BigInteger))
+    per_author = bind_cursor(per_author_stmt, Post.id, shape).lateral("per_author")
+    ordered = per_author.c.id.asc() if shape.min_id else per_author.c.id.desc()
     return (
         select(per_author.c.id)
         .select_from(subquery)
         .join(per_author, true())
         .order_by(ordered)
-        .limit(cursor.limit)
+        .limit(limit)
     )
 
 
-def author_post_ids_plain(
-    authors: Select[int] | CompoundSelect[int], cursor: Cursor, *, floor: int = 0
-) -> Select[int]:
-    """The same page as ``author_post_ids_lateral``, for databases without LATERAL."""
-    stmt = select(Post.id).where(Post.author_id.in_(authors))
+def post_ids_params(
+    *, user_id: int, cursor: Cursor, floor: int = 0, among: Collection[int] = ()
+) -> dict[str, Any]:
+    """Bind values for ``post_ids_statement``."""
+    params: dict[str, Any] = {"user_id": user_id, **cursor_params(cursor)}
     if floor:
-        stmt = stmt.where(Post.id >= floor)
-    return apply_cursor(stmt, Post.id, cursor)
+        params["floor"] = floor
+    if among:
+        params["among"] = in_list(among)
+    return params
+
+
+def post_ids_query(
+    authors: Authors,
+    *,
+    user_id: int,
+    cursor: Cursor,
+    floor: int = 0,
+    among: Collection[int] = (),
+    lateral: bool = True,
+) -> Select[int]:
+    """``post_ids_statement`` with its values bound (to show or EXPLAIN it)."""
+    stmt = post_ids_statement(authors, CursorShape.of(cursor), floor=bool(floor), lateral=lateral)
+    return stmt.params(post_ids_params(user_id=user_id, cursor=cursor, floor=floor, among=among))
 
 
 async def author_post_ids(
     session: AsyncSession,
-    authors: Select[int] | CompoundSelect[int],
-    cursor: Cursor,
+    authors: Authors,
     *,
+    user_id: int,
+    cursor: Cursor,
     floor: int = 0,
+    among: Collection[int] = (),
 ) -> list[int]:
     """Run one page of post ids by ``authors``, newest first, whichever the database."""
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = author_post_ids_lateral(authors, cursor, floor=floor)
-    else:
-        stmt = author_post_ids_plain(authors, cursor, floor=floor)
-    ids = list((await session.execute(stmt)).scalars())
+    lateral = session.get_bind().dialect.name == "postgresql"
+    stmt = post_ids_statement(authors, CursorShape.of(cursor), floor=bool(floor), lateral=lateral)
+    params = post_ids_params(user_id=user_id, cursor=cursor, floor=floor, among=among)
+    ids = list((await session.execute(stmt, params)).scalars())
     return ids[::-1] if cursor.min_id is not None else ids
 
 
+@functools.cache
+def visible_home_posts_statement() -> Select[Post]:
+    """Posts by id (``ids``) whose author is the user (``user_id``) or someone they follow."""
+    user = bindparam("user_id", type_=BigInteger)
+    followed = (
+        select(Follow.id).where(Follow.follower_id == user, Follow.followee_id == Post.author_id)
+    ).exists()
+    return select(Post).where(
+        Post.id.in_(bindparam("ids", expanding=True)), or_(Post.author_id == user, followed)
+    )
+
+
 async def visible_home_posts(
-    session: AsyncSession, *, user_id: int, ids: Sequence[int]
+    session: AsyncSession, *, user_id: int, ids: Collection[int]
 ) -> dict[int, Post]:
     """Load posts by id that still belong in the user's home (own or followed), keyed by id."""
     if not ids:
         return {}
-    stmt = visible_home_posts_query(user_id, ids)
-    return {p.id: p for p in (await session.execute(stmt)).scalars()}
+    params = {"user_id": user_id, "ids": in_list(ids)}
+    rows = await session.execute(visible_home_posts_statement(), params)
+    return {p.id: p for p in rows.scalars()}
 
 
-def visible_home_posts_query(user_id: int, ids: Collection[int]) -> Select[Post]:
-    """Posts by id whose author is the user or someone the user follows."""
+@functools.cache
+def visible_authors_statement() -> Select[User]:
+    """Users by id (``ids``) who are the user (``user_id``) or someone the user follows."""
+    user = bindparam("user_id", type_=BigInteger)
     followed = (
-        select(Follow.id)
-        .where(Follow.follower_id == user_id, Follow.followee_id == Post.author_id)
-        .exists()
+        select(Follow.id).where(Follow.follower_id == user, Follow.followee_id == User.id)
+    ).exists()
+    return select(User).where(
+        User.id.in_(bindparam("ids", expanding=True)), or_(User.id == user, followed)
     )
-    return select(Post).where(Post.id.in_(in_list(ids)), or_(Post.author_id == user_id, followed))
 
 
 async def visible_authors(
@@ -103,18 +155,9 @@ async def visible_authors(
     """Load those of ``author_ids`` whose posts belong in the user's home (self or followed)."""
     if not author_ids:
         return {}
-    stmt = visible_authors_query(user_id, author_ids)
-    return {u.id: u for u in (await session.execute(stmt)).scalars()}
-
-
-def visible_authors_query(user_id: int, author_ids: Collection[int]) -> Select[User]:
-    """Users by id who are the user or someone the user follows."""
-    followed = (
-        select(Follow.id)
-        .where(Follow.follower_id == user_id, Follow.followee_id == User.id)
-        .exists()
-    )
-    return select(User).where(User.id.in_(in_list(author_ids)), or_(User.id == user_id, followed))
+    params = {"user_id": user_id, "ids": in_list(author_ids)}
+    rows = await session.execute(visible_authors_statement(), params)
+    return {u.id: u for u in rows.scalars()}
 
 
 def public_query() -> Select[Post]:
