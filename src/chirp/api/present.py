@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from chirp.config import Settings
 from chirp.follows.service import Relationship
@@ -22,7 +22,8 @@ from chirp.users.schemas import (
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, as Mastodon writes times."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime, and a page formats dozens of times.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def _date(moment: datetime | None) -> str | None:

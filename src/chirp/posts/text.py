@@ -15,6 +15,8 @@ URL_WEIGHT = 23
 _LINK_SCHEMES = {"http:", "https:"}
 _DISPLAY_URL_MAX = 30
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# Every link we render has one of these schemes; text without one needs no link search.
+_MAYBE_LINK = re.compile(r"https?:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ def normalise(text: str) -> str:
 
 def find_links(text: str) -> list[Link]:
     """Return the http(s) URLs in ``text``, in order."""
+    if not _MAYBE_LINK.search(text):
+        return []  # the common case, and a full link search is the slow part of rendering
     matches = _linkifier().match(text) or []
     return [Link(m.index, m.last_index, m.url) for m in matches if m.schema in _LINK_SCHEMES]
 
