@@ -39,7 +39,7 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "home deep page": _home(Cursor(max_id=POST)),
         "home since": _home(Cursor(min_id=POST)),
         "followed large accounts' posts": timeline_service.post_ids_query(
-            "followed_among", user_id=USER, cursor=Cursor(), floor=POST, among=[USER + 1, USER + 2]
+            "followed_among", user_id=USER, cursor=Cursor(), among=[USER + 1, USER + 2]
         ),
         "profile posts": apply_cursor(posts_service.by_author_query(USER), Post.id, Cursor()),
         "public timeline": apply_cursor(timeline_service.public_query(), Post.id, Cursor()),

@@ -49,3 +49,37 @@ async def test_add_takes_more_ids_than_one_lua_unpack_holds(redis: Redis) -> Non
     await cache.add(ids, [7])
     page = await cache.page(7, Cursor(), limit=10_000)
     assert page is not None and page.ids == ids[::-1]
+
+
+async def test_page_merges_extra_ids_above_the_floor_and_returns_their_posts(
+    redis: Redis,
+) -> None:
+    cache = TimelineCache(redis, cap=800)
+    await cache.finish_rebuild(7, [100, 104, 108], floor=100)
+    await cache.add([90], [7])  # merged in by a follow, but below the floor
+    await redis.set("chirp:p:104", "cached 104")
+    await redis.set("chirp:p:106", "cached 106")
+
+    page = await cache.page(7, Cursor(), limit=4, extra=[108, 106, 102, 95])
+
+    assert page is not None
+    # 108 once though both hold it; 95 (extra) and 90 (timeline) are below the floor.
+    assert page.ids == [108, 106, 104, 102]
+    assert page.floor == 100
+    assert page.posts == [None, "cached 106", "cached 104", None]
+
+
+async def test_page_merges_in_ascending_order_after_min_id(redis: Redis) -> None:
+    cache = TimelineCache(redis, cap=800)
+    await cache.finish_rebuild(7, [100, 104, 108], floor=0)
+
+    page = await cache.page(7, Cursor(min_id=100), limit=3, extra=[101, 104, 110])
+
+    assert page is not None
+    assert page.ids == [101, 104, 108]
+    assert page.posts == [None, None, None]
+
+
+async def test_page_of_a_missing_timeline_is_none_whatever_the_extra_ids(redis: Redis) -> None:
+    cache = TimelineCache(redis, cap=800)
+    assert await cache.page(8, Cursor(), limit=20, extra=[5, 4]) is None

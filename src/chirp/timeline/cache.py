@@ -97,22 +97,55 @@ return 1
 )
 
 # KEYS: timeline, floor. ARGV: upper bound, lower bound (ZRANGEBYLEX syntax), limit,
-# ascending ('1' or '0'), ttl. Returns {exists, floor, ids...} in one round trip, and keeps a
-# read timeline alive for another ttl seconds.
+# ascending ('1' or '0'), ttl, post key prefix, then extra members (ids merged at read time,
+# already inside the bounds and in page order). Keeps a read timeline alive for another ttl
+# seconds and returns {exists, floor, n, n ids, n cached posts}: ids, merge and post data in
+# one round trip. Ids below the floor are skipped: there the timeline may be missing posts,
+# and the caller continues from the database.
 _PAGE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {0, ''}
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
-local out = {1, redis.call('GET', KEYS[2]) or ''}
+local floor = redis.call('GET', KEYS[2]) or ''
+local limit = tonumber(ARGV[3])
+local ascending = ARGV[4] == '1'
 local ids
-if ARGV[4] == '1' then
-  ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+if ascending then
+  ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], ARGV[1], 'LIMIT', 0, limit)
 else
-  ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+  ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, limit)
 end
-for i = 1, #ids do out[#out + 1] = ids[i] end
+local merged, i, j = {}, 1, 7
+while #merged < limit do
+  local a, b = ids[i], ARGV[j]
+  if a and a < floor then
+    i = i + 1
+  elseif b and b < floor then
+    j = j + 1
+  elseif a == nil and b == nil then
+    break
+  else
+    local take = b
+    if b == nil or (a ~= nil and ((ascending and a <= b) or (not ascending and a >= b))) then
+      take = a
+    end
+    if take == a then i = i + 1 end
+    if take == b then j = j + 1 end
+    merged[#merged + 1] = take
+  end
+end
+local out = {1, floor, #merged}
+local keys = {}
+for k = 1, #merged do
+  out[#out + 1] = merged[k]
+  keys[k] = ARGV[6] .. (string.match(merged[k], '^0*(%d+)$'))
+end
+if #keys > 0 then
+  local posts = redis.call('MGET', unpack(keys))
+  for k = 1, #keys do out[#out + 1] = posts[k] end
+end
 return out
 """
 
@@ -124,10 +157,12 @@ def member(post_id: int) -> str:
 
 @dataclass(frozen=True)
 class CachedPage:
-    """Ids from a materialised timeline, and the floor below which it may be incomplete."""
+    """Ids from a materialised timeline, the floor below which it may be incomplete, and the
+    cached data of those posts (raw, as ``PostCache.decode`` reads it; None where absent)."""
 
     ids: list[int]
     floor: int
+    posts: list[bytes | str | None]
 
 
 class TimelineCache:
@@ -205,18 +240,30 @@ class TimelineCache:
             pipe.zrem(self._keys(user_id)[0], *members)
         await pipe.execute()
 
-    async def page(self, user_id: int, cursor: Cursor, *, limit: int) -> CachedPage | None:
-        """Return up to ``limit`` ids inside the cursor's bounds, or None if not materialised."""
+    async def page(
+        self, user_id: int, cursor: Cursor, *, limit: int, extra: Sequence[int] = ()
+    ) -> CachedPage | None:
+        """Return up to ``limit`` ids inside the cursor's bounds, or None if not materialised.
+
+        ``extra``: ids from elsewhere (posts merged at read time) inside the bounds, in page
+        order; they are merged in, above the floor only. The posts' cached data comes along.
+        """
         upper = f"({member(cursor.max_id)}" if cursor.max_id is not None else "+"
         lower_id = cursor.min_id if cursor.min_id is not None else cursor.since_id
         lower = f"({member(max(lower_id or 0, 0))}"
         ascending = "1" if cursor.min_id is not None else "0"
         keys = self._keys(user_id)[:2]
-        args: list[str | int] = [upper, lower, limit, ascending, self.ttl]
+        args: list[str | int] = [upper, lower, limit, ascending, self.ttl, self.posts.key("")]
+        args += map(member, extra)
         result: list[Any] = await self._page(keys=keys, args=args)
         if int(result[0]) == 0:
             return None
-        return CachedPage(ids=[int(i) for i in result[2:]], floor=int(result[1] or 0))
+        count = int(result[2])
+        return CachedPage(
+            ids=[int(i) for i in result[3 : 3 + count]],
+            floor=int(result[1] or 0),
+            posts=list(result[3 + count :]),
+        )
 
     async def start_rebuild(self, user_id: int, *, ttl: int = 60) -> None:
         """Mark a timeline as being built, so fan-out during the rebuild is not lost."""

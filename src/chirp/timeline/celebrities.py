@@ -35,9 +35,9 @@ class CelebrityCache:
         return self._ids
 
     async def recent_post_ids(
-        self, session: AsyncSession, *, user_id: int, cursor: Cursor, floor: int = 0
+        self, session: AsyncSession, *, user_id: int, cursor: Cursor
     ) -> list[int]:
-        """Ids of posts inside the cursor (at or above ``floor``) by those the user follows.
+        """Ids of posts inside the cursor by those of these accounts the user follows.
 
         One query: which of these accounts the user follows, and their posts in range.
         """
@@ -45,7 +45,7 @@ class CelebrityCache:
         if not ids:
             return []
         return await author_post_ids(
-            session, "followed_among", user_id=user_id, cursor=cursor, floor=floor, among=ids
+            session, "followed_among", user_id=user_id, cursor=cursor, among=ids
         )
 
 

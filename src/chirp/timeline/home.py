@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import heapq
 import logging
 
 from redis.exceptions import RedisError
@@ -17,9 +16,13 @@ from chirp.redis_client import Breaker
 from chirp.timeline import celebrities
 from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
+from chirp.timeline.post_cache import CachedPost, PostCache
 from chirp.users.models import User
 
 log = logging.getLogger("chirp.timeline")
+
+# A page read from the cache: its ids, the posts the cache held, and those it knows deleted.
+_Found = tuple[list[int], dict[int, CachedPost], set[int]]
 
 
 def in_redis_rollout(user_id: int, percent: int) -> bool:
@@ -56,19 +59,19 @@ class HomeTimeline:
 
     async def page(self, session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[Post]:
         """Return one page of the home timeline, newest first."""
-        ids: list[int] | None = None
         if self.uses_redis(user_id):
             try:
-                ids = await self._cached_ids(session, user_id=user_id, cursor=cursor)
+                found = await self._from_cache(session, user_id=user_id, cursor=cursor)
                 self.breaker.reset()
             except RedisError as exc:
                 # Redis is a cache: answer from the database and stop asking it for a while.
                 log.warning("timeline cache unavailable, reading from the database: %s", exc)
                 self.breaker.trip()
-        if ids is None:
-            ids = await sql_home_ids(session, user_id=user_id, cursor=cursor)
-            return await self._hydrate_from_db(session, user_id=user_id, ids=ids)
-        return await self._hydrate(session, user_id=user_id, ids=ids)
+                found = None
+            if found is not None:
+                return await self._hydrate(session, user_id=user_id, found=found)
+        ids = await sql_home_ids(session, user_id=user_id, cursor=cursor)
+        return await self._hydrate_from_db(session, user_id=user_id, ids=ids)
 
     async def _hydrate_from_db(
         self, session: AsyncSession, *, user_id: int, ids: list[int]
@@ -77,15 +80,10 @@ class HomeTimeline:
         posts = await timeline_service.visible_home_posts(session, user_id=user_id, ids=ids)
         return [posts[i] for i in ids if i in posts]
 
-    async def _hydrate(self, session: AsyncSession, *, user_id: int, ids: list[int]) -> list[Post]:
-        """Posts from the Redis post cache (one MGET), the rest and the authors from SQL."""
+    async def _hydrate(self, session: AsyncSession, *, user_id: int, found: _Found) -> list[Post]:
+        """Posts the cache returned, the rest and the authors from SQL."""
         assert self.cache is not None
-        try:
-            cached, deleted = await self.cache.posts.get_many(ids)
-        except RedisError as exc:
-            log.warning("post cache unavailable, reading from the database: %s", exc)
-            self.breaker.trip()
-            return await self._hydrate_from_db(session, user_id=user_id, ids=ids)
+        ids, cached, deleted = found
         missing = [i for i in ids if i not in cached and i not in deleted]
         posts = await timeline_service.visible_home_posts(session, user_id=user_id, ids=missing)
         # The same rule as the database path: the author is the reader or someone they follow.
@@ -121,26 +119,29 @@ class HomeTimeline:
         except RedisError as exc:
             log.warning("could not mark posts deleted in the cache: %s", exc)
 
-    async def _cached_ids(
+    async def _from_cache(
         self, session: AsyncSession, *, user_id: int, cursor: Cursor
-    ) -> list[int] | None:
+    ) -> _Found | None:
+        """The page's ids and cached posts, or None when the database must answer."""
         assert self.cache is not None
-        cached = await self.cache.page(user_id, cursor, limit=cursor.limit)
+        ascending = cursor.min_id is not None
+        # Read first, so the timeline, the merge and the posts' data are one Redis call. The
+        # script drops whichever of these fall below the timeline's floor.
+        extra = await self.celebrities.recent_post_ids(session, user_id=user_id, cursor=cursor)
+        if ascending:
+            extra.reverse()  # page order
+        cached = await self.cache.page(user_id, cursor, limit=cursor.limit, extra=extra)
         if cached is None:
             await self.rebuild(session, user_id=user_id)
-            cached = await self.cache.page(user_id, cursor, limit=cursor.limit)
+            cached = await self.cache.page(user_id, cursor, limit=cursor.limit, extra=extra)
             if cached is None:
                 return None
         floor = cached.floor
-        ascending = cursor.min_id is not None
         lower = cursor.min_id if ascending else cursor.since_id
         if ascending and floor and (lower or 0) < floor:
             return None  # the range starts below what the cache holds: the database answers
-        extra = await self.celebrities.recent_post_ids(
-            session, user_id=user_id, cursor=cursor, floor=floor
-        )
-        held = [i for i in cached.ids if i >= floor]
-        ids = _merge(held, extra, limit=cursor.limit, ascending=ascending)
+        posts, deleted = PostCache.decode(cached.ids, cached.posts)
+        ids = cached.ids
         if len(ids) < cursor.limit and floor and (lower or 0) < floor:
             # Past the cached part: continue from the database, so the timeline never ends early.
             below = Cursor(
@@ -148,8 +149,8 @@ class HomeTimeline:
                 since_id=cursor.since_id,
                 limit=cursor.limit - len(ids),
             )
-            ids += await sql_home_ids(session, user_id=user_id, cursor=below)
-        return ids[::-1] if ascending else ids
+            ids = ids + await sql_home_ids(session, user_id=user_id, cursor=below)
+        return (ids[::-1] if ascending else ids), posts, deleted
 
     async def rebuild(self, session: AsyncSession, *, user_id: int) -> None:
         """Fill a user's Redis timeline from the database."""
@@ -159,14 +160,3 @@ class HomeTimeline:
         ids = await sql_home_ids(session, user_id=user_id, cursor=Cursor(limit=cap))
         floor = ids[-1] if len(ids) >= cap else 0
         await self.cache.finish_rebuild(user_id, ids, floor=floor)
-
-
-def _merge(a: list[int], b: list[int], *, limit: int, ascending: bool) -> list[int]:
-    merged = heapq.merge(a, b) if ascending else heapq.merge(a, b, reverse=True)
-    out: list[int] = []
-    for i in merged:
-        if not out or out[-1] != i:
-            out.append(i)
-        if len(out) == limit:
-            break
-    return out

@@ -74,16 +74,23 @@ class PostCache:
         self.ttl = ttl
         self.prefix = prefix
 
-    def _key(self, post_id: int) -> str:
+    def key(self, post_id: int | str) -> str:
+        """The Redis key of a post (``key("")`` is the prefix of them all)."""
         return f"{self.prefix}p:{post_id}"
 
     async def get_many(self, ids: Sequence[int]) -> tuple[dict[int, CachedPost], set[int]]:
         """Return the cached posts among ``ids`` and the ids known to be deleted (one MGET)."""
         if not ids:
             return {}, set()
+        return self.decode(ids, await self.redis.mget([self.key(i) for i in ids]))
+
+    @staticmethod
+    def decode(
+        ids: Sequence[int], values: Sequence[bytes | str | None]
+    ) -> tuple[dict[int, CachedPost], set[int]]:
+        """Read raw values fetched for ``ids``: the cached posts, and the ids known deleted."""
         found: dict[int, CachedPost] = {}
         deleted: set[int] = set()
-        values = await self.redis.mget([self._key(i) for i in ids])
         for post_id, raw in zip(ids, values, strict=True):
             if raw is None:
                 continue
@@ -98,7 +105,7 @@ class PostCache:
         pipe = self.redis.pipeline(transaction=False)
         count = 0
         for post in posts:
-            pipe.set(self._key(post.id), CachedPost.of(post).dump(), nx=True, ex=self.ttl)
+            pipe.set(self.key(post.id), CachedPost.of(post).dump(), nx=True, ex=self.ttl)
             count += 1
         if count:
             await pipe.execute()
@@ -109,5 +116,5 @@ class PostCache:
             return
         pipe = self.redis.pipeline(transaction=False)
         for post_id in post_ids:
-            pipe.set(self._key(post_id), TOMBSTONE, ex=self.ttl)
+            pipe.set(self.key(post_id), TOMBSTONE, ex=self.ttl)
         await pipe.execute()

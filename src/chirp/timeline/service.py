@@ -39,9 +39,7 @@ def _authors(kind: Authors) -> Select[int] | CompoundSelect[int]:
 
 
 @functools.cache
-def post_ids_statement(
-    authors: Authors, shape: CursorShape, *, floor: bool, lateral: bool
-) -> Select[int]:
+def post_ids_statement(authors: Authors, shape: CursorShape, *, lateral: bool) -> Select[int]:
     """One page of post ids by ``authors``, newest first (oldest first after ``min_id``).
 
     Built once per shape, with every value a bind parameter: constructing these statements
@@ -53,13 +51,9 @@ def post_ids_statement(
     limit = bindparam("limit", type_=Integer)
     if not lateral:
         stmt = select(Post.id).where(Post.author_id.in_(_authors(authors)))
-        if floor:
-            stmt = stmt.where(Post.id >= bindparam("floor", type_=BigInteger))
         return bind_cursor(stmt, Post.id, shape)
     subquery = _authors(authors).subquery("authors")
     per_author_stmt = select(Post.id).where(Post.author_id == subquery.c[0])
-    if floor:
-        per_author_stmt = per_author_stmt.where(Post.id >= bindparam("floor", type_=BigInteger))
     per_author = bind_cursor(per_author_stmt, Post.id, shape).lateral("per_author")
     ordered = per_author.c.id.asc() if shape.min_id else per_author.c.id.desc()
     return (
@@ -71,13 +65,9 @@ def post_ids_statement(
     )
 
 
-def post_ids_params(
-    *, user_id: int, cursor: Cursor, floor: int = 0, among: Collection[int] = ()
-) -> dict[str, Any]:
+def post_ids_params(*, user_id: int, cursor: Cursor, among: Collection[int] = ()) -> dict[str, Any]:
     """Bind values for ``post_ids_statement``."""
     params: dict[str, Any] = {"user_id": user_id, **cursor_params(cursor)}
-    if floor:
-        params["floor"] = floor
     if among:
         params["among"] = in_list(among)
     return params
@@ -88,13 +78,12 @@ def post_ids_query(
     *,
     user_id: int,
     cursor: Cursor,
-    floor: int = 0,
     among: Collection[int] = (),
     lateral: bool = True,
 ) -> Select[int]:
     """``post_ids_statement`` with its values bound (to show or EXPLAIN it)."""
-    stmt = post_ids_statement(authors, CursorShape.of(cursor), floor=bool(floor), lateral=lateral)
-    return stmt.params(post_ids_params(user_id=user_id, cursor=cursor, floor=floor, among=among))
+    stmt = post_ids_statement(authors, CursorShape.of(cursor), lateral=lateral)
+    return stmt.params(post_ids_params(user_id=user_id, cursor=cursor, among=among))
 
 
 async def author_post_ids(
@@ -103,13 +92,12 @@ async def author_post_ids(
     *,
     user_id: int,
     cursor: Cursor,
-    floor: int = 0,
     among: Collection[int] = (),
 ) -> list[int]:
     """Run one page of post ids by ``authors``, newest first, whichever the database."""
     lateral = session.get_bind().dialect.name == "postgresql"
-    stmt = post_ids_statement(authors, CursorShape.of(cursor), floor=bool(floor), lateral=lateral)
-    params = post_ids_params(user_id=user_id, cursor=cursor, floor=floor, among=among)
+    stmt = post_ids_statement(authors, CursorShape.of(cursor), lateral=lateral)
+    params = post_ids_params(user_id=user_id, cursor=cursor, among=among)
     ids = list((await session.execute(stmt, params)).scalars())
     return ids[::-1] if cursor.min_id is not None else ids
 
