@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from chirp.config import Settings
 from chirp.follows.service import Relationship
-from chirp.posts.models import Post
+from chirp.posts.models import PostView
 from chirp.posts.schemas import ApplicationOut, StatusOut
 from chirp.posts.text import to_html
 from chirp.users.models import User
@@ -65,7 +65,7 @@ def credential_account(user: User, settings: Settings) -> CredentialAccountOut:
 
 
 def statuses(
-    posts: Sequence[Post], settings: Settings, *, viewer: User | None = None
+    posts: Sequence[PostView], settings: Settings, *, viewer: User | None = None
 ) -> list[StatusOut]:
     """Status entities for posts, sharing one Account entity per author."""
     accounts: dict[int, AccountOut] = {}
@@ -77,13 +77,13 @@ def statuses(
     return out
 
 
-def status(post: Post, settings: Settings, *, viewer: User | None = None) -> StatusOut:
+def status(post: PostView, settings: Settings, *, viewer: User | None = None) -> StatusOut:
     """The Status entity for one post."""
     return statuses([post], settings, viewer=viewer)[0]
 
 
 def _status(
-    post: Post, author: AccountOut, settings: Settings, *, viewer: User | None
+    post: PostView, author: AccountOut, settings: Settings, *, viewer: User | None
 ) -> StatusOut:
     # Per-viewer flags are false for a signed-in reader and absent for anonymous ones.
     flag = False if viewer is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,6 +26,28 @@ class Post(SnowflakePK, Base):
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (Index("ix_posts_author_id_id", "author_id", "id"),)
+
+
+class PostView(Protocol):
+    """What showing a post needs: a ``Post`` row, or a post rebuilt from a cache."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def author_id(self) -> int: ...
+
+    @property
+    def author(self) -> User: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def app_name(self) -> str | None: ...
 
 
 class IdempotencyKey(SnowflakePK, Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,14 +12,14 @@ from chirp.api.auth import UserContext, optional_user, require_user
 from chirp.api.links import set_link_header
 from chirp.api.paging import CursorDep
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.posts.models import Post
+from chirp.posts.models import PostView
 from chirp.posts.schemas import StatusOut
 from chirp.timeline import service as timeline_service
 
 router = APIRouter(prefix="/api/v1/timelines", tags=["timelines"])
 
 
-def _link(request: Request, response: Response, posts: list[Post]) -> None:
+def _link(request: Request, response: Response, posts: Sequence[PostView]) -> None:
     set_link_header(
         request,
         response,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.config import Settings
 from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
-from chirp.posts.models import Post
+from chirp.posts.models import Post, PostView
 from chirp.redis_client import Breaker
 from chirp.timeline import celebrities
 from chirp.timeline import service as timeline_service
@@ -57,7 +57,7 @@ class HomeTimeline:
             and in_redis_rollout(user_id, self.settings.redis_timeline_percent)
         )
 
-    async def page(self, session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[Post]:
+    async def page(self, session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[PostView]:
         """Return one page of the home timeline, newest first."""
         if self.uses_redis(user_id):
             try:
@@ -75,30 +75,33 @@ class HomeTimeline:
 
     async def _hydrate_from_db(
         self, session: AsyncSession, *, user_id: int, ids: list[int]
-    ) -> list[Post]:
+    ) -> list[PostView]:
         # Deleted posts and unfollowed authors leave at once, before background clean-up.
         posts = await timeline_service.visible_home_posts(session, user_id=user_id, ids=ids)
         return [posts[i] for i in ids if i in posts]
 
-    async def _hydrate(self, session: AsyncSession, *, user_id: int, found: _Found) -> list[Post]:
+    async def _hydrate(
+        self, session: AsyncSession, *, user_id: int, found: _Found
+    ) -> list[PostView]:
         """Posts the cache returned, the rest and the authors from SQL."""
         assert self.cache is not None
         ids, cached, deleted = found
         missing = [i for i in ids if i not in cached and i not in deleted]
-        posts = await timeline_service.visible_home_posts(session, user_id=user_id, ids=missing)
+        rows = await timeline_service.visible_home_posts(session, user_id=user_id, ids=missing)
         # The same rule as the database path: the author is the reader or someone they follow.
         authors = await timeline_service.visible_authors(
             session, user_id=user_id, author_ids={c.author_id for c in cached.values()}
         )
+        shown: dict[int, PostView] = dict(rows)
         for post_id, data in cached.items():
             if data.author_id in authors:
-                posts[post_id] = data.to_post(authors[data.author_id])
-        if missing and posts:
+                shown[post_id] = data.with_author(authors[data.author_id])
+        if rows:
             try:
-                await self.cache.posts.put_many(posts[i] for i in missing if i in posts)
+                await self.cache.posts.put_many(rows.values())
             except RedisError as exc:
                 log.warning("could not cache posts: %s", exc)
-        return [posts[i] for i in ids if i in posts]
+        return [shown[i] for i in ids if i in shown]
 
     async def delete_post(self, session: AsyncSession, *, post: Post, actor: User) -> None:
         """Delete a post (its author only), commit, and hide it from cached reads at once.

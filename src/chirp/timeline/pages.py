@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request, Response
 
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
+from chirp.posts.models import PostView
 from chirp.timeline import service as timeline_service
 from chirp.web import paging
 from chirp.web.htmx import is_htmx, render
@@ -24,6 +27,7 @@ async def home(
 ) -> Response:
     """Your home timeline with the composer; logged out, the public timeline."""
     cursor = paging.cursor(max_id, settings.page_size)
+    posts: Sequence[PostView]
     if viewer is not None:
         posts = await timeline.page(session, user_id=viewer.id, cursor=cursor)
         template = "timeline/home.html"
