@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import Request, Response
 
 
@@ -16,7 +18,7 @@ def set_link_header(
         for k, v in request.query_params.multi_items()
         if k not in ("max_id", "min_id", "since_id")
     ]
-    base = request.url.replace(query="")
-    next_url = base.include_query_params(**dict(keep), max_id=str(oldest_id))
-    prev_url = base.include_query_params(**dict(keep), min_id=str(newest_id))
+    base = str(request.url.replace(query=""))
+    next_url = f"{base}?{urlencode([*keep, ('max_id', str(oldest_id))])}"
+    prev_url = f"{base}?{urlencode([*keep, ('min_id', str(newest_id))])}"
     response.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
