@@ -131,13 +131,13 @@ async def fanout_throughput(settings: Settings, *, posts: int = 20) -> FanoutRes
         await engine.dispose()
 
 
-async def drain_jobs(settings: Settings, *, timeout: float = 600) -> float:
+async def drain_jobs(settings: Settings, *, give_up_after: float = 600) -> float:
     """Wait until the job queue holds nothing pending or running; return seconds waited."""
     engine = make_engine(settings.database_url)
     started = time.monotonic()
     try:
         async with make_session_factory(engine)() as session:
-            while time.monotonic() - started < timeout:
+            while time.monotonic() - started < give_up_after:
                 counts = await queue.stats(session, errors=0)
                 await session.rollback()  # a fresh snapshot for the next look
                 if counts.pending + counts.running == 0:
