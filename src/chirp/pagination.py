@@ -30,20 +30,6 @@ class Cursor:
         return Cursor(self.max_id, self.since_id, self.min_id, max(1, min(self.limit, maximum)))
 
 
-def apply_cursor(
-    stmt: Select[*tuple[Any, ...]], key: InstrumentedAttribute[int], cursor: Cursor
-) -> Select[Any]:
-    """Bound and order ``stmt`` by ``key``: newest first, or oldest first after ``min_id``."""
-    if cursor.max_id is not None:
-        stmt = stmt.where(key < cursor.max_id)
-    if cursor.since_id is not None:
-        stmt = stmt.where(key > cursor.since_id)
-    if cursor.min_id is not None:
-        # The page immediately after min_id: walk forwards, then flip to newest first.
-        return stmt.where(key > cursor.min_id).order_by(key.asc()).limit(cursor.limit)
-    return stmt.order_by(key.desc()).limit(cursor.limit)
-
-
 @dataclass(frozen=True)
 class CursorShape:
     """Which bounds a cursor sets: statements built once per shape take the values as binds."""
@@ -71,17 +57,25 @@ def cursor_params(cursor: Cursor) -> dict[str, int]:
 
 
 def bind_cursor(stmt: Select[*tuple[Any, ...]], key: Any, shape: CursorShape) -> Select[Any]:
-    """``apply_cursor`` with bind parameters (max_id, since_id, min_id, limit) for the values."""
+    """Bound and order ``stmt`` by ``key`` for a cursor shape, values left to ``cursor_params``."""
     if shape.max_id:
         stmt = stmt.where(key < bindparam("max_id", type_=BigInteger))
     if shape.since_id:
         stmt = stmt.where(key > bindparam("since_id", type_=BigInteger))
     limit = bindparam("limit", type_=Integer)
     if shape.min_id:
+        # The page immediately after min_id: walk forwards (the caller flips it to newest first).
         return (
             stmt.where(key > bindparam("min_id", type_=BigInteger)).order_by(key.asc()).limit(limit)
         )
     return stmt.order_by(key.desc()).limit(limit)
+
+
+def apply_cursor(
+    stmt: Select[*tuple[Any, ...]], key: InstrumentedAttribute[int], cursor: Cursor
+) -> Select[Any]:
+    """Bound and order ``stmt`` by ``key``: newest first, or oldest first after ``min_id``."""
+    return bind_cursor(stmt, key, CursorShape.of(cursor)).params(cursor_params(cursor))
 
 
 async def fetch_page(
@@ -101,7 +95,8 @@ async def fetch_rows(
     cursor: Cursor,
 ) -> list[Any]:
     """Run ``stmt`` bounded by ``cursor`` and return its rows newest first."""
-    rows: Sequence[Any] = (await session.execute(apply_cursor(stmt, key, cursor))).all()
+    paged = bind_cursor(stmt, key, CursorShape.of(cursor))
+    rows: Sequence[Any] = (await session.execute(paged, cursor_params(cursor))).all()
     result = list(rows)
     if cursor.min_id is not None:
         result.reverse()

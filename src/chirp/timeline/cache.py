@@ -157,8 +157,10 @@ def member(post_id: int) -> str:
 
 @dataclass(frozen=True)
 class CachedPage:
-    """Ids from a materialised timeline, the floor below which it may be incomplete, and the
-    cached data of those posts (raw, as ``PostCache.decode`` reads it; None where absent)."""
+    """Ids from a materialised timeline, its floor, and the posts' cached data."""
+
+    # Below ``floor`` the timeline may be incomplete. ``posts`` are raw values, as
+    # ``PostCache.decode`` reads them (None where a post is not cached).
 
     ids: list[int]
     floor: int

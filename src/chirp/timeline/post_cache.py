@@ -60,8 +60,10 @@ class CachedPost:
 
 @dataclass(frozen=True, slots=True)
 class CachedPostWithAuthor:
-    """A cached post and its author: shown like a ``Post`` row, without building one (ORM
-    instances cost more to make than everything else a timeline page does with a post)."""
+    """A cached post and its author, shown like a ``Post`` row."""
+
+    # Not a detached ``Post``: making ORM instances cost more than everything else a
+    # timeline page does with a post.
 
     id: int
     author_id: int
@@ -82,12 +84,6 @@ class PostCache:
     def key(self, post_id: int | str) -> str:
         """The Redis key of a post (``key("")`` is the prefix of them all)."""
         return f"{self.prefix}p:{post_id}"
-
-    async def get_many(self, ids: Sequence[int]) -> tuple[dict[int, CachedPost], set[int]]:
-        """Return the cached posts among ``ids`` and the ids known to be deleted (one MGET)."""
-        if not ids:
-            return {}, set()
-        return self.decode(ids, await self.redis.mget([self.key(i) for i in ids]))
 
     @staticmethod
     def decode(

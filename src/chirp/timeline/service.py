@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
+    ColumnElement,
     CompoundSelect,
     Integer,
     Select,
@@ -102,16 +104,18 @@ async def author_post_ids(
     return ids[::-1] if cursor.min_id is not None else ids
 
 
+def _self_or_followed(author: Any) -> ColumnElement[bool]:
+    """``author`` is the user (``user_id``) or someone the user follows."""
+    user = bindparam("user_id", type_=BigInteger)
+    followed = select(Follow.id).where(Follow.follower_id == user, Follow.followee_id == author)
+    return or_(author == user, followed.exists())
+
+
 @functools.cache
 def visible_home_posts_statement() -> Select[Post]:
     """Posts by id (``ids``) whose author is the user (``user_id``) or someone they follow."""
-    user = bindparam("user_id", type_=BigInteger)
-    followed = (
-        select(Follow.id).where(Follow.follower_id == user, Follow.followee_id == Post.author_id)
-    ).exists()
-    return select(Post).where(
-        Post.id.in_(bindparam("ids", expanding=True)), or_(Post.author_id == user, followed)
-    )
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    return select(Post).where(Post.id.in_(ids), _self_or_followed(Post.author_id))
 
 
 async def visible_home_posts(
@@ -128,13 +132,8 @@ async def visible_home_posts(
 @functools.cache
 def visible_authors_statement() -> Select[User]:
     """Users by id (``ids``) who are the user (``user_id``) or someone the user follows."""
-    user = bindparam("user_id", type_=BigInteger)
-    followed = (
-        select(Follow.id).where(Follow.follower_id == user, Follow.followee_id == User.id)
-    ).exists()
-    return select(User).where(
-        User.id.in_(bindparam("ids", expanding=True)), or_(User.id == user, followed)
-    )
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    return select(User).where(User.id.in_(ids), _self_or_followed(User.id))
 
 
 async def visible_authors(
