@@ -55,10 +55,10 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "is following": select(Follow.id).where(
             Follow.follower_id == USER, Follow.followee_id == USER + 1
         ),
-        "home posts by id": timeline_service.visible_home_posts_statement().params(
+        "home posts by id": timeline_service.visible_home_posts_statement(array=True).params(
             user_id=USER, ids=[POST, POST + 1]
         ),
-        "home authors by id": timeline_service.visible_authors_statement().params(
+        "home authors by id": timeline_service.visible_authors_statement(array=True).params(
             user_id=USER, ids=[USER + 1, USER + 2]
         ),
         "token and its user": oauth_service.token_with_user().params(token_hash="x"),

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
-    BindParameter,
     ColumnElement,
     CompoundSelect,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.db import in_list
+from chirp.db import id_in, in_list
 from chirp.follows.models import Follow
 from chirp.pagination import Cursor, CursorShape, bind_cursor, cursor_params, fetch_page
 from chirp.posts.models import Post
@@ -32,12 +31,12 @@ from chirp.users.models import User
 Authors = Literal["home", "followed_among"]
 
 
-def _authors(kind: Authors) -> Select[int] | CompoundSelect[int]:
+def _authors(kind: Authors, *, array: bool) -> Select[int] | CompoundSelect[int]:
     user = bindparam("user_id", type_=BigInteger)
     followed = select(Follow.followee_id).where(Follow.follower_id == user)
     if kind == "home":
         return union_all(followed, select(user))
-    return followed.where(Follow.followee_id.in_(bindparam("among", expanding=True)))
+    return followed.where(id_in(Follow.followee_id, "among", array=array))
 
 
 @functools.cache
@@ -45,16 +44,16 @@ def post_ids_statement(authors: Authors, shape: CursorShape, *, lateral: bool) -
     """One page of post ids by ``authors``, newest first (oldest first after ``min_id``).
 
     Built once per shape, with every value a bind parameter: constructing these statements
-    cost more than running them. The lateral form (PostgreSQL) reads one index range per
-    author with a LIMIT, so the work is bounded by the number of authors however sparse
-    their posts are; a plain ``author_id IN (...)`` lets the planner walk every post
-    backwards until it finds enough from the followed accounts.
+    cost more than running them. The lateral form (PostgreSQL, whose id lists are array
+    parameters) reads one index range per author with a LIMIT, so the work is bounded by the
+    number of authors however sparse their posts are; a plain ``author_id IN (...)`` lets
+    the planner walk every post backwards until it finds enough from the followed accounts.
     """
     limit = bindparam("limit", type_=Integer)
     if not lateral:
-        stmt = select(Post.id).where(Post.author_id.in_(_authors(authors)))
+        stmt = select(Post.id).where(Post.author_id.in_(_authors(authors, array=False)))
         return bind_cursor(stmt, Post.id, shape)
-    subquery = _authors(authors).subquery("authors")
+    subquery = _authors(authors, array=True).subquery("authors")
     per_author_stmt = select(Post.id).where(Post.author_id == subquery.c[0])
     per_author = bind_cursor(per_author_stmt, Post.id, shape).lateral("per_author")
     ordered = per_author.c.id.asc() if shape.min_id else per_author.c.id.desc()
@@ -97,8 +96,7 @@ async def author_post_ids(
     among: Collection[int] = (),
 ) -> list[int]:
     """Run one page of post ids by ``authors``, newest first, whichever the database."""
-    lateral = session.get_bind().dialect.name == "postgresql"
-    stmt = post_ids_statement(authors, CursorShape.of(cursor), lateral=lateral)
+    stmt = post_ids_statement(authors, CursorShape.of(cursor), lateral=_arrays(session))
     params = post_ids_params(user_id=user_id, cursor=cursor, among=among)
     ids = list((await session.execute(stmt, params)).scalars())
     return ids[::-1] if cursor.min_id is not None else ids
@@ -111,11 +109,15 @@ def _self_or_followed(author: Any) -> ColumnElement[bool]:
     return or_(author == user, followed.exists())
 
 
+def _arrays(session: AsyncSession) -> bool:
+    """Whether this database takes id lists as one array parameter (see ``id_in``)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 @functools.cache
-def visible_home_posts_statement() -> Select[Post]:
+def visible_home_posts_statement(*, array: bool) -> Select[Post]:
     """Posts by id (``ids``) whose author is the user (``user_id``) or someone they follow."""
-    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
-    return select(Post).where(Post.id.in_(ids), _self_or_followed(Post.author_id))
+    return select(Post).where(id_in(Post.id, "ids", array=array), _self_or_followed(Post.author_id))
 
 
 async def visible_home_posts(
@@ -125,15 +127,14 @@ async def visible_home_posts(
     if not ids:
         return {}
     params = {"user_id": user_id, "ids": in_list(ids)}
-    rows = await session.execute(visible_home_posts_statement(), params)
+    rows = await session.execute(visible_home_posts_statement(array=_arrays(session)), params)
     return {p.id: p for p in rows.scalars()}
 
 
 @functools.cache
-def visible_authors_statement() -> Select[User]:
+def visible_authors_statement(*, array: bool) -> Select[User]:
     """Users by id (``ids``) who are the user (``user_id``) or someone the user follows."""
-    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
-    return select(User).where(User.id.in_(ids), _self_or_followed(User.id))
+    return select(User).where(id_in(User.id, "ids", array=array), _self_or_followed(User.id))
 
 
 async def visible_authors(
@@ -143,7 +144,7 @@ async def visible_authors(
     if not author_ids:
         return {}
     params = {"user_id": user_id, "ids": in_list(author_ids)}
-    rows = await session.execute(visible_authors_statement(), params)
+    rows = await session.execute(visible_authors_statement(array=_arrays(session)), params)
     return {u.id: u for u in rows.scalars()}
 
 
