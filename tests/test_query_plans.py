@@ -30,7 +30,7 @@ def _fanout_batch() -> Select:  # type: ignore[type-arg]
 
 
 def _home(cursor: Cursor) -> Select:  # type: ignore[type-arg]
-    return timeline_service.post_ids_query("home", user_id=USER, cursor=cursor)
+    return timeline_service.post_ids_query(user_id=USER, cursor=cursor)
 
 
 def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
@@ -38,9 +38,10 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "home page 1": _home(Cursor()),
         "home deep page": _home(Cursor(max_id=POST)),
         "home since": _home(Cursor(min_id=POST)),
-        "followed large accounts' posts": timeline_service.post_ids_query(
-            "followed_among", user_id=USER, cursor=Cursor(), among=[USER + 1, USER + 2]
-        ),
+        "large account's recent posts": posts_service.by_author_query(USER)
+        .with_only_columns(Post.id)
+        .order_by(Post.id.desc())
+        .limit(800),
         "profile posts": apply_cursor(posts_service.by_author_query(USER), Post.id, Cursor()),
         "public timeline": apply_cursor(timeline_service.public_query(), Post.id, Cursor()),
         "fan-out batch": _fanout_batch(),

@@ -76,6 +76,11 @@ def id_in(column: SQLColumnExpression[int], name: str, *, array: bool) -> Column
     return column.in_(bindparam(name, expanding=True))
 
 
+def takes_arrays(session: AsyncSession) -> bool:
+    """Whether this session's database takes id lists as one array parameter (``id_in``)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def utcnow() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(UTC)

@@ -18,6 +18,7 @@ from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
+from tests.timeline import stored_ids
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -108,7 +109,7 @@ async def test_fanout_delivers_into_built_timelines(
     assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []  # builds it
     post = await make_post(session, bob, "hello followers")
     await _drain(db, cached)
-    assert (await cached.cache.page(alice.id, Cursor(), limit=5)).ids == [post.id]  # type: ignore[union-attr]
+    assert await stored_ids(redis, alice.id) == [post.id]
 
 
 async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
@@ -128,7 +129,7 @@ async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
     await session.commit()
     assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []  # filtered on read
     await _drain(db, cached)
-    assert (await cached.cache.page(alice.id, Cursor(), limit=5)).ids == []  # type: ignore[union-attr]
+    assert await stored_ids(redis, alice.id) == []
 
     mine = await make_post(session, alice, "mine")
     await _drain(db, cached)
@@ -136,7 +137,7 @@ async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
     await cached.delete_post(session, post=mine, actor=alice)  # as the delete handlers do
     assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []
     await _drain(db, cached)
-    assert (await cached.cache.page(alice.id, Cursor(), limit=5)).ids == []  # type: ignore[union-attr]
+    assert await stored_ids(redis, alice.id) == []
 
 
 async def test_flushed_redis_is_rebuilt_on_the_next_read(
@@ -168,3 +169,49 @@ async def test_timelines_expire_before_fanout_stops_targeting_their_owner(
     await cached.page(session, user_id=alice.id, cursor=Cursor())
     ttl = await redis.ttl(f"chirp:tl:{alice.id}")
     assert 0 < ttl <= settings.active_days * 86400 - 3600
+
+
+async def test_a_large_accounts_post_is_on_the_next_read_before_any_job_runs(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, star = await make_user(session, "alice"), await make_user(session, "star")
+    await follows_service.follow(session, follower=alice, followee=star)
+    await session.commit()
+    _, cached = _readers(settings, redis, fanout_max_followers=0)
+    assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []
+    post = await make_post(session, star, "hi all")
+    await cached.published(post)  # as the posting handlers do; no fan-out job has run
+
+    assert [p.id for p in await cached.page(session, user_id=alice.id, cursor=Cursor())] == [
+        post.id
+    ]
+
+
+async def test_following_and_unfollowing_a_large_account_and_its_growth_show_on_read(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    _, cached = _readers(settings, redis, fanout_max_followers=1)
+    cached.celebrities.ttl = 0  # see each change of the list of large accounts at once
+    ids = _reader_fn(cached, session, alice)
+    await follows_service.follow(session, follower=alice, followee=bob)
+    await session.commit()
+    await _drain(db, cached)
+    first = await make_post(session, bob, "one follower: fanned out")
+    await _drain(db, cached)
+    assert await ids(Cursor()) == [first.id]
+
+    await follows_service.follow(session, follower=carol, followee=bob)  # bob is large now
+    await session.commit()
+    second = await make_post(session, bob, "two followers: merged at read time")
+    await _drain(db, cached)
+    assert await stored_ids(redis, alice.id) == [first.id]  # not fanned out
+    assert await ids(Cursor()) == [second.id, first.id]
+
+    await follows_service.unfollow(session, follower=alice, followee=bob)
+    await session.commit()
+    assert await ids(Cursor()) == []  # at once, before any job
+    await follows_service.follow(session, follower=alice, followee=bob)
+    await session.commit()
+    await _drain(db, cached)
+    assert await ids(Cursor()) == [second.id, first.id]

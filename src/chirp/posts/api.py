@@ -23,6 +23,7 @@ router = APIRouter(prefix="/api/v1/statuses", tags=["statuses"])
 async def create_status(
     session: SessionDep,
     settings: SettingsDep,
+    timeline: HomeTimelineDep,
     ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
     body: Annotated[StatusCreate, Depends(params(StatusCreate))],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
@@ -50,6 +51,7 @@ async def create_status(
         app_name=ctx.token.app.name,
     )
     await session.commit()
+    await timeline.published(post)
     return present.status(post, settings, viewer=ctx.user)
 
 

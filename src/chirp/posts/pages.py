@@ -34,6 +34,7 @@ async def create(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    timeline: HomeTimelineDep,
     viewer: CurrentUser,
     text: Annotated[str, Form()] = "",
     _limit: Annotated[None, Depends(enforce_posting)] = None,
@@ -50,6 +51,7 @@ async def create(
         context = {"composer_text": text, "composer_error": exc.message}
         return render(request, "posts/compose.html", context, viewer=viewer, status_code=422)
     await session.commit()
+    await timeline.published(post)
     if is_htmx(request):
         return render(request, "posts/_post.html", {"post": post}, viewer=viewer)
     return redirect(request, "/", message="Your post was sent.")

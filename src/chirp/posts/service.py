@@ -131,6 +131,17 @@ def by_author_query(author_id: int) -> Select[Post]:
     return select(Post).where(Post.author_id == author_id)
 
 
+async def recent_ids(
+    session: AsyncSession, *, author_id: int, limit: int, since: int = 0
+) -> list[int]:
+    """Ids of a user's newest ``limit`` posts (down to ``since``), newest first."""
+    stmt = by_author_query(author_id).with_only_columns(Post.id)
+    if since:
+        stmt = stmt.where(Post.id >= since)
+    rows = await session.execute(stmt.order_by(Post.id.desc()).limit(limit))
+    return list(rows.scalars())
+
+
 async def by_author(session: AsyncSession, *, author_id: int, cursor: Cursor) -> list[Post]:
     """Return one page of a user's posts, newest first."""
     return await fetch_page(session, by_author_query(author_id), Post.id, cursor)

@@ -1,13 +1,16 @@
-"""Materialised home timelines: one Redis sorted set of post ids per user.
+"""Materialised home timelines in Redis, and the recent posts of large accounts.
 
-Members are post ids zero-padded to 19 digits, all with score 0, so Redis orders them
-lexicographically, which for equal-width digits is numeric order. A score equal to the id
-would be rounded to a double (53-bit mantissa) and make ``max_id`` bounds inexact for 64-bit
-ids; lexicographic ranges are exact.
+Each user's home timeline is a sorted set of post ids; so is each large account's list of
+recent posts, which readers following it merge in at read time instead of receiving them by
+fan-out. Members are post ids zero-padded to 19 digits, all with score 0, so Redis orders
+them lexicographically, which for equal-width digits is numeric order. A score equal to the
+id would be rounded to a double (53-bit mantissa) and make ``max_id`` bounds inexact for
+64-bit ids; lexicographic ranges are exact.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
@@ -16,6 +19,7 @@ from redis.asyncio import Redis
 
 from chirp.config import Settings
 from chirp.pagination import Cursor
+from chirp.timeline import scripts
 from chirp.timeline.post_cache import PostCache
 
 WIDTH = 19  # digits in the largest signed 64-bit id
@@ -23,131 +27,6 @@ ZERO = "0" * WIDTH
 # Timelines one fan-out script call writes: large enough to amortise the call, small enough
 # that Redis is never blocked for long (a few milliseconds).
 USERS_PER_CALL = 500
-
-# Trims a timeline to ``cap`` members. Trimming raises the floor: below it the set no longer
-# holds every post, so reads there go to the database.
-_TRIM_FUNCTION = """
-local function trim(timeline, floor, cap)
-  local extra = redis.call('ZCARD', timeline) - cap
-  if extra > 0 then
-    redis.call('ZREMRANGEBYRANK', timeline, 0, extra - 1)
-    local lowest = redis.call('ZRANGE', timeline, 0, 0)[1]
-    if lowest and lowest > (redis.call('GET', floor) or '') then
-      redis.call('SET', floor, lowest)
-    end
-  end
-end
-"""
-
-# KEYS: (timeline, floor, building marker) for each user. ARGV[1] cap, ARGV[2] a floor the
-# added ids imply (all zeros for none), ARGV[3..] ids. Adds only to a timeline that exists or
-# is being built: a missing one is rebuilt on read, and a half-filled one must not look
-# complete. One call serves many users, so fan-out costs one command per batch, not per user.
-_ADD = (
-    _TRIM_FUNCTION
-    + """
-local cap = tonumber(ARGV[1])
-local implied = ARGV[2]
-local has_floor = string.match(implied, '^0*$') == nil
--- score/member pairs in chunks small enough for unpack() (Lua's C stack holds 8000 values)
-local chunks, chunk = {}, {}
-for i = 3, #ARGV do
-  chunk[#chunk + 1] = 0
-  chunk[#chunk + 1] = ARGV[i]
-  if #chunk == 1000 or i == #ARGV then
-    chunks[#chunks + 1] = chunk
-    chunk = {}
-  end
-end
-local added = 0
-for u = 1, #KEYS, 3 do
-  local timeline, floor = KEYS[u], KEYS[u + 1]
-  if redis.call('EXISTS', timeline) == 1 or redis.call('EXISTS', KEYS[u + 2]) == 1 then
-    for _, c in ipairs(chunks) do redis.call('ZADD', timeline, unpack(c)) end
-    if has_floor and implied > (redis.call('GET', floor) or '') then
-      redis.call('SET', floor, implied)
-    end
-    trim(timeline, floor, cap)
-    added = added + 1
-  end
-end
-return added
-"""
-)
-
-# Same keys and arguments, plus the ttl last: stores a rebuilt timeline, merged with whatever
-# fan-out delivered while it was read from the database. The all-zeros member keeps an empty
-# timeline existing.
-_FINISH = (
-    _TRIM_FUNCTION
-    + """
-redis.call('ZADD', KEYS[1], 0, string.rep('0', string.len(ARGV[2])))
-for i = 3, #ARGV - 1 do
-  redis.call('ZADD', KEYS[1], 0, ARGV[i])
-end
-if ARGV[2] > (redis.call('GET', KEYS[2]) or '') then
-  redis.call('SET', KEYS[2], ARGV[2])
-end
-redis.call('DEL', KEYS[3])
-redis.call('EXPIRE', KEYS[1], ARGV[#ARGV])
-redis.call('EXPIRE', KEYS[2], ARGV[#ARGV])
-trim(KEYS[1], KEYS[2], tonumber(ARGV[1]))
-return 1
-"""
-)
-
-# KEYS: timeline, floor. ARGV: upper bound, lower bound (ZRANGEBYLEX syntax), limit,
-# ascending ('1' or '0'), ttl, post key prefix, then extra members (ids merged at read time,
-# already inside the bounds and in page order). Keeps a read timeline alive for another ttl
-# seconds and returns {exists, floor, n, n ids, n cached posts}: ids, merge and post data in
-# one round trip. Ids below the floor are skipped: there the timeline may be missing posts,
-# and the caller continues from the database.
-_PAGE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {0, ''}
-end
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-local floor = redis.call('GET', KEYS[2]) or ''
-local limit = tonumber(ARGV[3])
-local ascending = ARGV[4] == '1'
-local ids
-if ascending then
-  ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], ARGV[1], 'LIMIT', 0, limit)
-else
-  ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, limit)
-end
-local merged, i, j = {}, 1, 7
-while #merged < limit do
-  local a, b = ids[i], ARGV[j]
-  if a and a < floor then
-    i = i + 1
-  elseif b and b < floor then
-    j = j + 1
-  elseif a == nil and b == nil then
-    break
-  else
-    local take = b
-    if b == nil or (a ~= nil and ((ascending and a <= b) or (not ascending and a >= b))) then
-      take = a
-    end
-    if take == a then i = i + 1 end
-    if take == b then j = j + 1 end
-    merged[#merged + 1] = take
-  end
-end
-local out = {1, floor, #merged}
-local keys = {}
-for k = 1, #merged do
-  out[#out + 1] = merged[k]
-  keys[k] = ARGV[6] .. (string.match(merged[k], '^0*(%d+)$'))
-end
-if #keys > 0 then
-  local posts = redis.call('MGET', unpack(keys))
-  for k = 1, #keys do out[#out + 1] = posts[k] end
-end
-return out
-"""
 
 
 def member(post_id: int) -> str:
@@ -167,8 +46,17 @@ class CachedPage:
     posts: list[bytes | str | None]
 
 
+@dataclass(frozen=True)
+class Missing:
+    """What Redis lacks to answer a page; each is filled from the database, then read again."""
+
+    timeline: bool = False
+    followed_large: bool = False
+    author_lists: tuple[int, ...] = ()
+
+
 class TimelineCache:
-    """Reads and writes home timelines in Redis."""
+    """Reads and writes home timelines and large accounts' post lists in Redis."""
 
     def __init__(
         self,
@@ -187,9 +75,10 @@ class TimelineCache:
         # longer, so an expired timeline is rebuilt from the database instead of being stale.
         self.ttl = ttl
         self.prefix = prefix
-        self._add = redis.register_script(_ADD)
-        self._finish = redis.register_script(_FINISH)
-        self._page = redis.register_script(_PAGE)
+        self._add = redis.register_script(scripts.ADD)
+        self._finish = redis.register_script(scripts.FINISH)
+        self._page = redis.register_script(scripts.PAGE)
+        self._set_if_marked = redis.register_script(scripts.SET_IF_MARKED)
 
     @classmethod
     def from_settings(cls, redis: Redis, settings: Settings, *, prefix: str = "chirp:") -> Self:
@@ -204,8 +93,19 @@ class TimelineCache:
         )
 
     def _keys(self, user_id: int) -> list[str]:
+        """A home timeline: its set, floor and rebuild marker."""
         p = self.prefix
         return [f"{p}tl:{user_id}", f"{p}tlf:{user_id}", f"{p}tlb:{user_id}"]
+
+    def _author_keys(self, author_id: int) -> list[str]:
+        """A large account's recent posts: the set, floor and rebuild marker."""
+        p = self.prefix
+        return [f"{p}ap:{author_id}", f"{p}apf:{author_id}", f"{p}apb:{author_id}"]
+
+    def _followed_large_keys(self, user_id: int) -> list[str]:
+        """The large accounts a user follows, and the marker of a read in progress."""
+        p = self.prefix
+        return [f"{p}tlc:{user_id}", f"{p}tlcb:{user_id}"]
 
     async def add(
         self, post_ids: Sequence[int], user_ids: Iterable[int], *, implied_floor: int = 0
@@ -216,13 +116,22 @@ class TimelineCache:
         ``implied_floor``: the added ids are complete only down to this id (e.g. an author's
         newest ``cap`` posts), so the timeline must not claim to hold anything older.
         """
+        return await self._add_to((self._keys(u) for u in user_ids), post_ids, implied_floor)
+
+    async def add_author_posts(self, post_ids: Sequence[int], author_id: int) -> int:
+        """Add posts to a large account's list, if it exists (a missing one is rebuilt)."""
+        return await self._add_to([self._author_keys(author_id)], post_ids, 0)
+
+    async def _add_to(
+        self, lists: Iterable[list[str]], post_ids: Sequence[int], implied_floor: int
+    ) -> int:
         if not post_ids:
             return 0
         args: list[str | int] = [self.cap, member(implied_floor), *map(member, post_ids)]
         pipe = self.redis.pipeline(transaction=False)
         keys: list[str] = []
-        for user_id in user_ids:
-            keys.extend(self._keys(user_id))
+        for triple in lists:
+            keys.extend(triple)
             if len(keys) >= 3 * USERS_PER_CALL:
                 await self._add(keys=keys, args=args, client=pipe)
                 keys = []
@@ -234,32 +143,46 @@ class TimelineCache:
 
     async def remove(self, post_ids: Sequence[int], user_ids: Iterable[int]) -> None:
         """Remove posts from each timeline."""
+        await self._remove_from((self._keys(u)[0] for u in user_ids), post_ids)
+
+    async def remove_author_posts(self, post_ids: Sequence[int], author_id: int) -> None:
+        """Remove posts from a large account's list."""
+        await self._remove_from([self._author_keys(author_id)[0]], post_ids)
+
+    async def _remove_from(self, lists: Iterable[str], post_ids: Sequence[int]) -> None:
         if not post_ids:
             return
         members = [member(i) for i in post_ids]
         pipe = self.redis.pipeline(transaction=False)
-        for user_id in user_ids:
-            pipe.zrem(self._keys(user_id)[0], *members)
+        for key in lists:
+            pipe.zrem(key, *members)
         await pipe.execute()
 
     async def page(
-        self, user_id: int, cursor: Cursor, *, limit: int, extra: Sequence[int] = ()
-    ) -> CachedPage | None:
-        """Return up to ``limit`` ids inside the cursor's bounds, or None if not materialised.
+        self, user_id: int, cursor: Cursor, *, limit: int, generation: str
+    ) -> CachedPage | Missing:
+        """Up to ``limit`` ids inside the cursor's bounds with their cached posts, or what
+        is missing to answer.
 
-        ``extra``: ids from elsewhere (posts merged at read time) inside the bounds, in page
-        order; they are merged in, above the floor only. The posts' cached data comes along.
+        The posts of the large accounts the user follows, as recorded for ``generation`` of
+        the list of large accounts, are merged in; the floor is the highest of every list read.
         """
         upper = f"({member(cursor.max_id)}" if cursor.max_id is not None else "+"
         lower_id = cursor.min_id if cursor.min_id is not None else cursor.since_id
         lower = f"({member(max(lower_id or 0, 0))}"
         ascending = "1" if cursor.min_id is not None else "0"
-        keys = self._keys(user_id)[:2]
+        keys = [*self._keys(user_id)[:2], self._followed_large_keys(user_id)[0]]
+        p = self.prefix
         args: list[str | int] = [upper, lower, limit, ascending, self.ttl, self.posts.key("")]
-        args += map(member, extra)
+        args += [generation, f"{p}ap:", f"{p}apf:"]
         result: list[Any] = await self._page(keys=keys, args=args)
-        if int(result[0]) == 0:
-            return None
+        status = int(result[0])
+        if status == 0:
+            return Missing(timeline=True)
+        if status == 2:
+            return Missing(followed_large=True)
+        if status == 3:
+            return Missing(author_lists=tuple(int(i) for i in result[1:]))
         count = int(result[2])
         return CachedPage(
             ids=[int(i) for i in result[3 : 3 + count]],
@@ -267,14 +190,48 @@ class TimelineCache:
             posts=list(result[3 + count :]),
         )
 
-    async def start_rebuild(self, user_id: int, *, ttl: int = 60) -> None:
+    async def start_rebuild(self, user_id: int) -> None:
         """Mark a timeline as being built, so fan-out during the rebuild is not lost."""
-        await self.redis.set(self._keys(user_id)[2], "1", ex=ttl)
+        await self._start(self._keys(user_id))
 
     async def finish_rebuild(self, user_id: int, post_ids: Sequence[int], *, floor: int) -> None:
         """Store a rebuilt timeline, merged with any fan-out that arrived meanwhile."""
+        await self._store(self._keys(user_id), post_ids, floor)
+
+    async def start_author_rebuild(self, author_id: int) -> None:
+        """Mark a large account's list as being built, so posts added meanwhile are kept."""
+        await self._start(self._author_keys(author_id))
+
+    async def finish_author_rebuild(
+        self, author_id: int, post_ids: Sequence[int], *, floor: int
+    ) -> None:
+        """Store a large account's rebuilt list of recent posts."""
+        await self._store(self._author_keys(author_id), post_ids, floor)
+
+    async def _start(self, keys: list[str], *, ttl: int = 60) -> None:
+        await self.redis.set(keys[2], "1", ex=ttl)
+
+    async def _store(self, keys: list[str], post_ids: Sequence[int], floor: int) -> None:
         args: list[str | int] = [self.cap, member(floor), *map(member, post_ids), self.ttl]
-        await self._finish(keys=self._keys(user_id), args=args)
+        await self._finish(keys=keys, args=args)
+
+    async def start_followed_large(self, user_id: int) -> str:
+        """Mark that the user's followed large accounts are being read; return the mark."""
+        mark = secrets.token_hex(8)
+        await self.redis.set(self._followed_large_keys(user_id)[1], mark, ex=60)
+        return mark
+
+    async def finish_followed_large(
+        self, user_id: int, *, mark: str, generation: str, author_ids: Iterable[int]
+    ) -> bool:
+        """Store them, unless a follow change since ``mark`` made what was read stale."""
+        value = f"{generation}:{','.join(map(str, sorted(author_ids)))}"
+        keys = self._followed_large_keys(user_id)
+        return bool(await self._set_if_marked(keys=keys, args=[mark, value, self.ttl]))
+
+    async def forget_followed_large(self, user_id: int) -> None:
+        """Drop the user's followed large accounts (they follow or unfollow someone)."""
+        await self.redis.delete(*self._followed_large_keys(user_id))
 
     async def lowest(self, user_id: int) -> int:
         """Return the smallest post id held in a timeline (0 when empty or missing)."""
@@ -287,4 +244,4 @@ class TimelineCache:
 
     async def drop(self, user_id: int) -> None:
         """Forget a user's materialised timeline (it is rebuilt on the next read)."""
-        await self.redis.delete(*self._keys(user_id))
+        await self.redis.delete(*self._keys(user_id), *self._followed_large_keys(user_id))

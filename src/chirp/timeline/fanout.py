@@ -14,7 +14,6 @@ from chirp.follows import service as follows_service
 from chirp.jobs import kinds
 from chirp.jobs.worker import Handler, JobContext
 from chirp.posts import service as posts_service
-from chirp.posts.models import Post
 from chirp.timeline.celebrities import is_celebrity
 
 
@@ -72,7 +71,9 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
         await cache.posts.put_many([post])  # followers are about to read it
         await cache.add([post.id], [post.author_id])
         if is_celebrity(post.author.followers_count, ctx.settings.fanout_max_followers):
-            return  # merged into readers' pages at read time instead
+            # Merged into its followers' pages at read time instead.
+            await cache.add_author_posts([post.id], post.author_id)
+            return
         await _for_followers(session, ctx, post.author_id, lambda ids: cache.add([post.id], ids))
 
 
@@ -84,6 +85,7 @@ async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
     post_id, author_id = int(payload["post_id"]), int(payload["author_id"])
     await cache.posts.forget([post_id])  # in case the request could not (Redis was down)
     await cache.remove([post_id], [author_id])
+    await cache.remove_author_posts([post_id], author_id)
     async with ctx.session_factory() as session:
         await _for_followers(session, ctx, author_id, lambda ids: cache.remove([post_id], ids))
 
@@ -94,13 +96,14 @@ async def merge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
     if cache is None:
         return
     follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+    await cache.forget_followed_large(follower_id)  # looked up again on their next read
     cap = cache.cap
     async with ctx.session_factory() as session:
         if not await follows_service.is_following(
             session, follower_id=follower_id, followee_id=followee_id
         ):
             return  # unfollowed again before this ran
-        ids = await _recent_ids(session, author_id=followee_id, limit=cap)
+        ids = await posts_service.recent_ids(session, author_id=followee_id, limit=cap)
     implied = ids[-1] if len(ids) >= cap else 0
     await cache.add(ids, [follower_id], implied_floor=implied)
 
@@ -111,24 +114,17 @@ async def purge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
     if cache is None:
         return
     follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+    await cache.forget_followed_large(follower_id)
     async with ctx.session_factory() as session:
         if await follows_service.is_following(
             session, follower_id=follower_id, followee_id=followee_id
         ):
             return  # followed again before this ran
         lowest = await cache.lowest(follower_id)
-        ids = await _recent_ids(session, author_id=followee_id, limit=cache.cap, since=lowest)
+        ids = await posts_service.recent_ids(
+            session, author_id=followee_id, limit=cache.cap, since=lowest
+        )
     await cache.remove(ids, [follower_id])
-
-
-async def _recent_ids(
-    session: AsyncSession, *, author_id: int, limit: int, since: int = 0
-) -> list[int]:
-    stmt = posts_service.by_author_query(author_id).with_only_columns(Post.id)
-    if since:
-        stmt = stmt.where(Post.id >= since)
-    rows = await session.execute(stmt.order_by(Post.id.desc()).limit(limit))
-    return list(rows.scalars())
 
 
 HANDLERS: dict[str, Handler] = {

@@ -9,13 +9,14 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
+from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post, PostView
 from chirp.redis_client import Breaker
-from chirp.timeline import celebrities
 from chirp.timeline import service as timeline_service
-from chirp.timeline.cache import TimelineCache
+from chirp.timeline.cache import CachedPage, TimelineCache
+from chirp.timeline.celebrities import CelebrityCache, is_celebrity
 from chirp.timeline.post_cache import CachedPost, PostCache
 from chirp.users.models import User
 
@@ -23,6 +24,9 @@ log = logging.getLogger("chirp.timeline")
 
 # A page read from the cache: its ids, the posts the cache held, and those it knows deleted.
 _Found = tuple[list[int], dict[int, CachedPost], set[int]]
+# Rounds of filling what Redis lacks for a page (timeline, followed large accounts, their
+# lists) before the database answers instead.
+_FILLS = 4
 
 
 def in_redis_rollout(user_id: int, percent: int) -> bool:
@@ -35,11 +39,6 @@ def in_redis_rollout(user_id: int, percent: int) -> bool:
     return bucket % 100 < percent
 
 
-async def sql_home_ids(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
-    """Ids of one home-timeline page straight from the database."""
-    return await timeline_service.author_post_ids(session, "home", user_id=user_id, cursor=cursor)
-
-
 class HomeTimeline:
     """Reads home timelines; one per app, sharing its Redis connection."""
 
@@ -47,7 +46,7 @@ class HomeTimeline:
         self.settings = settings
         self.cache = cache
         self.breaker = Breaker()
-        self.celebrities = celebrities.CelebrityCache(settings.fanout_max_followers)
+        self.celebrities = CelebrityCache(settings.fanout_max_followers)
 
     def uses_redis(self, user_id: int) -> bool:
         """Whether this user's reads go through Redis right now."""
@@ -70,7 +69,7 @@ class HomeTimeline:
                 found = None
             if found is not None:
                 return await self._hydrate(session, user_id=user_id, found=found)
-        ids = await sql_home_ids(session, user_id=user_id, cursor=cursor)
+        ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=cursor)
         return await self._hydrate_from_db(session, user_id=user_id, ids=ids)
 
     async def _hydrate_from_db(
@@ -126,19 +125,10 @@ class HomeTimeline:
         self, session: AsyncSession, *, user_id: int, cursor: Cursor
     ) -> _Found | None:
         """The page's ids and cached posts, or None when the database must answer."""
-        assert self.cache is not None
-        ascending = cursor.min_id is not None
-        # Read first, so the timeline, the merge and the posts' data are one Redis call. The
-        # script drops whichever of these fall below the timeline's floor.
-        extra = await self.celebrities.recent_post_ids(session, user_id=user_id, cursor=cursor)
-        if ascending:
-            extra.reverse()  # page order
-        cached = await self.cache.page(user_id, cursor, limit=cursor.limit, extra=extra)
+        cached = await self._cached_page(session, user_id=user_id, cursor=cursor)
         if cached is None:
-            await self.rebuild(session, user_id=user_id)
-            cached = await self.cache.page(user_id, cursor, limit=cursor.limit, extra=extra)
-            if cached is None:
-                return None
+            return None
+        ascending = cursor.min_id is not None
         floor = cached.floor
         lower = cursor.min_id if ascending else cursor.since_id
         if ascending and floor and (lower or 0) < floor:
@@ -152,14 +142,66 @@ class HomeTimeline:
                 since_id=cursor.since_id,
                 limit=cursor.limit - len(ids),
             )
-            ids = ids + await sql_home_ids(session, user_id=user_id, cursor=below)
+            ids = ids + await timeline_service.home_post_ids(session, user_id=user_id, cursor=below)
         return (ids[::-1] if ascending else ids), posts, deleted
+
+    async def _cached_page(
+        self, session: AsyncSession, *, user_id: int, cursor: Cursor
+    ) -> CachedPage | None:
+        """One Redis call for a warm page; each thing it lacks is filled from the database."""
+        assert self.cache is not None
+        large, generation = await self.celebrities.current(session)
+        for _ in range(_FILLS):
+            found = await self.cache.page(
+                user_id, cursor, limit=cursor.limit, generation=generation
+            )
+            if isinstance(found, CachedPage):
+                return found
+            if found.timeline:
+                await self.rebuild(session, user_id=user_id)
+            elif found.followed_large:
+                mark = await self.cache.start_followed_large(user_id)
+                followed = await follows_service.following_ids(
+                    session, viewer_id=user_id, candidates=large
+                )
+                await self.cache.finish_followed_large(
+                    user_id, mark=mark, generation=generation, author_ids=followed
+                )
+            for author_id in found.author_lists:
+                await self.rebuild_author(session, author_id=author_id)
+        return None  # still changing under us: the database answers this once
 
     async def rebuild(self, session: AsyncSession, *, user_id: int) -> None:
         """Fill a user's Redis timeline from the database."""
         assert self.cache is not None
         cap = self.settings.timeline_cache_size
         await self.cache.start_rebuild(user_id)
-        ids = await sql_home_ids(session, user_id=user_id, cursor=Cursor(limit=cap))
+        newest = Cursor(limit=cap)
+        ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=newest)
         floor = ids[-1] if len(ids) >= cap else 0
         await self.cache.finish_rebuild(user_id, ids, floor=floor)
+
+    async def rebuild_author(self, session: AsyncSession, *, author_id: int) -> None:
+        """Fill a large account's list of recent posts from the database."""
+        assert self.cache is not None
+        cap = self.settings.timeline_cache_size
+        await self.cache.start_author_rebuild(author_id)
+        ids = await posts_service.recent_ids(session, author_id=author_id, limit=cap)
+        floor = ids[-1] if len(ids) >= cap else 0
+        await self.cache.finish_author_rebuild(author_id, ids, floor=floor)
+
+    async def published(self, post: Post) -> None:
+        """Put a just-committed post where its author's next read finds it.
+
+        The fan-out job does the same (and more) moments later; doing it now means the
+        author, and every follower of a large account, see the post on their very next read.
+        """
+        if self.cache is None:
+            return
+        try:
+            await self.cache.posts.put_many([post])
+            await self.cache.add([post.id], [post.author_id])
+            if is_celebrity(post.author.followers_count, self.settings.fanout_max_followers):
+                await self.cache.add_author_posts([post.id], post.author_id)
+        except RedisError as exc:
+            log.warning("could not cache a new post, its fan-out job will: %s", exc)
