@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 
@@ -196,12 +197,13 @@ class HomeTimeline:
         The fan-out job does the same (and more) moments later; doing it now means the
         author, and every follower of a large account, see the post on their very next read.
         """
-        if self.cache is None:
+        if self.cache is None or not self.breaker.closed:
             return
+        writes = [self.cache.posts.put_many([post]), self.cache.add([post.id], [post.author_id])]
+        if is_celebrity(post.author.followers_count, self.settings.fanout_max_followers):
+            writes.append(self.cache.add_author_posts([post.id], post.author_id))
         try:
-            await self.cache.posts.put_many([post])
-            await self.cache.add([post.id], [post.author_id])
-            if is_celebrity(post.author.followers_count, self.settings.fanout_max_followers):
-                await self.cache.add_author_posts([post.id], post.author_id)
+            await asyncio.gather(*writes)  # independent: side by side, one round trip's wait
         except RedisError as exc:
             log.warning("could not cache a new post, its fan-out job will: %s", exc)
+            self.breaker.trip()
