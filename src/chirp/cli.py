@@ -20,6 +20,7 @@ from chirp.db import make_engine, make_session_factory
 from chirp.errors import ValidationFailed
 from chirp.jobs import queue, registry
 from chirp.jobs.worker import JobContext, Worker
+from chirp.ops import gc_tuning
 from chirp.redis_client import make_redis
 from chirp.timeline.cache import TimelineCache
 from chirp.users import service as users_service
@@ -199,6 +200,7 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
         batch=concurrency * 4,
         lease=timedelta(seconds=settings.job_lease_seconds),
     )
+    gc_tuning.tune_for_server()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -20,6 +20,7 @@ from chirp.db import make_engine, make_session_factory
 from chirp.jobs import registry
 from chirp.jobs.worker import JobContext, Worker
 from chirp.ops import api as ops_api
+from chirp.ops import gc_tuning
 from chirp.ratelimit.limiter import RateLimiter
 from chirp.ratelimit.middleware import RateLimitMiddleware
 from chirp.redis_client import make_redis
@@ -55,6 +56,10 @@ def create_app(
                 app.state.home_timeline = HomeTimeline(settings, app.state.timeline_cache)
             if settings.jobs_in_web:
                 await stack.enter_async_context(_job_runner(app, settings))
+            if settings.environment != "test":
+                # Not in tests: they build many apps in one process, and frozen objects
+                # are never freed.
+                gc_tuning.tune_for_server()
             yield
 
     app = FastAPI(

@@ -23,35 +23,39 @@ from chirp.users.schemas import (
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, as Mastodon writes times."""
     # isoformat is several times faster than strftime, and a page formats dozens of times.
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
-
-
-def _date(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%d") if moment else None
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def account(user: User, settings: Settings) -> AccountOut:
     """Mastodon's Account entity for a user."""
-    profile = f"{settings.base_url}/@{user.username}"
-    header = f"{settings.base_url}/static/header.png"
+    # A page builds one of these per author: each attribute is read once, and dates are
+    # formatted with isoformat (strftime alone was a third of the cost).
+    base, username, avatar, last_post = (
+        settings.base_url,
+        user.username,
+        user.avatar_url,
+        user.last_post_at,
+    )
+    header = f"{base}/static/header.png"
     return AccountOut(
         id=str(user.id),
-        username=user.username,
-        acct=user.username,
+        username=username,
+        acct=username,
         display_name=user.display_name,
         # Mastodon gives the day an account was made, at midnight UTC.
-        created_at=user.created_at.strftime("%Y-%m-%dT00:00:00.000Z"),
+        created_at=f"{user.created_at.date().isoformat()}T00:00:00.000Z",
         note=str(to_html(user.bio)) if user.bio else "",
-        url=profile,
-        uri=f"{settings.base_url}/users/{user.username}",
-        avatar=user.avatar_url,
-        avatar_static=user.avatar_url,
+        url=f"{base}/@{username}",
+        uri=f"{base}/users/{username}",
+        avatar=avatar,
+        avatar_static=avatar,
         header=header,
         header_static=header,
         followers_count=user.followers_count,
         following_count=user.following_count,
         statuses_count=user.posts_count,
-        last_status_at=_date(user.last_post_at),
+        last_status_at=last_post.date().isoformat() if last_post else None,
     )
 
 
@@ -73,7 +77,7 @@ def statuses(
     for post in posts:
         if post.author_id not in accounts:
             accounts[post.author_id] = account(post.author, settings)
-        out.append(_status(post, accounts[post.author_id], settings, viewer=viewer))
+        out.append(_status(post, accounts[post.author_id], viewer=viewer))
     return out
 
 
@@ -82,15 +86,14 @@ def status(post: PostView, settings: Settings, *, viewer: User | None = None) ->
     return statuses([post], settings, viewer=viewer)[0]
 
 
-def _status(
-    post: PostView, author: AccountOut, settings: Settings, *, viewer: User | None
-) -> StatusOut:
+def _status(post: PostView, author: AccountOut, *, viewer: User | None) -> StatusOut:
     # Per-viewer flags are false for a signed-in reader and absent for anonymous ones.
     flag = False if viewer is not None else None
+    post_id = str(post.id)
     return StatusOut(
-        id=str(post.id),
-        uri=f"{settings.base_url}/users/{author.username}/statuses/{post.id}",
-        url=f"{author.url}/{post.id}",
+        id=post_id,
+        uri=f"{author.uri}/statuses/{post_id}",
+        url=f"{author.url}/{post_id}",
         created_at=iso(post.created_at),
         account=author,
         content=str(to_html(post.text)),
