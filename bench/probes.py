@@ -77,8 +77,14 @@ class FanoutResult:
         return self.deliveries / self.seconds if self.seconds else 0.0
 
 
-async def fanout_throughput(settings: Settings, *, posts: int = 20) -> FanoutResult:
-    """Fan posts of well-followed accounts out into timelines under a scratch key prefix."""
+async def fanout_throughput(
+    settings: Settings, *, posts: int = 20, concurrency: int = 4
+) -> FanoutResult:
+    """Fan posts of well-followed accounts out into timelines under a scratch key prefix.
+
+    ``concurrency`` fan-outs run at once, as in a ``chirp worker --concurrency 4``, so one
+    job's Redis writes overlap another's database reads.
+    """
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     redis = make_redis(str(settings.redis_url))
@@ -114,9 +120,14 @@ async def fanout_throughput(settings: Settings, *, posts: int = 20) -> FanoutRes
                     post_ids.append(pid)
         deliveries = sum(count for _, count in authors)
         ctx = JobContext(session_factory=factory, settings=settings, timeline_cache=cache)
+        slots = asyncio.Semaphore(concurrency)
+
+        async def job(post_id: int) -> None:
+            async with slots:
+                await fanout.fanout_post(ctx, {"post_id": post_id})
+
         started = time.monotonic()
-        for pid in post_ids:
-            await fanout.fanout_post(ctx, {"post_id": pid})
+        await asyncio.gather(*(job(pid) for pid in post_ids))
         seconds = time.monotonic() - started
         return FanoutResult(len(post_ids), deliveries, seconds)
     finally:

@@ -63,7 +63,12 @@ class Settings(BaseSettings):
     )
     fanout_batch_size: int = Field(1000, ge=1, description="Followers per pipelined write.")
     active_days: int = Field(
-        30, ge=1, description="Fan out only to users active within this many days."
+        30,
+        ge=1,
+        description=(
+            "Fan out only to users active within this many days "
+            "(a Redis timeline expires an hour before this many days without a read)."
+        ),
     )
     redis_timeline_percent: int = Field(
         100,

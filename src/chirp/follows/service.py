@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -87,30 +86,22 @@ async def is_following(session: AsyncSession, *, follower_id: int, followee_id: 
     return (await session.execute(stmt)).first() is not None
 
 
-def active_followers_query(
-    *, followee_id: int, after_id: int, active_since: datetime, limit: int
-) -> Select[int, int]:
-    """(follow id, follower id) of followers active since a time, in follow id order."""
+def follower_batch_query(*, followee_id: int, after_id: int, limit: int) -> Select[int, int]:
+    """(follow id, follower id) of a user's followers after a follow id, in follow id order."""
+    # Served by the (followee_id, id, follower_id) index alone: no row of users is read.
     return (
         select(Follow.id, Follow.follower_id)
-        .join(User, User.id == Follow.follower_id)
-        .where(
-            Follow.followee_id == followee_id,
-            Follow.id > after_id,
-            User.last_active_at >= active_since,
-        )
+        .where(Follow.followee_id == followee_id, Follow.id > after_id)
         .order_by(Follow.id)
         .limit(limit)
     )
 
 
-async def active_followers(
-    session: AsyncSession, *, followee_id: int, after_id: int, active_since: datetime, limit: int
+async def follower_batch(
+    session: AsyncSession, *, followee_id: int, after_id: int, limit: int
 ) -> list[tuple[int, int]]:
-    """Return a batch of (follow id, follower id) for followers active since a time."""
-    stmt = active_followers_query(
-        followee_id=followee_id, after_id=after_id, active_since=active_since, limit=limit
-    )
+    """Return a batch of (follow id, follower id), for walking all of a user's followers."""
+    stmt = follower_batch_query(followee_id=followee_id, after_id=after_id, limit=limit)
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 

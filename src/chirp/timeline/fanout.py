@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.db import utcnow
 from chirp.follows import service as follows_service
 from chirp.jobs import kinds
 from chirp.jobs.worker import Handler, JobContext
@@ -20,12 +18,16 @@ from chirp.timeline.celebrities import is_celebrity
 async def _follower_batches(
     session: AsyncSession, ctx: JobContext, author_id: int
 ) -> AsyncIterator[list[int]]:
-    since = utcnow() - timedelta(days=ctx.settings.active_days)
+    # Every follower, active or not: the Redis scripts write only to timelines that exist,
+    # and a timeline exists only while its owner reads it (it expires an hour before
+    # CHIRP_ACTIVE_DAYS of not reading), so Redis skips the inactive. Filtering on
+    # users.last_active_at in SQL as well read a users row per follower, most of a fan-out's
+    # database time, to save an EXISTS in Redis.
     size = ctx.settings.fanout_batch_size
     after = 0
     while True:
-        batch = await follows_service.active_followers(
-            session, followee_id=author_id, after_id=after, active_since=since, limit=size
+        batch = await follows_service.follower_batch(
+            session, followee_id=author_id, after_id=after, limit=size
         )
         if batch:
             yield [follower_id for _, follower_id in batch]
