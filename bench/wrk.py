@@ -54,13 +54,16 @@ def command(
     connections: int,
     threads: int = 2,
     id_range: tuple[int, int] | None = None,
+    pace_ms: int | None = None,
 ) -> list[str]:
-    """Build the wrk command line for one scenario."""
+    """Build the wrk command line for one scenario (``pace_ms``: pause between requests)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     args = [mode, str(data_dir)]
     if id_range:
         args += [str(id_range[0]), str(id_range[1])]
+    if pace_ms:
+        args.append(f"pace={pace_ms}")
     return [
         "wrk",
         "--latency",
@@ -89,8 +92,17 @@ def run(
     seconds: int,
     connections: int,
     id_range: tuple[int, int] | None = None,
+    pace_ms: int | None = None,
 ) -> LoadResult:
     """Run one scenario to completion and return its figures."""
-    cmd = command(url, mode, data_dir, seconds=seconds, connections=connections, id_range=id_range)
+    cmd = command(
+        url,
+        mode,
+        data_dir,
+        seconds=seconds,
+        connections=connections,
+        id_range=id_range,
+        pace_ms=pace_ms,
+    )
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return parse(name, connections, seconds, out)

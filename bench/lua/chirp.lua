@@ -1,6 +1,8 @@
 -- wrk driver for Chirp: authenticated users drawn from the generated data set.
--- Usage: wrk ... -s bench/lua/chirp.lua URL -- MODE DATA_DIR [MIN_ID MAX_ID]
+-- Usage: wrk ... -s bench/lua/chirp.lua URL -- MODE DATA_DIR [MIN_ID MAX_ID] [pace=MS]
 -- MODE: ping | bare | home | deep | post | mixed
+-- pace=MS: each connection waits about MS ms (uniformly 0.5-1.5x) between its requests, to
+-- measure latency below saturation; without it, connections send back to back.
 local tokens, users, token_users = {}, {}, {}
 local mode, min_id, max_id
 local counter = 0
@@ -17,8 +19,19 @@ function init(args)
   lines(dir .. "/tokens.txt", tokens)
   lines(dir .. "/token_users.txt", token_users)
   lines(dir .. "/user_ids.txt", users)
-  min_id = tonumber(args[3] or "0")
-  max_id = tonumber(args[4] or "0")
+  local ids = {}
+  for i = 3, #args do
+    local pace = args[i]:match("^pace=(%d+)$")
+    if pace then
+      pace = tonumber(pace)
+      -- Defined only when pacing: wrk schedules a timer per request once delay() exists.
+      delay = function() return math.random(math.floor(pace / 2), math.floor(pace * 3 / 2)) end
+    else
+      ids[#ids + 1] = tonumber(args[i])
+    end
+  end
+  min_id = ids[1] or 0
+  max_id = ids[2] or 0
   -- Each wrk thread has its own Lua state: seed each differently.
   math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1000000) + #tostring({}))
 end
