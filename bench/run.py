@@ -134,29 +134,32 @@ def main() -> None:
                 seconds=secs,
                 connections=conns,
                 id_range=id_range,
-            ),
-            wrk.run("post creation", url, "post", data_dir, seconds=secs, connections=conns),
+            )
         ]
+
         # Latency below saturation: the same connections, each pausing between its requests,
-        # offering about half the throughput measured above.
-        paced = [
-            wrk.run(
+        # offering about half the throughput of the saturated run.
+        def at_half_load(name: str, mode: str, saturated: wrk.LoadResult) -> wrk.LoadResult:
+            pace = _pace_ms(conns, saturated.rps / 2)
+            return wrk.run(
                 f"{name}, at half load",
                 url,
                 mode,
                 data_dir,
                 seconds=secs,
                 connections=conns,
-                pace_ms=_pace_ms(conns, saturated.rps / 2),
+                pace_ms=pace,
             )
-            for name, mode, saturated in [
-                ("home timeline, page 1", "home", server_runs[chosen][2]),
-                ("post creation", "post", load[1]),
-            ]
-        ]
-        # The post-creation run leaves a fan-out backlog; the delivery probe measures the
-        # mixed load, so it starts once that backlog is gone (and says how long that took).
+
+        paced = [at_half_load("home timeline, page 1", "home", server_runs[chosen][2])]
+        load.append(
+            wrk.run("post creation", url, "post", data_dir, seconds=secs, connections=conns)
+        )
+        # The post-creation run leaves a fan-out backlog; the runs after it measure their own
+        # load, so they start once that backlog is gone (and the report says how long it took).
         results["backlog_seconds"] = round(asyncio.run(probes.drain_jobs(settings)), 1)
+        paced.append(at_half_load("post creation", "post", load[1]))
+        asyncio.run(probes.drain_jobs(settings))
         authors = [int(a) for a in dataset["ordinary_token_users"][:10]]
         results["probe_followers_materialised"] = asyncio.run(
             probes.prepare_followers(settings, authors)
@@ -302,7 +305,7 @@ def write_report(
         f"{fan['posts']} posts in {fan['seconds']:.2f} s).",  # type: ignore[index]
         f"- Ordinary post in every follower's timeline, under the mixed load: p50 "
         f"{delivery['p50']:.0f} ms, p99 {delivery['p99']:.0f} ms ({delivery['samples']} posts).",  # type: ignore[index]
-        f"- Fan-out backlog left by the post-creation run, drained before the mixed load: "
+        f"- Fan-out backlog left by the post-creation run, drained before the next run: "
         f"{results.get('backlog_seconds', 'n/a')} s.",
         f"- A {celeb['followers']:,}-follower account's post visible on the follower's very next "  # type: ignore[index]
         f"read: **{'yes' if celeb['visible_on_next_read'] else 'NO'}** (post {celeb['post_ms']:.0f} ms, "  # type: ignore[index]
