@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.api import present
 from chirp.config import Settings
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
@@ -64,3 +65,22 @@ async def test_public_timeline_has_everyone(session: AsyncSession) -> None:
     b = await make_post(session, bob, "b")
     page = await timeline_service.public(session, cursor=Cursor())
     assert [p.id for p in page] == [b.id, a.id]
+
+
+async def test_authors_read_as_plain_rows_show_as_their_accounts_do(
+    session: AsyncSession,
+) -> None:
+    alice = await make_user(session, "alice", display_name="Alice A.")
+    bob, carol = await make_user(session, "bob"), await make_user(session, "carol")
+    bob.bio = "Hi, see https://example.com"
+    for follower in (alice, carol):  # counts that differ, so no two columns can swap
+        await follows_service.follow(session, follower=follower, followee=bob)
+    await make_post(session, bob, "counted, and dated")
+    wanted = {alice.id, bob.id, carol.id}
+    authors = await timeline_service.visible_authors(session, user_id=alice.id, author_ids=wanted)
+    assert set(authors) == {alice.id, bob.id}  # carol is not followed
+    settings = Settings()
+    for user in (alice, bob):
+        row = authors[user.id]
+        assert present.account(row, settings) == present.account(user, settings)
+        assert (row.name, row.avatar_url) == (user.name, user.avatar_url)

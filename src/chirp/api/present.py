@@ -11,6 +11,7 @@ from chirp.posts.models import PostView
 from chirp.posts.schemas import ApplicationOut, StatusOut
 from chirp.posts.text import to_html
 from chirp.users.models import User
+from chirp.users.profile import Profile
 from chirp.users.schemas import (
     AccountOut,
     AdminAccountOut,
@@ -27,7 +28,7 @@ def iso(moment: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
-def account(user: User, settings: Settings) -> AccountOut:
+def account(user: Profile, settings: Settings) -> AccountOut:
     """Mastodon's Account entity for a user."""
     # A page builds one of these per author: each attribute is read once, and dates are
     # formatted with isoformat (strftime alone was a third of the cost).

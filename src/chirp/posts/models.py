@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chirp.db import Base, SnowflakePK, utcnow
 from chirp.users.models import User
+from chirp.users.profile import Profile
 
 
 class Post(SnowflakePK, Base):
@@ -38,7 +39,7 @@ class PostView(Protocol):
     def author_id(self) -> int: ...
 
     @property
-    def author(self) -> User: ...
+    def author(self) -> Profile: ...
 
     @property
     def text(self) -> str: ...

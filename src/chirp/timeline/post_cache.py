@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from chirp.posts.models import Post
-from chirp.users.models import User
+from chirp.users.profile import Profile
 
 TOMBSTONE = "-"
 
@@ -51,7 +51,7 @@ class CachedPost:
         created_at = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
         return cls(post_id, int(author_id), str(text), created_at, app_name)
 
-    def with_author(self, author: User) -> CachedPostWithAuthor:
+    def with_author(self, author: Profile) -> CachedPostWithAuthor:
         """This post with its author, ready to show (a ``PostView``)."""
         return CachedPostWithAuthor(
             self.id, self.author_id, self.text, self.created_at, self.app_name, author
@@ -70,7 +70,7 @@ class CachedPostWithAuthor:
     text: str
     created_at: datetime
     app_name: str | None
-    author: User
+    author: Profile
 
 
 class PostCache:

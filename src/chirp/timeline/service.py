@@ -25,6 +25,7 @@ from chirp.follows.models import Follow
 from chirp.pagination import Cursor, CursorShape, bind_cursor, cursor_params, fetch_page
 from chirp.posts.models import Post
 from chirp.users.models import User
+from chirp.users.profile import Author
 
 
 def _home_authors() -> CompoundSelect[int]:
@@ -99,21 +100,38 @@ async def visible_home_posts(
     return {p.id: p for p in rows.scalars()}
 
 
+# In the order of ``Author``'s fields.
+AUTHOR_COLUMNS = (
+    User.id,
+    User.username,
+    User.display_name,
+    User.bio,
+    User.email_key,
+    User.created_at,
+    User.last_post_at,
+    User.posts_count,
+    User.followers_count,
+    User.following_count,
+)
+
+
 @functools.cache
-def visible_authors_statement(*, array: bool) -> Select[User]:
-    """Users by id (``ids``) who are the user (``user_id``) or someone the user follows."""
-    return select(User).where(id_in(User.id, "ids", array=array), _self_or_followed(User.id))
+def visible_authors_statement(*, array: bool) -> Select[*tuple[Any, ...]]:
+    """Authors by id (``ids``) who are the user (``user_id``) or someone the user follows."""
+    return select(*AUTHOR_COLUMNS).where(
+        id_in(User.id, "ids", array=array), _self_or_followed(User.id)
+    )
 
 
 async def visible_authors(
     session: AsyncSession, *, user_id: int, author_ids: Collection[int]
-) -> dict[int, User]:
+) -> dict[int, Author]:
     """Load those of ``author_ids`` whose posts belong in the user's home (self or followed)."""
     if not author_ids:
         return {}
     params = {"user_id": user_id, "ids": in_list(author_ids)}
     rows = await session.execute(visible_authors_statement(array=takes_arrays(session)), params)
-    return {u.id: u for u in rows.scalars()}
+    return {row[0]: Author(*row) for row in rows}
 
 
 def public_query() -> Select[Post]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from hashlib import md5
 
 from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chirp.db import Base, SnowflakePK, utcnow
+from chirp.users.profile import gravatar_url
 
 
 class User(SnowflakePK, Base):
@@ -45,11 +45,6 @@ class User(SnowflakePK, Base):
         return self.display_name or self.username
 
     @property
-    def email_hash(self) -> str:
-        """Gravatar's hash of the normalised email address."""
-        return md5(self.email_key.encode(), usedforsecurity=False).hexdigest()
-
-    @property
     def avatar_url(self) -> str:
         """Gravatar URL, falling back to an identicon."""
-        return f"https://www.gravatar.com/avatar/{self.email_hash}?d=identicon&s=96"
+        return gravatar_url(self.email_key)

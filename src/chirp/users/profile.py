@@ -1,0 +1,80 @@
+"""What showing an account needs: a ``User`` row, or an ``Author`` read without the ORM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from hashlib import md5
+from typing import Protocol
+
+
+def gravatar_url(email_key: str) -> str:
+    """Gravatar URL for a normalised email address, falling back to an identicon."""
+    digest = md5(email_key.encode(), usedforsecurity=False).hexdigest()
+    return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s=96"
+
+
+class Profile(Protocol):
+    """The public face of an account, as posts and Account entities show it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def bio(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def last_post_at(self) -> datetime | None: ...
+
+    @property
+    def posts_count(self) -> int: ...
+
+    @property
+    def followers_count(self) -> int: ...
+
+    @property
+    def following_count(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def avatar_url(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A post's author as a plain row (a ``Profile``), for pages that show many of them."""
+
+    # Not a ``User``: making ORM instances cost a home page more than its authors query did.
+    # Fields in the order of ``timeline.service.AUTHOR_COLUMNS``.
+
+    id: int
+    username: str
+    display_name: str
+    bio: str
+    email_key: str
+    created_at: datetime
+    last_post_at: datetime | None
+    posts_count: int
+    followers_count: int
+    following_count: int
+
+    @property
+    def name(self) -> str:
+        """Display name, or the username when none is set."""
+        return self.display_name or self.username
+
+    @property
+    def avatar_url(self) -> str:
+        """Gravatar URL, falling back to an identicon."""
+        return gravatar_url(self.email_key)
