@@ -8,10 +8,10 @@ from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chirp.db import Base, SnowflakePK, utcnow
-from chirp.users.profile import gravatar_url
+from chirp.users.profile import Shown
 
 
-class User(SnowflakePK, Base):
+class User(Shown, SnowflakePK, Base):
     """A person with an account; counters are kept in step with follows and posts."""
 
     __tablename__ = "users"
@@ -38,13 +38,3 @@ class User(SnowflakePK, Base):
         # Finds the few accounts whose posts are merged at read time instead of fanned out.
         Index("ix_users_followers_count", "followers_count"),
     )
-
-    @property
-    def name(self) -> str:
-        """Display name, or the username when none is set."""
-        return self.display_name or self.username
-
-    @property
-    def avatar_url(self) -> str:
-        """Gravatar URL, falling back to an identicon."""
-        return gravatar_url(self.email_key)

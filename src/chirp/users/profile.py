@@ -14,6 +14,33 @@ def gravatar_url(email_key: str) -> str:
     return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s=96"
 
 
+class _Identity(Protocol):
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def email_key(self) -> str: ...
+
+
+class Shown:
+    """How an account is shown, from fields every account has (a mixin of User and Author)."""
+
+    __slots__ = ()
+
+    @property
+    def name(self: _Identity) -> str:
+        """Display name, or the username when none is set."""
+        return self.display_name or self.username
+
+    @property
+    def avatar_url(self: _Identity) -> str:
+        """Gravatar URL, falling back to an identicon."""
+        return gravatar_url(self.email_key)
+
+
 class Profile(Protocol):
     """The public face of an account, as posts and Account entities show it."""
 
@@ -52,7 +79,7 @@ class Profile(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Author:
+class Author(Shown):
     """A post's author as a plain row (a ``Profile``), for pages that show many of them."""
 
     # Not a ``User``: making ORM instances cost a home page more than its authors query did.
@@ -68,13 +95,3 @@ class Author:
     posts_count: int
     followers_count: int
     following_count: int
-
-    @property
-    def name(self) -> str:
-        """Display name, or the username when none is set."""
-        return self.display_name or self.username
-
-    @property
-    def avatar_url(self) -> str:
-        """Gravatar URL, falling back to an identicon."""
-        return gravatar_url(self.email_key)
