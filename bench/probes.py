@@ -80,11 +80,9 @@ class FanoutResult:
 async def fanout_throughput(
     settings: Settings, *, posts: int = 20, concurrency: int = 4
 ) -> FanoutResult:
-    """Fan posts of well-followed accounts out into timelines under a scratch key prefix.
-
-    ``concurrency`` fan-outs run at once, as in a ``chirp worker --concurrency 4``, so one
-    job's Redis writes overlap another's database reads.
-    """
+    """Fan posts of well-followed accounts out into timelines under a scratch key prefix."""
+    # ``concurrency`` fan-outs run at once, as in ``chirp worker --concurrency 4``, so one
+    # job's Redis writes overlap another's database reads.
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     redis = make_redis(str(settings.redis_url))

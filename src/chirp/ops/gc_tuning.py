@@ -13,12 +13,10 @@ YOUNG_THRESHOLD = 7_000
 
 
 def tune_for_server() -> None:
-    """Freeze what startup made, and collect the youngest generation less often.
-
-    Call once, after startup: modules, routes, mappers and connection pools live as long as
-    the process, and frozen objects are skipped by every later collection. Full collections
-    walked all of them and paused the event loop for about 90 ms each; afterwards, under 10.
-    """
+    """Freeze what startup made, and collect the youngest generation less often (call once)."""
+    # Modules, routes, mappers and pools live as long as the process; frozen, they are
+    # skipped by every later collection. Full collections walked all of them and paused the
+    # event loop for about 90 ms each; afterwards, about 10.
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
