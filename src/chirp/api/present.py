@@ -32,12 +32,10 @@ def account(user: Profile, settings: Settings) -> AccountOut:
     """Mastodon's Account entity for a user."""
     # A page builds one of these per author: each attribute is read once, and dates are
     # formatted with isoformat (strftime alone was a third of the cost).
-    base, username, avatar, last_post = (
-        settings.base_url,
-        user.username,
-        user.avatar_url,
-        user.last_post_at,
-    )
+    base = settings.base_url
+    username = user.username
+    avatar = user.avatar_url
+    last_post = user.last_post_at
     header = f"{base}/static/header.png"
     return AccountOut(
         id=str(user.id),

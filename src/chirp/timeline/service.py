@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Collection
 from typing import Any
@@ -100,19 +101,8 @@ async def visible_home_posts(
     return {p.id: p for p in rows.scalars()}
 
 
-# In the order of ``Author``'s fields.
-AUTHOR_COLUMNS = (
-    User.id,
-    User.username,
-    User.display_name,
-    User.bio,
-    User.email_key,
-    User.created_at,
-    User.last_post_at,
-    User.posts_count,
-    User.followers_count,
-    User.following_count,
-)
+# The columns an ``Author`` is read from, in its fields' order.
+AUTHOR_COLUMNS = tuple(getattr(User, field.name) for field in dataclasses.fields(Author))
 
 
 @functools.cache

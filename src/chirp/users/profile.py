@@ -14,29 +14,18 @@ def gravatar_url(email_key: str) -> str:
     return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s=96"
 
 
-class _Identity(Protocol):
-    @property
-    def username(self) -> str: ...
-
-    @property
-    def display_name(self) -> str: ...
-
-    @property
-    def email_key(self) -> str: ...
-
-
 class Shown:
     """How an account is shown, from fields every account has (a mixin of User and Author)."""
 
     __slots__ = ()
 
     @property
-    def name(self: _Identity) -> str:
+    def name(self: Profile) -> str:
         """Display name, or the username when none is set."""
         return self.display_name or self.username
 
     @property
-    def avatar_url(self: _Identity) -> str:
+    def avatar_url(self: Profile) -> str:
         """Gravatar URL, falling back to an identicon."""
         return gravatar_url(self.email_key)
 
@@ -52,6 +41,9 @@ class Profile(Protocol):
 
     @property
     def display_name(self) -> str: ...
+
+    @property
+    def email_key(self) -> str: ...
 
     @property
     def bio(self) -> str: ...
@@ -83,7 +75,7 @@ class Author(Shown):
     """A post's author as a plain row (a ``Profile``), for pages that show many of them."""
 
     # Not a ``User``: making ORM instances cost a home page more than its authors query did.
-    # Fields in the order of ``timeline.service.AUTHOR_COLUMNS``.
+    # Its fields name the users columns it is read from (``timeline.service.AUTHOR_COLUMNS``).
 
     id: int
     username: str
