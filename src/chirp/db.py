@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 from chirp.ids import new_id
@@ -118,6 +119,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def show_written(obj: object, **values: Any) -> None:
+    """Set attributes of a loaded row to values SQL has already written to it."""
+    # A plain assignment would mark the row changed, and the next flush would write the
+    # loaded value back: an UPDATE more, which also undoes a concurrent increment.
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp.errors import ValidationFailed
 from chirp.follows import service as follows_service
@@ -68,3 +68,26 @@ async def test_follower_lists_page_newest_first_without_gaps(session: AsyncSessi
     assert names == [f"fan{i}" for i in range(4, -1, -1)]
     following = await follows_service.following_page(session, user_id=fans[0].id, cursor=Cursor())
     assert [u.username for _, u in following] == ["star"]
+
+
+async def test_follows_from_sessions_holding_stale_rows_all_count(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    # A request holding an account's row while another follows it must not write back the
+    # count it loaded (0 + 1) over the other's increment.
+    async with db() as setup:
+        alice, bob, carol = [await make_user(setup, n) for n in ("alice", "bob", "carol")]
+    async with db() as first:
+        stale = await reload(first, carol)
+        async with db() as second:  # another request, done while the first one holds its row
+            followee = await reload(second, carol)
+            await follows_service.follow(second, follower=alice, followee=followee)
+            await second.commit()
+        await follows_service.follow(first, follower=await reload(first, bob), followee=stale)
+        await first.commit()
+        assert stale.followers_count == 2  # the loaded row shows what the database holds
+    async with db() as check:
+        assert await _fresh(check, carol) == (2, 0)
+        await follows_service.unfollow(check, follower=alice, followee=carol)
+        await check.commit()
+        assert await _fresh(check, carol) == (1, 0)

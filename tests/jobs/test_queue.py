@@ -53,8 +53,8 @@ async def test_failures_retry_with_backoff_then_stay_failed(
         raise RuntimeError("disk on fire")
 
     async with db() as s:
-        job = await queue.enqueue(s, "boom", {})
-        job.max_attempts = 2
+        job_id = await queue.enqueue(s, "boom", {})
+        await s.execute(update(Job).where(Job.id == job_id).values(max_attempts=2))
         await s.commit()
     worker = _worker(db, settings, {"boom": boom})
     assert await worker.drain() == 1

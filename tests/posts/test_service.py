@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp.errors import Forbidden, ValidationFailed
 from chirp.posts import service as posts_service
@@ -78,3 +78,27 @@ async def test_post_ids_are_time_ordered(session: AsyncSession) -> None:
     ids = [p.id for p in posts]
     assert ids == sorted(ids) and len(set(ids)) == 20
     assert all(0 < i < 2**63 for i in ids)
+
+
+async def test_posts_from_sessions_holding_stale_rows_all_count(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    # A request holding its author's row while another request by them posts must not
+    # write back the count it loaded (0 + 1) over the other's increment.
+    async with db() as setup:
+        alice = await make_user(setup, "alice")
+    async with db() as first:
+        stale = await reload(first, alice)
+        async with db() as second:  # another request, done while the first one holds its row
+            await posts_service.create_post(
+                second, author=await reload(second, alice), text="one", max_length=140
+            )
+            await second.commit()
+        post = await posts_service.create_post(first, author=stale, text="two", max_length=140)
+        await first.commit()
+        assert stale.posts_count == 2  # the loaded row shows what the database holds
+    async with db() as check:
+        assert (await reload(check, alice)).posts_count == 2
+        await posts_service.delete_post(check, post=post, actor=await reload(check, alice))
+        await check.commit()
+        assert (await reload(check, alice)).posts_count == 1

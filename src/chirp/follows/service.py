@@ -9,6 +9,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.db import show_written
 from chirp.errors import ValidationFailed
 from chirp.follows.models import Follow
 from chirp.jobs import kinds, queue
@@ -62,20 +63,22 @@ async def _bump_counts(
     session: AsyncSession, *, follower: User, followee: User, delta: int
 ) -> None:
     # Counters change in SQL, in the same transaction as the follow row, so they never drift.
-    await session.execute(
+    following = await session.execute(
         update(User)
         .where(User.id == follower.id)
         .values(following_count=User.following_count + delta)
+        .returning(User.following_count)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(
+    followers = await session.execute(
         update(User)
         .where(User.id == followee.id)
         .values(followers_count=User.followers_count + delta)
+        .returning(User.followers_count)
         .execution_options(synchronize_session=False)
     )
-    follower.following_count += delta
-    followee.followers_count += delta
+    show_written(follower, following_count=following.scalar_one())
+    show_written(followee, followers_count=followers.scalar_one())
 
 
 async def is_following(session: AsyncSession, *, follower_id: int, followee_id: int) -> bool:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
-from chirp.db import utcnow
+from chirp.db import show_written, utcnow
 from chirp.errors import Forbidden, NotFound, ValidationFailed
+from chirp.ids import new_id
 from chirp.jobs import kinds, queue
 from chirp.pagination import Cursor, fetch_page
 from chirp.posts import text as post_text
@@ -52,11 +55,20 @@ async def create_post(
         earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
         if earlier is not None:
             return earlier
-    text = validate_text(text, max_length=max_length)
-    post = Post(author_id=author.id, text=text, app_name=app_name, created_at=utcnow())
+    values = {
+        "id": new_id(),
+        "author_id": author.id,
+        "text": validate_text(text, max_length=max_length),
+        "app_name": app_name,
+        "created_at": utcnow(),
+    }
+    # A plain INSERT rather than the unit of work's flush, which cost a quarter of a post
+    # request's CPU; the id is made here, so nothing needs to come back.
+    await session.execute(insert(Post).values(values))
+    post = Post(**values)
     post.author = author
-    session.add(post)
-    await session.flush()
+    make_transient_to_detached(post)
+    session.add(post)  # persistent from here, as a flushed one would be, with no more SQL
     if idempotency_key:
         try:
             async with session.begin_nested():
@@ -70,17 +82,23 @@ async def create_post(
             if earlier is None:
                 raise
             return earlier
-    await session.execute(
-        update(User)
-        .where(User.id == author.id)
-        .values(posts_count=User.posts_count + 1, last_post_at=post.created_at)
-        .execution_options(synchronize_session=False)
-    )
-    author.posts_count += 1
-    author.last_post_at = post.created_at
+    posts_count = await _bump_posts_count(session, author, 1, last_post_at=post.created_at)
+    show_written(author, posts_count=posts_count, last_post_at=post.created_at)
     # Recorded in this transaction: a committed post is always fanned out, a rolled-back never.
     await queue.enqueue(session, kinds.POST_CREATED, {"post_id": post.id})
     return post
+
+
+async def _bump_posts_count(session: AsyncSession, author: User, delta: int, **values: Any) -> int:
+    # In SQL, in the post's transaction, so the count never drifts; returns the new count.
+    stmt = (
+        update(User)
+        .where(User.id == author.id)
+        .values(posts_count=User.posts_count + delta, **values)
+        .returning(User.posts_count)
+        .execution_options(synchronize_session=False)
+    )
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def _post_for_key(session: AsyncSession, *, user_id: int, key: str) -> Post | None:
@@ -116,13 +134,7 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
     await session.delete(post)
     await session.flush()
-    await session.execute(
-        update(User)
-        .where(User.id == post.author_id)
-        .values(posts_count=User.posts_count - 1)
-        .execution_options(synchronize_session=False)
-    )
-    actor.posts_count -= 1
+    show_written(actor, posts_count=await _bump_posts_count(session, actor, -1))
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
 
 

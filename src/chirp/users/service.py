@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.auth.passwords import hash_password, needs_rehash, verify_password
-from chirp.db import utcnow
+from chirp.db import show_written, utcnow
 from chirp.errors import NotFound, ValidationFailed
 from chirp.pagination import Cursor, fetch_page
 from chirp.users import validation
@@ -161,6 +161,11 @@ async def mark_active(session: AsyncSession, *, user: User) -> bool:
     now = utcnow()
     if (now - user.last_active_at).total_seconds() <= 3600:
         return False
-    await session.execute(update(User).where(User.id == user.id).values(last_active_at=now))
-    user.last_active_at = now
+    await session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_active_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    show_written(user, last_active_at=now)
     return True
