@@ -53,8 +53,8 @@ async def test_failures_retry_with_backoff_then_stay_failed(
         raise RuntimeError("disk on fire")
 
     async with db() as s:
-        job_id = await queue.enqueue(s, "boom", {})
-        await s.execute(update(Job).where(Job.id == job_id).values(max_attempts=2))
+        await queue.enqueue(s, "boom", {})
+        await s.execute(update(Job).where(Job.kind == "boom").values(max_attempts=2))
         await s.commit()
     worker = _worker(db, settings, {"boom": boom})
     assert await worker.drain() == 1
@@ -163,6 +163,12 @@ async def test_a_long_job_does_not_hold_back_jobs_queued_after_it(
             await s.commit()
         # A worker that waited for its whole batch would sit behind the slow job forever.
         await asyncio.wait_for(quick_ran.wait(), timeout=10)
+        # The quick job is forgotten while the worker runs on, not only when it stops.
+        for _ in range(500):
+            if [job.kind for job in await _jobs(factory)] == ["slow"]:
+                break
+            await asyncio.sleep(0.01)
+        assert [job.kind for job in await _jobs(factory)] == ["slow"]
 
         stop.set()
         await asyncio.sleep(0.05)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chirp.db import utcnow
 from chirp.errors import Forbidden, ValidationFailed
 from chirp.posts import service as posts_service
-from chirp.posts.models import Post
+from chirp.posts.models import IdempotencyKey, Post
 from tests.factories import make_post, make_user, reload
 
 
@@ -58,6 +61,26 @@ async def test_idempotency_key_returns_the_same_post(session: AsyncSession) -> N
     )
     assert first.id == again.id != other.id
     assert await _count(session) == 2
+
+
+async def test_an_idempotency_key_is_forgotten_after_an_hour(session: AsyncSession) -> None:
+    alice = await make_user(session, "alice")
+    first = await posts_service.create_post(
+        session, author=alice, text="once", max_length=140, idempotency_key="k1"
+    )
+    await session.execute(
+        update(IdempotencyKey).values(created_at=utcnow() - timedelta(minutes=61))
+    )
+    again = await posts_service.create_post(
+        session, author=alice, text="once more", max_length=140, idempotency_key="k1"
+    )
+    assert again.id != first.id and again.text == "once more"
+    assert await _count(session) == 2
+    assert (await reload(session, alice)).posts_count == 2
+    third = await posts_service.create_post(
+        session, author=alice, text="once more", max_length=140, idempotency_key="k1"
+    )
+    assert third.id == again.id  # the key now stands for the new post
 
 
 async def test_only_the_author_can_delete(session: AsyncSession) -> None:

@@ -13,6 +13,7 @@ from chirp.db import Base, SnowflakePK, utcnow
 PENDING = "pending"
 RUNNING = "running"
 FAILED = "failed"
+MAX_ATTEMPTS = 8
 
 
 class Job(SnowflakePK, Base):
@@ -24,7 +25,7 @@ class Job(SnowflakePK, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=MAX_ATTEMPTS)
     run_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A running job whose lease ran out belongs to a worker that died: others may take it.
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Insert, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import utcnow
 from chirp.ids import new_id
-from chirp.jobs.models import FAILED, PENDING, RUNNING, Job
+from chirp.jobs.models import FAILED, MAX_ATTEMPTS, PENDING, RUNNING, Job
 
 MAX_BACKOFF = timedelta(minutes=30)
 
@@ -28,23 +29,28 @@ class QueueStats:
 
 async def enqueue(
     session: AsyncSession, kind: str, payload: dict[str, Any], *, delay: float = 0
-) -> int:
-    """Record a job in the caller's transaction (it runs only if that commits); return its id."""
+) -> None:
+    """Record a job in the caller's transaction: it runs only if that transaction commits."""
+    await session.execute(job_insert(kind, payload, delay=delay))
+
+
+def job_insert(kind: str, payload: dict[str, Any], *, delay: float = 0) -> Insert:
+    """The INSERT that records a job, for callers that run it as part of a larger statement."""
     now = utcnow()
-    job_id = new_id()
     # A plain INSERT: every post and follow enqueues, and the unit of work's flush cost
-    # several times the statement itself.
-    await session.execute(
-        insert(Job).values(
-            id=job_id,
-            kind=kind,
-            payload=payload,
-            run_at=now + timedelta(seconds=delay),
-            created_at=now,
-            updated_at=now,
-        )
+    # several times the statement itself. Every column is given, as column defaults are
+    # not filled in when the INSERT is part of a WITH.
+    return insert(Job).values(
+        id=new_id(),
+        kind=kind,
+        payload=payload,
+        status=PENDING,
+        attempts=0,
+        max_attempts=MAX_ATTEMPTS,
+        run_at=now + timedelta(seconds=delay),
+        created_at=now,
+        updated_at=now,
     )
-    return job_id
 
 
 def _claimable(now: Any) -> Any:
@@ -54,16 +60,20 @@ def _claimable(now: Any) -> Any:
     )
 
 
-async def has_work(session: AsyncSession) -> bool:
-    """Whether any job is ready to run (a cheap read before trying to claim)."""
-    stmt = select(Job.id).where(_claimable(utcnow())).limit(1)
-    return (await session.execute(stmt)).first() is not None
-
-
 async def claim(
-    session: AsyncSession, *, worker_id: str, limit: int, lease: timedelta
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    limit: int,
+    lease: timedelta,
+    finished: Sequence[int] = (),
 ) -> list[Job]:
-    """Take up to ``limit`` ready jobs for this worker and commit the claim."""
+    """Forget the ``finished`` jobs, take up to ``limit`` ready ones, and commit both."""
+    if finished:
+        await session.execute(delete(Job).where(Job.id.in_(finished)))
+    if limit <= 0:
+        await session.commit()
+        return []
     now = utcnow()
     # SKIP LOCKED lets parallel workers on PostgreSQL claim different rows without waiting;
     # SQLite ignores it and serialises writers instead.
@@ -91,12 +101,6 @@ async def claim(
     jobs = list((await session.execute(stmt)).scalars())
     await session.commit()
     return sorted(jobs, key=lambda j: j.id)
-
-
-async def complete(session: AsyncSession, job_id: int) -> None:
-    """Forget a job that succeeded."""
-    await session.execute(delete(Job).where(Job.id == job_id))
-    await session.commit()
 
 
 async def fail(session: AsyncSession, job: Job, error: str) -> None:

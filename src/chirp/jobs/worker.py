@@ -61,14 +61,29 @@ class Worker:
         self.idle_sleep = idle_sleep
         self.lease = lease
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # Jobs that succeeded, deleted with the next claim: one transaction instead of two.
+        # A crash in between runs them again once their lease ends; every job is idempotent.
+        self._finished: list[int] = []
 
     async def _claim(self, limit: int) -> list[Job]:
-        async with self.context.session_factory() as session:
-            if not await queue.has_work(session):
-                return []
-            return await queue.claim(
-                session, worker_id=self.worker_id, limit=limit, lease=self.lease
-            )
+        finished, self._finished = self._finished, []
+        try:
+            async with self.context.session_factory() as session:
+                return await queue.claim(
+                    session,
+                    worker_id=self.worker_id,
+                    limit=limit,
+                    lease=self.lease,
+                    finished=finished,
+                )
+        except BaseException:
+            self._finished.extend(finished)
+            raise
+
+    async def forget_finished(self) -> None:
+        """Delete the jobs that succeeded since the last claim."""
+        if self._finished:
+            await self._claim(0)
 
     async def run_once(self) -> int:
         """Claim one batch of ready jobs, run them, and return how many ran."""
@@ -99,8 +114,7 @@ class Worker:
             async with self.context.session_factory() as session:
                 await queue.fail(session, job, error)
             return
-        async with self.context.session_factory() as session:
-            await queue.complete(session, job.id)
+        self._finished.append(job.id)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Run jobs until ``stop`` is set, then finish the ones already started.
@@ -137,6 +151,7 @@ class Worker:
             stopping.cancel()
             if running:
                 await asyncio.wait(running)
+            await self.forget_finished()
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Run jobs until none is ready (tests and one-off commands); return how many ran."""
@@ -146,4 +161,5 @@ class Worker:
             if not ran:
                 break
             total += ran
+        await self.forget_finished()
         return total

@@ -62,43 +62,70 @@ async def create_post(
         "app_name": app_name,
         "created_at": utcnow(),
     }
-    # A plain INSERT rather than the unit of work's flush, which cost a quarter of a post
-    # request's CPU; the id is made here, so nothing needs to come back.
-    await session.execute(insert(Post).values(values))
+    if idempotency_key:
+        try:
+            # The post and its key stand or fall together.
+            async with session.begin_nested():
+                posts_count = await _store(session, values)
+                key = IdempotencyKey(user_id=author.id, key=idempotency_key, post_id=values["id"])
+                session.add(key)
+                await session.flush()
+        except IntegrityError:
+            # Ours is rolled back. Either a concurrent request with the same key won (answer
+            # with its post) or the key was last used too long ago (forget it, post afresh).
+            earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
+            if earlier is not None:
+                return earlier
+            await session.execute(
+                delete(IdempotencyKey).where(
+                    IdempotencyKey.user_id == author.id,
+                    IdempotencyKey.key == idempotency_key,
+                    IdempotencyKey.created_at <= utcnow() - IDEMPOTENCY_WINDOW,
+                )
+            )
+            return await create_post(
+                session,
+                author=author,
+                text=text,
+                max_length=max_length,
+                idempotency_key=idempotency_key,
+                app_name=app_name,
+            )
+    else:
+        posts_count = await _store(session, values)
+    show_written(author, posts_count=posts_count, last_post_at=values["created_at"])
     post = Post(**values)
     post.author = author
     make_transient_to_detached(post)
-    session.add(post)  # persistent from here, as a flushed one would be, with no more SQL
-    if idempotency_key:
-        try:
-            async with session.begin_nested():
-                session.add(IdempotencyKey(user_id=author.id, key=idempotency_key, post_id=post.id))
-                await session.flush()
-        except IntegrityError:
-            # A concurrent request with the same key won; drop ours and answer with theirs.
-            await session.delete(post)
-            await session.flush()
-            earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
-            if earlier is None:
-                raise
-            return earlier
-    posts_count = await _bump_posts_count(session, author, 1, last_post_at=post.created_at)
-    show_written(author, posts_count=posts_count, last_post_at=post.created_at)
-    # Recorded in this transaction: a committed post is always fanned out, a rolled-back never.
-    await queue.enqueue(session, kinds.POST_CREATED, {"post_id": post.id})
+    session.add(post)  # persistent, as a flushed one would be, with no more SQL
     return post
 
 
-async def _bump_posts_count(session: AsyncSession, author: User, delta: int, **values: Any) -> int:
-    # In SQL, in the post's transaction, so the count never drifts; returns the new count.
-    stmt = (
+async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
+    """Insert a post, count it on its author, queue its fan-out; return the author's count."""
+    # Plain statements rather than the unit of work's flush, which cost a quarter of a post
+    # request's CPU; the id is made in Python, so nothing needs to come back but the count.
+    # The count changes in SQL, in the post's transaction, so it never drifts.
+    stored = insert(Post).values(values)
+    counted = (
         update(User)
-        .where(User.id == author.id)
-        .values(posts_count=User.posts_count + delta, **values)
+        .where(User.id == values["author_id"])
+        .values(posts_count=User.posts_count + 1, last_post_at=values["created_at"])
         .returning(User.posts_count)
         .execution_options(synchronize_session=False)
     )
-    return int((await session.execute(stmt)).scalar_one())
+    # Recorded in this transaction: a committed post is always fanned out, a rolled-back never.
+    queued = queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]})
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement, one round trip: PostgreSQL runs every part of a WITH that writes,
+        # all or none, whether or not the query reads its output.
+        count = counted.cte("counted")
+        both = select(count.c.posts_count).add_cte(stored.cte("stored"), queued.cte("queued"))
+        return int((await session.execute(both)).scalar_one())
+    await session.execute(stored)
+    posts_count = int((await session.execute(counted)).scalar_one())
+    await session.execute(queued)
+    return posts_count
 
 
 async def _post_for_key(session: AsyncSession, *, user_id: int, key: str) -> Post | None:
@@ -134,7 +161,14 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
     await session.delete(post)
     await session.flush()
-    show_written(actor, posts_count=await _bump_posts_count(session, actor, -1))
+    uncounted = await session.execute(
+        update(User)
+        .where(User.id == actor.id)
+        .values(posts_count=User.posts_count - 1)
+        .returning(User.posts_count)
+        .execution_options(synchronize_session=False)
+    )
+    show_written(actor, posts_count=uncounted.scalar_one())
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
 
 

@@ -70,8 +70,9 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
         post = await posts_service.get_post(session, int(payload["post_id"]))
         if post is None:
             return  # deleted before it was fanned out
-        await cache.posts.put_many([post])  # followers are about to read it
-        await cache.add([post.id], [post.author_id])
+        # Followers are about to read it; the author's own timeline too, in case the request
+        # could not write it. Side by side: independent writes, one round trip's wait.
+        await asyncio.gather(cache.posts.put_many([post]), cache.add([post.id], [post.author_id]))
         if is_celebrity(post.author.followers_count, ctx.settings.fanout_max_followers):
             # Merged into its followers' pages at read time instead.
             await cache.add_author_posts([post.id], post.author_id)
