@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     DateTime,
     MetaData,
+    Select,
     SQLColumnExpression,
     any_,
     bindparam,
     event,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +31,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 from chirp.ids import new_id
+
+_Ts = TypeVarTuple("_Ts")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -80,6 +83,29 @@ def id_in(column: SQLColumnExpression[int], name: str, *, array: bool) -> Column
 def takes_arrays(session: AsyncSession) -> bool:
     """Whether this session's database takes id lists as one array parameter (``id_in``)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def first_outside_transaction(
+    session: AsyncSession, stmt: Select[*_Ts], params: dict[str, Any]
+) -> Row[*_Ts] | None:
+    """The first row of a read; a session with no transaction yet sends no BEGIN or COMMIT."""
+    # A request's first statement is its token lookup, and a warm home page has no other.
+    # On PostgreSQL, reading it in autocommit mode saves two of three round trips, and the
+    # connection goes back to the pool at once instead of waiting while the request works
+    # with Redis (at 64 connections this halved home page p99). The session's next
+    # statement checks out a connection and begins a transaction as usual.
+    bind = session.bind
+    if (
+        session.in_transaction()
+        or not isinstance(bind, AsyncEngine)
+        or bind.dialect.name != "postgresql"
+    ):
+        return (await session.execute(stmt, params)).first()
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        return (await session.execute(stmt, params)).first()
+    finally:
+        await session.commit()  # nothing to commit: it hands the connection back
 
 
 def utcnow() -> datetime:

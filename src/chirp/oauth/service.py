@@ -14,7 +14,7 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.auth.tokens import digest, new_token
-from chirp.db import utcnow
+from chirp.db import first_outside_transaction, utcnow
 from chirp.errors import ValidationFailed
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth.models import OAuthApp, OAuthCode, OAuthToken
@@ -254,7 +254,9 @@ async def resolve_with_user(
     session: AsyncSession, access_token: str
 ) -> tuple[OAuthToken, User | None] | None:
     """Return the live token for a bearer secret and its user, in one query; None if unknown."""
-    row = (await session.execute(token_with_user(), {"token_hash": digest(access_token)})).first()
+    row = await first_outside_transaction(
+        session, token_with_user(), {"token_hash": digest(access_token)}
+    )
     if row is None:
         return None
     token, user = row
