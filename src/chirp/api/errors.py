@@ -6,11 +6,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from chirp.errors import ChirpError, ValidationFailed
 from chirp.oauth.service import OAuthError
 
 _JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/")
+# What nginx logs for a request whose client went away before the answer.
+CLIENT_CLOSED_REQUEST = 499
 _REASONS = {
     400: "Bad request",
     401: "The access token is invalid",
@@ -67,6 +70,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client hung up while sending its body: nothing went wrong here, and nobody is
+        # left to answer. Unhandled, each one was logged as a server error with a traceback.
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
