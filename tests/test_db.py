@@ -1,4 +1,4 @@
-"""A request's first read: outside a transaction on PostgreSQL, yet its rows stay usable."""
+"""Reads outside a transaction on PostgreSQL: no transaction held, rows still usable."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from chirp.db import first_outside_transaction, make_session_factory
+from chirp.db import make_session_factory, read_outside_transaction
 from chirp.users import service as users_service
 from chirp.users.models import User
 from tests.factories import PASSWORD, make_user
@@ -26,14 +26,14 @@ async def factory(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[Async
         await s.commit()
 
 
-async def test_the_first_read_leaves_no_transaction_open_on_postgresql(
+async def test_a_read_leaves_no_transaction_open_on_postgresql(
     factory: async_sessionmaker[AsyncSession], backend: str
 ) -> None:
     async with factory() as s:
         await make_user(s, "reader")
     async with factory() as s:
-        row = await first_outside_transaction(s, BY_NAME, {"name": "reader"})
-        assert row is not None and row[0].username == "reader"
+        [row] = await read_outside_transaction(s, BY_NAME, {"name": "reader"})
+        assert row[0].username == "reader"
         # No BEGIN was sent, so there is nothing to end and no connection held.
         assert s.in_transaction() is (backend == "sqlite")
 
@@ -44,20 +44,20 @@ async def test_rows_read_first_take_later_changes_and_writes_stay_atomic(
     async with factory() as s:
         await make_user(s, "reader")
     async with factory() as s:
-        row = await first_outside_transaction(s, BY_NAME, {"name": "reader"})
-        assert row is not None
-        reader = row[0]
+        [(reader,)] = await read_outside_transaction(s, BY_NAME, {"name": "reader"})
         reader.display_name = "Changed"  # still tracked by the session
         await s.commit()
     async with factory() as s:
-        row = await first_outside_transaction(s, BY_NAME, {"name": "reader"})
-        assert row is not None and row[0].display_name == "Changed"
+        [(reader,)] = await read_outside_transaction(s, BY_NAME, {"name": "reader"})
+        assert reader.display_name == "Changed"
         # What follows the read is one transaction, not autocommitted statement by statement.
-        row[0].display_name = "Undone"
+        reader.display_name = "Undone"
         await s.flush()
         await users_service.register(
             s, username="later", email="later@example.com", password=PASSWORD
         )
+        # With a transaction open, a read runs inside it and sees its uncommitted rows.
+        assert await read_outside_transaction(s, BY_NAME, {"name": "later"})
         await s.rollback()
     async with factory() as s:
         names = {u.username: u.display_name for u in (await s.scalars(select(User))).all()}

@@ -14,7 +14,7 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.auth.tokens import digest, new_token
-from chirp.db import first_outside_transaction, utcnow
+from chirp.db import read_outside_transaction, utcnow
 from chirp.errors import ValidationFailed
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth.models import OAuthApp, OAuthCode, OAuthToken
@@ -254,12 +254,12 @@ async def resolve_with_user(
     session: AsyncSession, access_token: str
 ) -> tuple[OAuthToken, User | None] | None:
     """Return the live token for a bearer secret and its user, in one query; None if unknown."""
-    row = await first_outside_transaction(
+    rows = await read_outside_transaction(
         session, token_with_user(), {"token_hash": digest(access_token)}
     )
-    if row is None:
+    if not rows:
         return None
-    token, user = row
+    token, user = rows[0]
     if token.user_id is not None and user is None:
         return None  # the account is gone
     return token, user

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.db import id_in, in_list, takes_arrays
+from chirp.db import id_in, in_list, read_outside_transaction, takes_arrays
 from chirp.follows.models import Follow
 from chirp.pagination import Cursor, CursorShape, bind_cursor, cursor_params, fetch_page
 from chirp.posts.models import Post
@@ -120,7 +120,8 @@ async def visible_authors(
     if not author_ids:
         return {}
     params = {"user_id": user_id, "ids": in_list(author_ids)}
-    rows = await session.execute(visible_authors_statement(array=takes_arrays(session)), params)
+    stmt = visible_authors_statement(array=takes_arrays(session))
+    rows = await read_outside_transaction(session, stmt, params)
     return {row[0]: Author(*row) for row in rows}
 
 
