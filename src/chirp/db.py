@@ -80,9 +80,14 @@ def id_in(column: SQLColumnExpression[int], name: str, *, array: bool) -> Column
     return column.in_(bindparam(name, expanding=True))
 
 
+def on_postgresql(session: AsyncSession) -> bool:
+    """Whether this session talks to PostgreSQL (for what SQLite cannot do in one statement)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def takes_arrays(session: AsyncSession) -> bool:
     """Whether this session's database takes id lists as one array parameter (``id_in``)."""
-    return session.get_bind().dialect.name == "postgresql"
+    return on_postgresql(session)
 
 
 async def read_outside_transaction(
@@ -104,9 +109,12 @@ async def read_outside_transaction(
         return (await session.execute(stmt, params)).all()
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        return (await session.execute(stmt, params)).all()
-    finally:
-        await session.commit()  # nothing to commit: it hands the connection back
+        rows = (await session.execute(stmt, params)).all()
+    except BaseException:
+        await session.rollback()  # hands the connection back; the error is what matters
+        raise
+    await session.commit()  # nothing to commit: it hands the connection back
+    return rows
 
 
 def utcnow() -> datetime:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from chirp.db import show_written, utcnow
+from chirp.db import on_postgresql, show_written, utcnow
 from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.ids import new_id
 from chirp.jobs import kinds, queue
@@ -116,7 +116,7 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     )
     # Recorded in this transaction: a committed post is always fanned out, a rolled-back never.
     queued = queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]})
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgresql(session):
         # One statement, one round trip: PostgreSQL runs every part of a WITH that writes,
         # all or none, whether or not the query reads its output.
         count = counted.cte("counted")
