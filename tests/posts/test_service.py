@@ -76,6 +76,8 @@ async def test_an_idempotency_key_is_forgotten_after_an_hour(session: AsyncSessi
     )
     assert again.id != first.id and again.text == "once more"
     assert await _count(session) == 2
+    keys = (await session.execute(select(IdempotencyKey.post_id))).scalars().all()
+    assert keys == [again.id]  # the expired key is gone, not kept beside the new one
     assert (await reload(session, alice)).posts_count == 2
     third = await posts_service.create_post(
         session, author=alice, text="once more", max_length=140, idempotency_key="k1"

@@ -55,6 +55,7 @@ async def create_post(
         earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
         if earlier is not None:
             return earlier
+        await _forget_old_keys(session, user_id=author.id)
     values = {
         "id": new_id(),
         "author_id": author.id,
@@ -71,26 +72,11 @@ async def create_post(
                 session.add(key)
                 await session.flush()
         except IntegrityError:
-            # Ours is rolled back. Either a concurrent request with the same key won (answer
-            # with its post) or the key was last used too long ago (forget it, post afresh).
+            # A concurrent request with the same key won: ours is rolled back, answer with theirs.
             earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
-            if earlier is not None:
-                return earlier
-            await session.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.user_id == author.id,
-                    IdempotencyKey.key == idempotency_key,
-                    IdempotencyKey.created_at <= utcnow() - IDEMPOTENCY_WINDOW,
-                )
-            )
-            return await create_post(
-                session,
-                author=author,
-                text=text,
-                max_length=max_length,
-                idempotency_key=idempotency_key,
-                app_name=app_name,
-            )
+            if earlier is None:
+                raise
+            return earlier
     else:
         posts_count = await _store(session, values)
     show_written(author, posts_count=posts_count, last_post_at=values["created_at"])
@@ -126,6 +112,17 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     posts_count = int((await session.execute(counted)).scalar_one())
     await session.execute(queued)
     return posts_count
+
+
+async def _forget_old_keys(session: AsyncSession, *, user_id: int) -> None:
+    # Keys are remembered for an hour: a key used again after that posts afresh, and the
+    # table holds no more than an hour of each author's keyed posts.
+    await session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.user_id == user_id,
+            IdempotencyKey.created_at <= utcnow() - IDEMPOTENCY_WINDOW,
+        )
+    )
 
 
 async def _post_for_key(session: AsyncSession, *, user_id: int, key: str) -> Post | None:
