@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.db import show_written
 from chirp.errors import ValidationFailed
 from chirp.follows.models import Follow
 from chirp.jobs import kinds, queue
 from chirp.pagination import Cursor, fetch_rows
+from chirp.users import service as users_service
 from chirp.users.models import User
 
 
@@ -62,23 +62,8 @@ def _pair(follower: User, followee: User) -> dict[str, int]:
 async def _bump_counts(
     session: AsyncSession, *, follower: User, followee: User, delta: int
 ) -> None:
-    # Counters change in SQL, in the same transaction as the follow row, so they never drift.
-    following = await session.execute(
-        update(User)
-        .where(User.id == follower.id)
-        .values(following_count=User.following_count + delta)
-        .returning(User.following_count)
-        .execution_options(synchronize_session=False)
-    )
-    followers = await session.execute(
-        update(User)
-        .where(User.id == followee.id)
-        .values(followers_count=User.followers_count + delta)
-        .returning(User.followers_count)
-        .execution_options(synchronize_session=False)
-    )
-    show_written(follower, following_count=following.scalar_one())
-    show_written(followee, followers_count=followers.scalar_one())
+    await users_service.move_counter(session, follower, User.following_count, delta)
+    await users_service.move_counter(session, followee, User.followers_count, delta)
 
 
 async def is_following(session: AsyncSession, *, follower_id: int, followee_id: int) -> bool:

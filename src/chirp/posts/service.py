@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -18,6 +18,7 @@ from chirp.jobs import kinds, queue
 from chirp.pagination import Cursor, fetch_page
 from chirp.posts import text as post_text
 from chirp.posts.models import IdempotencyKey, Post
+from chirp.users import service as users_service
 from chirp.users.models import User
 
 # Mastodon remembers an Idempotency-Key for an hour.
@@ -91,14 +92,9 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     """Insert a post, count it on its author, queue its fan-out; return the author's count."""
     # Plain statements rather than the unit of work's flush, which cost a quarter of a post
     # request's CPU; the id is made in Python, so nothing needs to come back but the count.
-    # The count changes in SQL, in the post's transaction, so it never drifts.
     stored = insert(Post).values(values)
-    counted = (
-        update(User)
-        .where(User.id == values["author_id"])
-        .values(posts_count=User.posts_count + 1, last_post_at=values["created_at"])
-        .returning(User.posts_count)
-        .execution_options(synchronize_session=False)
+    counted = users_service.counter_update(
+        values["author_id"], User.posts_count, 1, last_post_at=values["created_at"]
     )
     # Recorded in this transaction: a committed post is always fanned out, a rolled-back never.
     queued = queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]})
@@ -158,14 +154,7 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
     await session.delete(post)
     await session.flush()
-    uncounted = await session.execute(
-        update(User)
-        .where(User.id == actor.id)
-        .values(posts_count=User.posts_count - 1)
-        .returning(User.posts_count)
-        .execution_options(synchronize_session=False)
-    )
-    show_written(actor, posts_count=uncounted.scalar_one())
+    await users_service.move_counter(session, actor, User.posts_count, -1)
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, Update, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from chirp.auth.passwords import hash_password, needs_rehash, verify_password
 from chirp.db import show_written, utcnow
@@ -169,3 +171,25 @@ async def mark_active(session: AsyncSession, *, user: User) -> bool:
     )
     show_written(user, last_active_at=now)
     return True
+
+
+def counter_update(
+    user_id: int, counter: InstrumentedAttribute[int], delta: int, **values: Any
+) -> Update:
+    """An UPDATE moving one of a user's counters by ``delta`` in SQL, returning the new count."""
+    # In SQL, in the caller's transaction, so counts never drift from the rows they count.
+    return (
+        update(User)
+        .where(User.id == user_id)
+        .values({counter.key: counter + delta, **values})
+        .returning(counter)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def move_counter(
+    session: AsyncSession, user: User, counter: InstrumentedAttribute[int], delta: int
+) -> None:
+    """Move one of ``user``'s counters by ``delta``; the loaded row shows the new count."""
+    count = (await session.execute(counter_update(user.id, counter, delta))).scalar_one()
+    show_written(user, **{counter.key: count})
