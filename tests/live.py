@@ -24,8 +24,6 @@ from chirp.migrate import upgrade
 from tests import services
 from tests.services import settings_for
 
-LIVE_DB = "chirp_test_live"
-
 
 @dataclass(frozen=True)
 class LiveServer:
@@ -58,8 +56,9 @@ def database_url(backend: str, tmp_dir: Path) -> str:
         if not services.DATABASE_URL:
             services.unavailable("PostgreSQL tests need CHIRP_TEST_DATABASE_URL")
         admin_url = str(services.DATABASE_URL)
-        asyncio.run(recreate_postgres_db(admin_url, LIVE_DB))
-        url = make_url(admin_url).set(database=LIVE_DB).render_as_string(hide_password=False)
+        live_db = services.sibling_database("live")
+        asyncio.run(recreate_postgres_db(admin_url, live_db))
+        url = make_url(admin_url).set(database=live_db).render_as_string(hide_password=False)
     upgrade(url)
     return url
 

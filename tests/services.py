@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from chirp.config import Settings
 
@@ -12,6 +13,16 @@ DATABASE_URL = os.environ.get("CHIRP_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("CHIRP_TEST_REDIS_URL") or None
 REQUIRE = os.environ.get("CHIRP_TEST_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHIRP_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def sibling_database(suffix: str) -> str:
+    """Name a database of the test run's own beside the test database (``chirp_test_live``).
+
+    Derived from the test database's name, so suites run side by side against different test
+    databases on one server never drop each other's databases.
+    """
+    base = make_url(DATABASE_URL).database if DATABASE_URL else None
+    return f"{base or 'chirp_test'}_{suffix}"
 
 
 def unavailable(reason: str) -> None:

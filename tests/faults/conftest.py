@@ -92,7 +92,8 @@ def faults_db() -> str:
     if not services.DATABASE_URL:
         services.unavailable("fault tests need CHIRP_TEST_DATABASE_URL (PostgreSQL)")
     admin = str(services.DATABASE_URL)
-    asyncio.run(recreate_postgres_db(admin, "chirp_test_faults"))
-    url = make_url(admin).set(database="chirp_test_faults").render_as_string(hide_password=False)
+    name = services.sibling_database("faults")
+    asyncio.run(recreate_postgres_db(admin, name))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     return url
