@@ -95,6 +95,7 @@ async def fanout_throughput(
                 pipe = redis.pipeline(transaction=False)
                 for uid in users[start : start + 5000]:
                     pipe.zadd(f"chirp:fanbench:tl:{uid}", {member(0): 0})
+                    pipe.set(f"chirp:fanbench:tlf:{uid}", member(0))  # complete, no floor
                 await pipe.execute()
             authors = (
                 await session.execute(

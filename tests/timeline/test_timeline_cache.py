@@ -10,6 +10,20 @@ from chirp.pagination import Cursor
 from chirp.timeline.cache import USERS_PER_CALL, CachedPage, Missing, TimelineCache
 
 
+async def _built(cache: TimelineCache, user_id: int, ids: Sequence[int], *, floor: int) -> None:
+    """A timeline rebuilt from ``ids`` without interruption."""
+    token = await cache.start_rebuild(user_id)
+    assert await cache.finish_rebuild(user_id, ids, floor=floor, token=token)
+
+
+async def _built_author(
+    cache: TimelineCache, author_id: int, ids: Sequence[int], *, floor: int
+) -> None:
+    """A large account's list rebuilt from ``ids`` without interruption."""
+    token = await cache.start_author_rebuild(author_id)
+    assert await cache.finish_author_rebuild(author_id, ids, floor=floor, token=token)
+
+
 async def _read(
     cache: TimelineCache, user_id: int, cursor: Cursor, *, limit: int, follows: Sequence[int] = ()
 ) -> CachedPage:
@@ -26,10 +40,12 @@ async def test_add_writes_only_existing_timelines_across_many_script_calls(redis
     users = list(range(1, 2 * USERS_PER_CALL + 7))  # three script calls
     built = users[::3]
     for uid in built:
-        await cache.finish_rebuild(uid, [], floor=0)
-    await cache.start_rebuild(users[1])  # being rebuilt: must receive fan-out too
+        await _built(cache, uid, [], floor=0)
+    token = await cache.start_rebuild(users[1])  # being rebuilt: must receive fan-out too
 
     assert await cache.add([42], users) == len(built) + 1
+    # The rebuild read the database before post 42 existed; its timeline gets 42 anyway.
+    assert await cache.finish_rebuild(users[1], [7], floor=0, token=token)
 
     for uid in [*built, users[1]]:
         assert await redis.zscore(f"chirp:tl:{uid}", f"{42:019d}") is not None
@@ -38,7 +54,7 @@ async def test_add_writes_only_existing_timelines_across_many_script_calls(redis
 
 async def test_add_trims_to_the_cap_and_raises_the_floor(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=5)
-    await cache.finish_rebuild(7, [], floor=0)
+    await _built(cache, 7, [], floor=0)
     await cache.add(list(range(100, 110)), [7])
     page = await _read(cache, 7, Cursor(), limit=20)
     assert page.ids == [109, 108, 107, 106, 105]
@@ -47,7 +63,7 @@ async def test_add_trims_to_the_cap_and_raises_the_floor(redis: Redis) -> None:
 
 async def test_add_with_an_implied_floor_keeps_the_highest_floor(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=800)
-    await cache.finish_rebuild(7, [], floor=50)
+    await _built(cache, 7, [], floor=50)
     await cache.add([60, 70], [7], implied_floor=40)  # lower: the floor stays
     assert (await _read(cache, 7, Cursor(), limit=5)).floor == 50
     await cache.add([80], [7], implied_floor=60)
@@ -56,7 +72,7 @@ async def test_add_with_an_implied_floor_keeps_the_highest_floor(redis: Redis) -
 
 async def test_add_takes_more_ids_than_one_lua_unpack_holds(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=10_000)
-    await cache.finish_rebuild(7, [], floor=0)
+    await _built(cache, 7, [], floor=0)
     ids = list(range(1, 5001))  # 10,000 score/member values
     await cache.add(ids, [7])
     page = await _read(cache, 7, Cursor(), limit=10_000)
@@ -65,10 +81,10 @@ async def test_add_takes_more_ids_than_one_lua_unpack_holds(redis: Redis) -> Non
 
 async def test_page_merges_followed_large_accounts_and_returns_the_posts(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=800)
-    await cache.finish_rebuild(7, [100, 104, 108], floor=100)
+    await _built(cache, 7, [100, 104, 108], floor=100)
     await cache.add([90], [7])  # merged in by a follow, but below the floor
-    await cache.finish_author_rebuild(55, [95, 102, 106, 108], floor=0)
-    await cache.finish_author_rebuild(56, [300], floor=0)  # not followed by 7
+    await _built_author(cache, 55, [95, 102, 106, 108], floor=0)
+    await _built_author(cache, 56, [300], floor=0)  # not followed by 7
     await redis.set("chirp:p:104", "cached 104")
     await redis.set("chirp:p:106", "cached 106")
 
@@ -83,8 +99,8 @@ async def test_page_merges_followed_large_accounts_and_returns_the_posts(redis: 
 
 async def test_page_floor_is_the_highest_of_the_lists_read(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=800)
-    await cache.finish_rebuild(7, [100, 104, 108], floor=0)
-    await cache.finish_author_rebuild(55, [101, 103, 105], floor=103)  # trimmed: older unknown
+    await _built(cache, 7, [100, 104, 108], floor=0)
+    await _built_author(cache, 55, [101, 103, 105], floor=103)  # trimmed: older unknown
 
     page = await _read(cache, 7, Cursor(), limit=10, follows=[55])
 
@@ -94,8 +110,8 @@ async def test_page_floor_is_the_highest_of_the_lists_read(redis: Redis) -> None
 
 async def test_page_merges_in_ascending_order_after_min_id(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=800)
-    await cache.finish_rebuild(7, [100, 104, 108], floor=0)
-    await cache.finish_author_rebuild(55, [101, 104, 110], floor=0)
+    await _built(cache, 7, [100, 104, 108], floor=0)
+    await _built_author(cache, 55, [101, 104, 110], floor=0)
 
     page = await _read(cache, 7, Cursor(min_id=100), limit=3, follows=[55])
 
@@ -106,7 +122,7 @@ async def test_page_merges_in_ascending_order_after_min_id(redis: Redis) -> None
 async def test_page_says_what_is_missing(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=800)
     assert await cache.page(8, Cursor(), limit=20, generation="g") == Missing(timeline=True)
-    await cache.finish_rebuild(8, [5], floor=0)
+    await _built(cache, 8, [5], floor=0)
     unknown = Missing(followed_large=True)
     assert await cache.page(8, Cursor(), limit=20, generation="g") == unknown
     await _read(cache, 8, Cursor(), limit=20, follows=[])
@@ -114,13 +130,13 @@ async def test_page_says_what_is_missing(redis: Redis) -> None:
     assert await cache.page(8, Cursor(), limit=20, generation="h") == unknown
     mark = await cache.start_followed_large(8)
     await cache.finish_followed_large(8, mark=mark, generation="h", author_ids=[55, 56])
-    await cache.finish_author_rebuild(56, [4], floor=0)
+    await _built_author(cache, 56, [4], floor=0)
     assert await cache.page(8, Cursor(), limit=20, generation="h") == Missing(author_lists=(55,))
 
 
 async def test_a_follow_change_during_the_lookup_discards_what_was_read(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=800)
-    await cache.finish_rebuild(8, [5], floor=0)
+    await _built(cache, 8, [5], floor=0)
     mark = await cache.start_followed_large(8)
     await cache.forget_followed_large(8)  # the follow job ran meanwhile
     assert not await cache.finish_followed_large(8, mark=mark, generation="g", author_ids=[])
@@ -130,10 +146,10 @@ async def test_a_follow_change_during_the_lookup_discards_what_was_read(redis: R
 async def test_author_lists_take_posts_only_once_built_and_drop_deleted_ones(redis: Redis) -> None:
     cache = TimelineCache(redis, cap=3)
     assert await cache.add_author_posts([1], 55) == 0  # missing: rebuilt on read instead
-    await cache.finish_author_rebuild(55, [], floor=0)
+    await _built_author(cache, 55, [], floor=0)
     assert await cache.add_author_posts([1, 2, 3, 4], 55) == 1
     await cache.remove_author_posts([3], 55)
-    await cache.finish_rebuild(7, [], floor=0)
+    await _built(cache, 7, [], floor=0)
 
     page = await _read(cache, 7, Cursor(), limit=10, follows=[55])
 

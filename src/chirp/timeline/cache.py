@@ -24,6 +24,8 @@ from chirp.timeline.post_cache import PostCache
 
 WIDTH = 19  # digits in the largest signed 64-bit id
 ZERO = "0" * WIDTH
+# How long a rebuild may take: past this its marker lapses and its result is not stored.
+REBUILD_SECONDS = 60
 # Timelines one fan-out script call writes: large enough to amortise the call, small enough
 # that Redis is never blocked for long (a few milliseconds).
 USERS_PER_CALL = 500
@@ -76,6 +78,7 @@ class TimelineCache:
         self.ttl = ttl
         self.prefix = prefix
         self._add = redis.register_script(scripts.ADD)
+        self._start_script = redis.register_script(scripts.START)
         self._finish = redis.register_script(scripts.FINISH)
         self._page = redis.register_script(scripts.PAGE)
         self._set_if_marked = redis.register_script(scripts.SET_IF_MARKED)
@@ -93,14 +96,14 @@ class TimelineCache:
         )
 
     def _keys(self, user_id: int) -> list[str]:
-        """A home timeline: its set, floor and rebuild marker."""
+        """A home timeline: its set, floor and rebuild marker (see ``scripts``)."""
         p = self.prefix
-        return [f"{p}tl:{user_id}", f"{p}tlf:{user_id}", f"{p}tlb:{user_id}"]
+        return [f"{p}tl:{user_id}", f"{p}tlf:{user_id}", f"{p}tlr:{user_id}"]
 
     def _author_keys(self, author_id: int) -> list[str]:
         """A large account's recent posts: the set, floor and rebuild marker."""
         p = self.prefix
-        return [f"{p}ap:{author_id}", f"{p}apf:{author_id}", f"{p}apb:{author_id}"]
+        return [f"{p}ap:{author_id}", f"{p}apf:{author_id}", f"{p}apr:{author_id}"]
 
     def _followed_large_keys(self, user_id: int) -> list[str]:
         """The large accounts a user follows, and the marker of a read in progress."""
@@ -110,7 +113,8 @@ class TimelineCache:
     async def add(
         self, post_ids: Sequence[int], user_ids: Iterable[int], *, implied_floor: int = 0
     ) -> int:
-        """Add posts to each user's timeline that exists; return how many timelines took them.
+        """Add posts to each user's complete timeline, or to its rebuild under way; return how
+        many took them.
 
         Users go ``USERS_PER_CALL`` to a script call, all calls in one pipelined round trip.
         ``implied_floor``: the added ids are complete only down to this id (e.g. an author's
@@ -119,7 +123,8 @@ class TimelineCache:
         return await self._add_to((self._keys(u) for u in user_ids), post_ids, implied_floor)
 
     async def add_author_posts(self, post_ids: Sequence[int], author_id: int) -> int:
-        """Add posts to a large account's list, if it exists (a missing one is rebuilt)."""
+        """Add posts to a large account's list, if complete or being rebuilt (else rebuilt
+        on read)."""
         return await self._add_to([self._author_keys(author_id)], post_ids, 0)
 
     async def _add_to(
@@ -190,30 +195,40 @@ class TimelineCache:
             posts=list(result[3 + count :]),
         )
 
-    async def start_rebuild(self, user_id: int) -> None:
-        """Mark a timeline as being built, so fan-out during the rebuild is not lost."""
-        await self._start(self._keys(user_id))
+    async def start_rebuild(self, user_id: int) -> str:
+        """Mark a timeline as being built, so fan-out meanwhile is kept; return the token."""
+        return await self._start(self._keys(user_id))
 
-    async def finish_rebuild(self, user_id: int, post_ids: Sequence[int], *, floor: int) -> None:
-        """Store a rebuilt timeline, merged with any fan-out that arrived meanwhile."""
-        await self._store(self._keys(user_id), post_ids, floor)
+    async def finish_rebuild(
+        self, user_id: int, post_ids: Sequence[int], *, floor: int, token: str
+    ) -> bool:
+        """Store a rebuilt timeline, merged with any fan-out that arrived meanwhile.
 
-    async def start_author_rebuild(self, author_id: int) -> None:
+        Returns False, storing nothing, when the rebuild started with ``token`` may have
+        missed posts (its marker expired or was lost); the timeline stays absent.
+        """
+        return await self._store(self._keys(user_id), post_ids, floor, token)
+
+    async def start_author_rebuild(self, author_id: int) -> str:
         """Mark a large account's list as being built, so posts added meanwhile are kept."""
-        await self._start(self._author_keys(author_id))
+        return await self._start(self._author_keys(author_id))
 
     async def finish_author_rebuild(
-        self, author_id: int, post_ids: Sequence[int], *, floor: int
-    ) -> None:
-        """Store a large account's rebuilt list of recent posts."""
-        await self._store(self._author_keys(author_id), post_ids, floor)
+        self, author_id: int, post_ids: Sequence[int], *, floor: int, token: str
+    ) -> bool:
+        """Store a large account's rebuilt list of recent posts (as ``finish_rebuild``)."""
+        return await self._store(self._author_keys(author_id), post_ids, floor, token)
 
-    async def _start(self, keys: list[str], *, ttl: int = 60) -> None:
-        await self.redis.set(keys[2], "1", ex=ttl)
+    async def _start(self, keys: list[str]) -> str:
+        token = secrets.token_hex(8)
+        await self._start_script(keys=[keys[2]], args=[token, REBUILD_SECONDS])
+        return token
 
-    async def _store(self, keys: list[str], post_ids: Sequence[int], floor: int) -> None:
-        args: list[str | int] = [self.cap, member(floor), *map(member, post_ids), self.ttl]
-        await self._finish(keys=keys, args=args)
+    async def _store(
+        self, keys: list[str], post_ids: Sequence[int], floor: int, token: str
+    ) -> bool:
+        args: list[str | int] = [self.cap, member(floor), token, self.ttl, *map(member, post_ids)]
+        return bool(await self._finish(keys=keys, args=args))
 
     async def start_followed_large(self, user_id: int) -> str:
         """Mark that the user's followed large accounts are being read; return the mark."""
@@ -239,8 +254,8 @@ class TimelineCache:
         return min((int(str(i)) for i in first if str(i) != ZERO), default=0)
 
     async def exists(self, user_id: int) -> bool:
-        """Whether the user's timeline is materialised."""
-        return bool(await self.redis.exists(self._keys(user_id)[0]))
+        """Whether the user's timeline is materialised and complete."""
+        return await self.redis.exists(*self._keys(user_id)[:2]) == 2
 
     async def drop(self, user_id: int) -> None:
         """Forget a user's materialised timeline (it is rebuilt on the next read)."""

@@ -172,24 +172,24 @@ class HomeTimeline:
                 await self.rebuild_author(session, author_id=author_id)
         return None  # still changing under us: the database answers this once
 
-    async def rebuild(self, session: AsyncSession, *, user_id: int) -> None:
-        """Fill a user's Redis timeline from the database."""
+    async def rebuild(self, session: AsyncSession, *, user_id: int) -> bool:
+        """Fill a user's Redis timeline from the database; False if it could not be stored."""
         assert self.cache is not None
         cap = self.settings.timeline_cache_size
-        await self.cache.start_rebuild(user_id)
+        token = await self.cache.start_rebuild(user_id)
         newest = Cursor(limit=cap)
         ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=newest)
         floor = ids[-1] if len(ids) >= cap else 0
-        await self.cache.finish_rebuild(user_id, ids, floor=floor)
+        return await self.cache.finish_rebuild(user_id, ids, floor=floor, token=token)
 
-    async def rebuild_author(self, session: AsyncSession, *, author_id: int) -> None:
-        """Fill a large account's list of recent posts from the database."""
+    async def rebuild_author(self, session: AsyncSession, *, author_id: int) -> bool:
+        """Fill a large account's list of recent posts from the database (as ``rebuild``)."""
         assert self.cache is not None
         cap = self.settings.timeline_cache_size
-        await self.cache.start_author_rebuild(author_id)
+        token = await self.cache.start_author_rebuild(author_id)
         ids = await posts_service.recent_ids(session, author_id=author_id, limit=cap)
         floor = ids[-1] if len(ids) >= cap else 0
-        await self.cache.finish_author_rebuild(author_id, ids, floor=floor)
+        return await self.cache.finish_author_rebuild(author_id, ids, floor=floor, token=token)
 
     async def published(self, post: Post) -> None:
         """Put a just-committed post where its author's next read finds it.

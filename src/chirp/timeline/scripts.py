@@ -1,14 +1,23 @@
 """The Lua scripts Redis runs for timelines, each one atomic and one round trip.
 
-A "list" here is a sorted set of post ids (see ``cache.member``) with a floor key beside it
-(below the floor the list may be missing posts) and a marker key set while it is rebuilt:
+A "list" here is a sorted set of post ids (see ``cache.member``) with two keys beside it:
 every user's home timeline is one, and so is each large account's list of recent posts.
+
+- The floor: below it the list may be missing posts. Only a finished rebuild creates it, so
+  it also says the list is complete: a list whose floor is missing (never finished, or
+  evicted) counts as absent and is rebuilt, whatever crashed or failed on the way.
+- The rebuild marker, a sorted set that exists while rebuilds are in progress: each
+  rebuild's token (score 1) and the ids fan-out delivered meanwhile (score 0). Keeping
+  both in one key means the buffered ids cannot be lost while a token survives: a rebuild
+  whose token is gone (expired, Redis restarted, cancelled) may have missed posts, and its
+  result is not stored.
 """
 
 from __future__ import annotations
 
-# Trims a list to ``cap`` members. Trimming raises the floor: below it the set no longer
-# holds every post, so reads there go to the database.
+# Trims a complete list to ``cap`` members. Trimming raises the floor: below it the set no
+# longer holds every post, so reads there go to the database. KEEPTTL: the floor lives
+# exactly as long as its list.
 _TRIM_FUNCTION = """
 local function trim(list, floor, cap)
   local extra = redis.call('ZCARD', list) - cap
@@ -16,65 +25,99 @@ local function trim(list, floor, cap)
     redis.call('ZREMRANGEBYRANK', list, 0, extra - 1)
     local lowest = redis.call('ZRANGE', list, 0, 0)[1]
     if lowest and lowest > (redis.call('GET', floor) or '') then
-      redis.call('SET', floor, lowest)
+      redis.call('SET', floor, lowest, 'KEEPTTL')
     end
   end
 end
 """
 
-# KEYS: (list, floor, building marker) for each list. ARGV[1] cap, ARGV[2] a floor the added
-# ids imply (all zeros for none), ARGV[3..] ids. Adds only to a list that exists or is being
-# built: a missing one is rebuilt on read, and a half-filled one must not look complete. One
-# call serves many lists, so fan-out costs one command per batch of timelines, not per user.
+# Adds score-0 members to a sorted set in chunks small enough for unpack() (Lua's C stack
+# holds 8000 values).
+_ZADD_FUNCTION = """
+local function zadd_all(key, members, first)
+  local chunk = {}
+  for i = first, #members do
+    chunk[#chunk + 1] = 0
+    chunk[#chunk + 1] = members[i]
+    if #chunk == 1000 or i == #members then
+      redis.call('ZADD', key, unpack(chunk))
+      chunk = {}
+    end
+  end
+end
+"""
+
+# KEYS: (list, floor, rebuild marker) for each list. ARGV[1] cap, ARGV[2] a floor the added
+# ids imply (all zeros for none), ARGV[3..] ids. Adds to each complete list; for a list
+# being rebuilt, keeps the ids in its marker for the rebuild to merge. A list neither
+# complete nor being rebuilt is left alone: it is rebuilt on read. One call serves many
+# lists, so fan-out costs one command per batch of timelines, not per user.
 ADD = (
     _TRIM_FUNCTION
+    + _ZADD_FUNCTION
     + """
 local cap = tonumber(ARGV[1])
 local implied = ARGV[2]
 local has_floor = string.match(implied, '^0*$') == nil
--- score/member pairs in chunks small enough for unpack() (Lua's C stack holds 8000 values)
-local chunks, chunk = {}, {}
-for i = 3, #ARGV do
-  chunk[#chunk + 1] = 0
-  chunk[#chunk + 1] = ARGV[i]
-  if #chunk == 1000 or i == #ARGV then
-    chunks[#chunks + 1] = chunk
-    chunk = {}
-  end
-end
 local added = 0
 for u = 1, #KEYS, 3 do
-  local list, floor = KEYS[u], KEYS[u + 1]
-  if redis.call('EXISTS', list) == 1 or redis.call('EXISTS', KEYS[u + 2]) == 1 then
-    for _, c in ipairs(chunks) do redis.call('ZADD', list, unpack(c)) end
-    if has_floor and implied > (redis.call('GET', floor) or '') then
-      redis.call('SET', floor, implied)
+  local list, floor, marker = KEYS[u], KEYS[u + 1], KEYS[u + 2]
+  if redis.call('EXISTS', list, floor) == 2 then
+    zadd_all(list, ARGV, 3)
+    if has_floor and implied > redis.call('GET', floor) then
+      redis.call('SET', floor, implied, 'KEEPTTL')
     end
     trim(list, floor, cap)
     added = added + 1
+  elseif redis.call('EXISTS', marker) == 1 then
+    if has_floor then
+      -- Ids complete only down to a floor (a newly followed account's newest posts): the
+      -- rebuilds under way may have read the database before this follow, so they cannot
+      -- store their result; the next read rebuilds after it.
+      redis.call('DEL', marker)
+    else
+      zadd_all(marker, ARGV, 3)
+      added = added + 1
+    end
   end
 end
 return added
 """
 )
 
-# Same keys and arguments as ADD for one list, plus the ttl last: stores a rebuilt list,
-# merged with whatever was added while it was read from the database. The all-zeros member
-# keeps an empty list existing.
+# KEYS: rebuild marker. ARGV: token, ttl. Starts a rebuild: from now on fan-out for this
+# list is kept in the marker.
+START = """
+redis.call('ZADD', KEYS[1], 1, ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+# KEYS: list, floor, rebuild marker. ARGV: cap, floor, token, ttl, ids. Stores a rebuilt
+# list, merged with what fan-out delivered while it was read from the database, and makes
+# it complete, all at once; but only if this rebuild's token is still in the marker (or
+# another rebuild already completed the list), since otherwise posts delivered meanwhile
+# may be lost. Returns 1 when stored, 0 when not (the next read rebuilds it again). The
+# all-zeros member keeps an empty list existing.
 FINISH = (
     _TRIM_FUNCTION
+    + _ZADD_FUNCTION
     + """
-redis.call('ZADD', KEYS[1], 0, string.rep('0', string.len(ARGV[2])))
-for i = 3, #ARGV - 1 do
-  redis.call('ZADD', KEYS[1], 0, ARGV[i])
+local list, floor, marker = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', list, floor) < 2 and not redis.call('ZSCORE', marker, ARGV[3]) then
+  return 0
 end
-if ARGV[2] > (redis.call('GET', KEYS[2]) or '') then
-  redis.call('SET', KEYS[2], ARGV[2])
+local delivered = redis.call('ZRANGEBYSCORE', marker, 0, 0)
+redis.call('DEL', marker)
+redis.call('ZADD', list, 0, string.rep('0', string.len(ARGV[2])))
+zadd_all(list, ARGV, 5)
+zadd_all(list, delivered, 1)
+if ARGV[2] > (redis.call('GET', floor) or '') then
+  redis.call('SET', floor, ARGV[2])
 end
-redis.call('DEL', KEYS[3])
-redis.call('EXPIRE', KEYS[1], ARGV[#ARGV])
-redis.call('EXPIRE', KEYS[2], ARGV[#ARGV])
-trim(KEYS[1], KEYS[2], tonumber(ARGV[1]))
+redis.call('EXPIRE', list, ARGV[4])
+redis.call('EXPIRE', floor, ARGV[4])
+trim(list, floor, tonumber(ARGV[1]))
 return 1
 """
 )
@@ -84,14 +127,16 @@ return 1
 # ascending ('1' or '0'), ttl, post key prefix, the large accounts' generation, then the key
 # prefixes of their post lists and of those lists' floors.
 #
-# Returns {0} when the timeline is missing, {2} when the followed large accounts are unknown
-# or from another generation, {3, author ids...} when those authors' lists are missing, and
-# otherwise {1, floor, n, n ids, n cached posts}: the timeline and the followed large
-# accounts' posts merged newest first (oldest first when ascending), without duplicates, and
-# the posts' cached data. The floor is the highest of all the lists read: ids below it are
-# left out, there the page may be missing posts and the caller continues from the database.
+# Returns {0} when the timeline is missing or incomplete, {2} when the followed large
+# accounts are unknown or from another generation, {3, author ids...} when those authors'
+# lists are missing or incomplete, and otherwise {1, floor, n, n ids, n cached posts}: the
+# timeline and the followed large accounts' posts merged newest first (oldest first when
+# ascending), without duplicates, and the posts' cached data. The floor is the highest of
+# all the lists read: ids below it are left out, there the page may be missing posts and
+# the caller continues from the database.
 PAGE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local floor = redis.call('GET', KEYS[2])
+if not floor or redis.call('EXISTS', KEYS[1]) == 0 then
   return {0}
 end
 local followed = redis.call('GET', KEYS[3])
@@ -107,16 +152,15 @@ local function range(list)
   end
   return redis.call('ZREVRANGEBYLEX', list, ARGV[1], ARGV[2], 'LIMIT', 0, limit)
 end
-local floor = redis.call('GET', KEYS[2]) or ''
 local ids = range(KEYS[1])
 local merged = false
 local missing = {}
 for author in string.gmatch(string.sub(followed, #generation + 1), '%d+') do
   local list = ARGV[8] .. author
-  if redis.call('EXISTS', list) == 0 then
+  local lowest = redis.call('GET', ARGV[9] .. author)
+  if not lowest or redis.call('EXISTS', list) == 0 then
     missing[#missing + 1] = author
   else
-    local lowest = redis.call('GET', ARGV[9] .. author) or ''
     if lowest > floor then floor = lowest end
     for _, id in ipairs(range(list)) do ids[#ids + 1] = id end
     merged = true
