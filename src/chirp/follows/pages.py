@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from chirp.deps import SessionDep
+from chirp.deps import HomeTimelineDep, SessionDep
 from chirp.errors import NotFound, ValidationFailed
-from chirp.follows import service as follows_service
 from chirp.users import service as users_service
 from chirp.web.htmx import back, form_error, is_htmx, render
 from chirp.web.session import CurrentUser
@@ -19,6 +18,7 @@ router = APIRouter()
 async def _change(
     request: Request,
     session: SessionDep,
+    timeline: HomeTimelineDep,
     viewer: CurrentUser,
     username: str,
     next_url: str | None,
@@ -30,14 +30,13 @@ async def _change(
         raise NotFound("There is no one called @" + username + " here.")
     try:
         if follow:
-            await follows_service.follow(session, follower=viewer, followee=target)
+            await timeline.follow(session, follower=viewer, followee=target)
         else:
-            await follows_service.unfollow(session, follower=viewer, followee=target)
+            await timeline.unfollow(session, follower=viewer, followee=target)
     except ValidationFailed as exc:
         if is_htmx(request):
             return form_error(request, exc.message, target=f"#follow-error-{target.id}")
         raise
-    await session.commit()
     if is_htmx(request):
         # The button swaps itself; the follower count on the page follows out of band.
         context = {"user": target, "following": follow, "update_counts": True}
@@ -54,21 +53,23 @@ async def _change(
 async def follow(
     request: Request,
     session: SessionDep,
+    timeline: HomeTimelineDep,
     viewer: CurrentUser,
     username: str,
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Follow a user."""
-    return await _change(request, session, viewer, username, next, follow=True)
+    return await _change(request, session, timeline, viewer, username, next, follow=True)
 
 
 @router.post("/@{username}/unfollow")
 async def unfollow(
     request: Request,
     session: SessionDep,
+    timeline: HomeTimelineDep,
     viewer: CurrentUser,
     username: str,
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Stop following a user."""
-    return await _change(request, session, viewer, username, next, follow=False)
+    return await _change(request, session, timeline, viewer, username, next, follow=False)

@@ -12,6 +12,7 @@ from chirp.follows import service as follows_service
 from chirp.jobs import kinds
 from chirp.jobs.worker import Handler, JobContext
 from chirp.posts import service as posts_service
+from chirp.timeline.cache import TimelineCache
 from chirp.timeline.celebrities import is_celebrity
 
 
@@ -93,41 +94,60 @@ async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
         await _for_followers(session, ctx, author_id, lambda ids: cache.remove([post_id], ids))
 
 
+async def merge_followee_posts(
+    session: AsyncSession, cache: TimelineCache, *, follower_id: int, followee_id: int
+) -> None:
+    """Bring a followed account's recent posts into the follower's timeline (idempotent)."""
+    await cache.forget_followed_large(follower_id)  # looked up again on their next read
+    if not await follows_service.is_following(
+        session, follower_id=follower_id, followee_id=followee_id
+    ):
+        return  # unfollowed again since
+    ids = await posts_service.recent_ids(session, author_id=followee_id, limit=cache.cap)
+    implied = ids[-1] if len(ids) >= cache.cap else 0
+    await cache.add(ids, [follower_id], implied_floor=implied)
+
+
+async def purge_followee_posts(
+    session: AsyncSession, cache: TimelineCache, *, follower_id: int, followee_id: int
+) -> None:
+    """Remove an unfollowed account's posts from the former follower's timeline (idempotent)."""
+    await cache.forget_followed_large(follower_id)
+    if await follows_service.is_following(
+        session, follower_id=follower_id, followee_id=followee_id
+    ):
+        return  # followed again since
+    lowest = await cache.lowest(follower_id)
+    ids = await posts_service.recent_ids(
+        session, author_id=followee_id, limit=cache.cap, since=lowest
+    )
+    await cache.remove(ids, [follower_id])
+
+
 async def merge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Bring a newly followed account's recent posts into the follower's timeline."""
-    cache = ctx.timeline_cache
-    if cache is None:
+    if ctx.timeline_cache is None:
         return
-    follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
-    await cache.forget_followed_large(follower_id)  # looked up again on their next read
-    cap = cache.cap
     async with ctx.session_factory() as session:
-        if not await follows_service.is_following(
-            session, follower_id=follower_id, followee_id=followee_id
-        ):
-            return  # unfollowed again before this ran
-        ids = await posts_service.recent_ids(session, author_id=followee_id, limit=cap)
-    implied = ids[-1] if len(ids) >= cap else 0
-    await cache.add(ids, [follower_id], implied_floor=implied)
+        await merge_followee_posts(
+            session,
+            ctx.timeline_cache,
+            follower_id=int(payload["follower_id"]),
+            followee_id=int(payload["followee_id"]),
+        )
 
 
 async def purge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Remove an unfollowed account's posts from the former follower's timeline."""
-    cache = ctx.timeline_cache
-    if cache is None:
+    if ctx.timeline_cache is None:
         return
-    follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
-    await cache.forget_followed_large(follower_id)
     async with ctx.session_factory() as session:
-        if await follows_service.is_following(
-            session, follower_id=follower_id, followee_id=followee_id
-        ):
-            return  # followed again before this ran
-        lowest = await cache.lowest(follower_id)
-        ids = await posts_service.recent_ids(
-            session, author_id=followee_id, limit=cache.cap, since=lowest
+        await purge_followee_posts(
+            session,
+            ctx.timeline_cache,
+            follower_id=int(payload["follower_id"]),
+            followee_id=int(payload["followee_id"]),
         )
-    await cache.remove(ids, [follower_id])
 
 
 HANDLERS: dict[str, Handler] = {

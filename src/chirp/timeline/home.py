@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post, PostView
 from chirp.redis_client import Breaker
+from chirp.timeline import fanout
 from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import CachedPage, TimelineCache
 from chirp.timeline.celebrities import CelebrityCache, is_celebrity
@@ -112,6 +114,46 @@ class HomeTimeline:
         await posts_service.delete_post(session, post=post, actor=actor)
         await session.commit()
         await self.forget_posts([post.id])
+
+    async def follow(self, session: AsyncSession, *, follower: User, followee: User) -> bool:
+        """Follow, commit, and bring the followee's recent posts into the follower's cached
+        timeline at once; return False if they already followed.
+
+        The job of the follow does the same moments later (and again if this fails); doing
+        it within the request puts the posts on the follower's very next read.
+        """
+        changed = await follows_service.follow(session, follower=follower, followee=followee)
+        await session.commit()
+        if changed:
+            await self._after_commit(fanout.merge_followee_posts, session, follower, followee)
+        return changed
+
+    async def unfollow(self, session: AsyncSession, *, follower: User, followee: User) -> bool:
+        """Unfollow, commit, and take the account's posts out of the cached timeline at once.
+
+        Reads filter them out anyway; removing them too keeps the next pages full.
+        """
+        changed = await follows_service.unfollow(session, follower=follower, followee=followee)
+        await session.commit()
+        if changed:
+            await self._after_commit(fanout.purge_followee_posts, session, follower, followee)
+        return changed
+
+    async def _after_commit(
+        self,
+        change: Callable[..., Awaitable[None]],
+        session: AsyncSession,
+        follower: User,
+        followee: User,
+    ) -> None:
+        if self.cache is None or not self.breaker.closed:
+            return
+        try:
+            await change(session, self.cache, follower_id=follower.id, followee_id=followee.id)
+        except RedisError as exc:
+            # Reads go to the database meanwhile; the follow's job repeats this.
+            log.warning("could not update a cached timeline after a follow: %s", exc)
+            self.breaker.trip()
 
     async def forget_posts(self, post_ids: list[int]) -> None:
         """Hide deleted posts from cached reads at once."""

@@ -13,7 +13,7 @@ from chirp.api.links import set_link_header
 from chirp.api.paging import CursorDep, parse_id
 from chirp.api.params import body_docs, params
 from chirp.config import Settings
-from chirp.deps import SessionDep, SettingsDep
+from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.oauth import scopes as scope_rules
@@ -185,21 +185,22 @@ async def follow(
     account_id: str,
     session: SessionDep,
     ctx: WriteFollows,
+    timeline: HomeTimelineDep,
     body: Annotated[FollowIn, Depends(params(FollowIn))],
 ) -> RelationshipOut:
     """Follow an account (doing it again changes nothing)."""
     target = await _account(session, account_id)
-    await follows_service.follow(session, follower=ctx.user, followee=target)
-    await session.commit()
+    await timeline.follow(session, follower=ctx.user, followee=target)
     return await _relationship(session, ctx.user, target)
 
 
 @router.post("/accounts/{account_id}/unfollow", response_model=RelationshipOut)
-async def unfollow(account_id: str, session: SessionDep, ctx: WriteFollows) -> RelationshipOut:
+async def unfollow(
+    account_id: str, session: SessionDep, ctx: WriteFollows, timeline: HomeTimelineDep
+) -> RelationshipOut:
     """Stop following an account (doing it again changes nothing)."""
     target = await _account(session, account_id)
-    await follows_service.unfollow(session, follower=ctx.user, followee=target)
-    await session.commit()
+    await timeline.unfollow(session, follower=ctx.user, followee=target)
     return await _relationship(session, ctx.user, target)
 
 
