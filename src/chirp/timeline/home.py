@@ -21,6 +21,7 @@ from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import CachedPage, TimelineCache
 from chirp.timeline.celebrities import CelebrityCache, is_celebrity
 from chirp.timeline.post_cache import CachedPost, PostCache
+from chirp.timeline.recovery import Recovery
 from chirp.users.models import User
 
 log = logging.getLogger("chirp.timeline")
@@ -49,6 +50,7 @@ class HomeTimeline:
         self.settings = settings
         self.cache = cache
         self.breaker = Breaker()
+        self.recovery = Recovery()
         self.celebrities = CelebrityCache(settings.fanout_max_followers)
 
     def uses_redis(self, user_id: int) -> bool:
@@ -62,18 +64,26 @@ class HomeTimeline:
     async def page(self, session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[PostView]:
         """Return one page of the home timeline, newest first."""
         if self.uses_redis(user_id):
+            assert self.cache is not None
             try:
-                found = await self._from_cache(session, user_id=user_id, cursor=cursor)
+                found = None
+                if await self.recovery.caught_up(session, self.cache.redis):
+                    found = await self._from_cache(session, user_id=user_id, cursor=cursor)
                 self.breaker.reset()
             except RedisError as exc:
                 # Redis is a cache: answer from the database and stop asking it for a while.
                 log.warning("timeline cache unavailable, reading from the database: %s", exc)
-                self.breaker.trip()
+                self._failed()
                 found = None
             if found is not None:
                 return await self._hydrate(session, user_id=user_id, found=found)
         ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=cursor)
         return await self._hydrate_from_db(session, user_id=user_id, ids=ids)
+
+    def _failed(self) -> None:
+        """Redis failed: stop asking it for a while, then catch up before reading it."""
+        self.breaker.trip()
+        self.recovery.missed_writes()
 
     async def _hydrate_from_db(
         self, session: AsyncSession, *, user_id: int, ids: list[int]
@@ -153,7 +163,7 @@ class HomeTimeline:
         except RedisError as exc:
             # Reads go to the database meanwhile; the follow's job repeats this.
             log.warning("could not update a cached timeline after a follow: %s", exc)
-            self.breaker.trip()
+            self._failed()
 
     async def forget_posts(self, post_ids: list[int]) -> None:
         """Hide deleted posts from cached reads at once."""
@@ -248,4 +258,4 @@ class HomeTimeline:
             await asyncio.gather(*writes)  # independent: side by side, one round trip's wait
         except RedisError as exc:
             log.warning("could not cache a new post, its fan-out job will: %s", exc)
-            self.breaker.trip()
+            self._failed()
