@@ -96,6 +96,11 @@ async def test_redis_and_sql_give_identical_pages(
             a = [p.id for p in await sql.page(session, user_id=user.id, cursor=cursor)]
             b = [p.id for p in await cached.page(session, user_id=user.id, cursor=cursor)]
             assert a == b
+    # Redis answered every page: a failure would have fallen back to the database unseen.
+    assert cached.breaker.closed and not cached.recovery.behind
+    assert cached.cache is not None
+    for user in users:
+        assert await cached.cache.exists(user.id)
 
 
 async def test_fanout_delivers_into_built_timelines(
