@@ -173,7 +173,8 @@ async def test_an_interrupted_rebuild_never_leaves_a_timeline_short(
                     await make_post(session, star, f"only in the list {stopped_after}.{i}")
                 await worker.drain()
                 lost = [f"chirp:ap:{star.id}", f"chirp:apf:{star.id}"]
-            _admin(redis_server).delete(*lost)
+            with _admin(redis_server) as admin:
+                admin.delete(*lost)
             list_id = target.id if path == "home" else star.id
             steps = _rebuild_steps(session, reader.cache, path=path, list_id=list_id)
             for step in steps[:stopped_after]:
@@ -182,7 +183,8 @@ async def test_an_interrupted_rebuild_never_leaves_a_timeline_short(
                 redis_server.stop()
                 redis_server.start()
             elif fault == "killed":
-                _admin(redis_server).client_kill_filter(_type="normal", skipme=True)
+                with _admin(redis_server) as admin:
+                    admin.client_kill_filter(_type="normal", skipme=True)
             for i, poster in enumerate(posters * 2):
                 await make_post(session, poster, f"meanwhile {stopped_after}.{i}")
             await _settle(worker)

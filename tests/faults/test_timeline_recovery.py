@@ -58,7 +58,8 @@ async def test_reads_wait_for_the_fan_out_missed_during_a_redis_pause(
             assert await read(user.id) == await sql(user.id)  # both cached
 
         # Redis stops answering, its data kept (a pause, a partition, a failover).
-        SyncRedis(port=redis_server.port).client_pause(PAUSE_MS, all=True)
+        with SyncRedis(port=redis_server.port) as admin:
+            admin.client_pause(PAUSE_MS, all=True)
         paused_at = time.monotonic()
         assert await read(alice.id) == await sql(alice.id)  # times out: from the database
         during = await make_post(session, bob, "during the pause")
