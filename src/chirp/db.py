@@ -17,6 +17,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     event,
+    exc,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, Row
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from chirp.ids import new_id
@@ -166,6 +168,9 @@ def show_written(obj: object, **values: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for ``url`` with the settings each database needs."""
+    # Statement parameters are users' emails and password hashes: never in error messages
+    # (and so never in logs).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_async_engine(url, **kwargs)
@@ -173,10 +178,24 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 0)  # see Settings.database_max_overflow
-    # No pre-ping: it costs a round trip on every checkout; a dead connection is discarded
-    # when it fails, and recycling retires connections before servers or proxies drop them.
+    # Recycling retires connections before servers or proxies drop idle ones.
     kwargs.setdefault("pool_recycle", 1800)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _skip_closed_connections(engine)
+    return engine
+
+
+def _skip_closed_connections(engine: AsyncEngine) -> None:
+    # After a database restart every pooled connection is dead, and the first request on
+    # each failed. A pre-ping would cost a round trip on every checkout (a warm home page
+    # checks out twice); but a restarting server closes its connections, and the event loop
+    # has seen that by the next checkout, so asking asyncpg costs nothing. DisconnectionError
+    # makes the pool discard the connection and hand out a fresh one.
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _on_checkout(_dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        driver_conn = record.driver_connection
+        if driver_conn is not None and driver_conn.is_closed():
+            raise exc.DisconnectionError("connection closed by the server")
 
 
 def _ensure_sqlite_dir(url: str) -> None:
