@@ -64,27 +64,30 @@ class ServerErrorGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        started = finished = False
 
         async def send_tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                finished = True
             await send(message)
 
         try:
             await self.app(scope, receive, send_tracked)
         except Exception as exc:
-            if started:
+            if started and not finished:
                 raise  # half an answer is out: only closing the connection can say so
-            request = Request(scope)
             cause = failures.unavailability(exc)
+            # Failing after the answer went out (a session's clean-up on a connection that
+            # died meanwhile) is logged, and the client keeps its connection.
+            what = "after answering" if finished else "answering 503"
             if cause is not None:
                 self.failures.report(
                     f"unavailable:{type(cause).__name__}",
-                    f"store unavailable, answering 503: {failures.describe(cause)}",
+                    f"store unavailable, {what}: {failures.describe(cause)}",
                 )
-                response = error_response(request, 503, UNAVAILABLE_MESSAGE)
-                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             else:
                 where = _origin(exc)
                 self.failures.report(
@@ -93,7 +96,15 @@ class ServerErrorGuard:
                     exc=exc,
                     level=logging.ERROR,
                 )
-                response = error_response(request, 500, "Internal server error")
+            if finished:
+                return
+            response = (
+                error_response(Request(scope), 503, UNAVAILABLE_MESSAGE)
+                if cause is not None
+                else error_response(Request(scope), 500, "Internal server error")
+            )
+            if cause is not None:
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             await response(scope, receive, send)
 
 
