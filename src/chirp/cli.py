@@ -116,8 +116,8 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
-        log_config=chirp_logging.log_config(),
-        log_level="info",
+        log_config=chirp_logging.log_config(settings.log_level),
+        log_level=settings.log_level.lower(),
         access_log=settings.environment != "production" if access_log is None else access_log,
     )
 
@@ -199,7 +199,7 @@ def worker(
 ) -> None:
     """Run background jobs (fan-out and clean-up) until stopped with SIGTERM or Ctrl-C."""
     settings = _settings()
-    chirp_logging.configure_logging()
+    chirp_logging.configure_logging(settings.log_level)
     typer.echo(f"Chirp worker started (concurrency {concurrency}, database {_safe_url(settings)}).")
     with asyncio.Runner(loop_factory=_fast_event_loop()) as runner:
         runner.run(_run_worker(settings, concurrency))

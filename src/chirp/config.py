@@ -112,6 +112,9 @@ class Settings(BaseSettings):
         "10/15 minutes", description="Failed logins per account (against password guessing)."
     )
     rate_limit_posts: str = Field("300/3 hours", description="New posts per account.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log lines `chirp serve` and `chirp worker` write."
+    )
     bench_endpoints: bool = Field(
         False, description="Serve /_bench/* ceiling endpoints (benchmarks only)."
     )

@@ -191,7 +191,7 @@ def _skip_closed_connections(engine: AsyncEngine) -> None:
     # checks out twice); but a restarting server closes its connections, and the event loop
     # has seen that by the next checkout, so asking asyncpg costs nothing. DisconnectionError
     # makes the pool discard the connection and hand out a fresh one.
-    @event.listens_for(engine.sync_engine.pool, "checkout")
+    @event.listens_for(engine.sync_engine, "checkout")  # the engine's pool, even recreated
     def _on_checkout(_dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
         driver_conn = record.driver_connection
         if driver_conn is not None and driver_conn.is_closed():

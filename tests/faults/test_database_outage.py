@@ -252,6 +252,25 @@ def test_health_answers_within_a_second_with_the_database_blackholed(
         assert http.get("/api/v1/timelines/public").status_code == 200
 
 
+def test_health_answers_within_a_second_with_redis_paused(
+    served: Served, redis_server: RedisServer
+) -> None:
+    # Redis stops answering (as in a partition) for longer than its own timeouts.
+    subprocess.run(
+        ["redis-cli", "-p", str(redis_server.port), "CLIENT", "PAUSE", "3000", "ALL"],
+        check=True,
+        capture_output=True,
+    )
+    with httpx.Client(base_url=served.url, timeout=10) as http:
+        started = time.monotonic()
+        r = http.get("/health")
+        assert time.monotonic() - started < 1.0
+    # Redis is a cache: reported, but the process is still healthy.
+    assert r.status_code == 200
+    assert r.json()["checks"]["database"] == "ok"
+    assert r.json()["checks"]["redis"].startswith("error")
+
+
 def test_log_lines_carry_time_level_pid_and_request_id(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=10) as http:
         r = http.get("/api/v1/timelines/public", headers={"X-Request-Id": "outage-test-42"})
