@@ -37,13 +37,13 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
 )
-
-
 # asyncpg says "connection is closed" when asked to use one the server closed.
 _CLIENT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.InterfaceError,)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
+    # Causes only (``raise ... from`` and SQLAlchemy's ``orig``), not the errors being
+    # handled when ``exc`` was raised: a bug in an ``except`` block is still a bug.
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -53,7 +53,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         orig = getattr(current, "orig", None)
-        todo += [current.__cause__, current.__context__]
+        todo.append(current.__cause__)
         if isinstance(orig, BaseException):
             todo.append(orig)
 
