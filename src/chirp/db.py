@@ -20,7 +20,7 @@ from sqlalchemy import (
     exc,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.engine import Dialect, ExceptionContext, Row
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -196,6 +196,20 @@ def _skip_closed_connections(engine: AsyncEngine) -> None:
         driver_conn = record.driver_connection
         if driver_conn is not None and driver_conn.is_closed():
             raise exc.DisconnectionError("connection closed by the server")
+
+    # A statement that got no answer within asyncpg's command_timeout leaves its connection
+    # mid-conversation; where the network drops packets, the rollback that follows waited as
+    # long again, and a graceful close two seconds more. Drop that connection at once, and
+    # only it: the rest of the pool may be fine (a slow statement, not a dead server).
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if not isinstance(context.original_exception, TimeoutError) or context.connection is None:
+            return
+        driver_conn = context.connection.connection.driver_connection
+        if driver_conn is not None:
+            driver_conn.terminate()
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
 
 
 def _ensure_sqlite_dir(url: str) -> None:
