@@ -121,7 +121,12 @@ class FailureLog:
         self._suppressed: dict[str, int] = {}
 
     def report(
-        self, kind: str, message: str, *, exc: BaseException | None = None, level: int = 30
+        self,
+        kind: str,
+        message: str,
+        *,
+        exc: BaseException | None = None,
+        level: int = logging.WARNING,
     ) -> bool:
         """Log ``message`` unless ``kind`` was logged within the interval; whether it was."""
         now = time.monotonic()
