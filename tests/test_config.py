@@ -40,6 +40,14 @@ def test_pool_size_is_set_from_the_environment_for_postgresql(
 ) -> None:
     monkeypatch.setenv("CHIRP_DATABASE_URL", "postgresql+asyncpg://u:p@db/chirp")
     monkeypatch.setenv("CHIRP_DATABASE_POOL_SIZE", "7")
-    assert Settings().engine_options == {"pool_size": 7, "max_overflow": 0}
+    monkeypatch.setenv("CHIRP_DATABASE_STATEMENT_TIMEOUT", "2.5")
+    monkeypatch.setenv("CHIRP_DATABASE_CONNECT_TIMEOUT", "1")
+    options = Settings().engine_options
+    assert options["pool_size"] == 7 and options["max_overflow"] == 0
+    assert options["connect_args"] == {
+        "timeout": 1.0,
+        "command_timeout": 15.0,
+        "server_settings": {"statement_timeout": "2500"},
+    }
     monkeypatch.setenv("CHIRP_DATABASE_URL", "sqlite+aiosqlite:///./data/x.db")
     assert Settings().engine_options == {}  # SQLite's pool is not sized

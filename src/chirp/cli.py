@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -20,7 +20,8 @@ from chirp.db import make_engine, make_session_factory
 from chirp.errors import ValidationFailed
 from chirp.jobs import queue, registry
 from chirp.jobs.worker import JobContext, Worker
-from chirp.ops import gc_tuning
+from chirp.ops import failures, gc_tuning
+from chirp.ops import logging as chirp_logging
 from chirp.redis_client import make_redis
 from chirp.timeline.cache import TimelineCache
 from chirp.users import service as users_service
@@ -48,18 +49,35 @@ def _settings() -> Settings:
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def runner() -> T:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, **settings.engine_options)
         try:
             async with make_session_factory(engine)() as session:
                 return await work(session)
         finally:
             await engine.dispose()
 
-    return asyncio.run(runner())
+    return _run_on_database(settings, runner())
+
+
+def _run_on_database(settings: Settings, main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main``; if the database is unreachable, say so in one line and exit with 1."""
+    try:
+        return asyncio.run(main)
+    except Exception as exc:
+        cause = failures.unavailability(exc)
+        if cause is None:
+            raise
+        # Not a bug, so no traceback: say what is wrong and where.
+        typer.secho(
+            f"The database at {_safe_url(settings)} is unreachable ({failures.describe(cause)}).",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1) from exc
 
 
 async def _up_to_date(settings: Settings) -> bool:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.engine_options)
     try:
         return await migrate.is_up_to_date(engine)
     finally:
@@ -78,7 +96,7 @@ def serve(
 ) -> None:
     """Serve the web UI and API."""
     settings = _settings()
-    if not asyncio.run(_up_to_date(settings)):
+    if not _run_on_database(settings, _up_to_date(settings)):
         if settings.auto_migrate:
             typer.echo("Applying database migrations (CHIRP_AUTO_MIGRATE=true)...")
             migrate.upgrade(settings.database_url)
@@ -98,7 +116,8 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
-        log_level="info",
+        log_config=chirp_logging.log_config(settings.log_level),
+        log_level=settings.log_level.lower(),
         access_log=settings.environment != "production" if access_log is None else access_log,
     )
 
@@ -180,6 +199,7 @@ def worker(
 ) -> None:
     """Run background jobs (fan-out and clean-up) until stopped with SIGTERM or Ctrl-C."""
     settings = _settings()
+    chirp_logging.configure_logging(settings.log_level)
     typer.echo(f"Chirp worker started (concurrency {concurrency}, database {_safe_url(settings)}).")
     with asyncio.Runner(loop_factory=_fast_event_loop()) as runner:
         runner.run(_run_worker(settings, concurrency))
@@ -198,7 +218,7 @@ def _fast_event_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 async def _run_worker(settings: Settings, concurrency: int) -> None:
     engine = make_engine(settings.database_url, **settings.engine_options)
-    redis = make_redis(settings.redis_url) if settings.redis_url else None
+    redis = make_redis(settings.redis_url, **settings.redis_options) if settings.redis_url else None
     context = JobContext(
         session_factory=make_session_factory(engine),
         settings=settings,

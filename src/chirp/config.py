@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,7 +33,29 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(
         0, ge=0, description="Extra short-lived connections a process may open under load."
     )
+    # Timeouts, so that a database or network that stops answering costs a request seconds,
+    # not minutes, and a restart or a cut is answered with 503 at once.
+    database_connect_timeout: float = Field(
+        5.0, gt=0, description="Seconds to open a database connection (PostgreSQL)."
+    )
+    database_statement_timeout: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds a statement may run before PostgreSQL cancels it (0: no limit).",
+    )
+    # Longer than the statement timeout, so a slow statement is cancelled by the server (and
+    # the connection kept) before the client gives up on a connection that stopped answering.
+    database_command_timeout: float = Field(
+        15.0, gt=0, description="Seconds to wait for any answer from PostgreSQL."
+    )
+    database_pool_timeout: float = Field(
+        10.0, gt=0, description="Seconds a request waits for a free pooled connection."
+    )
     redis_url: str | None = Field(None, description="redis://... ; unset runs without Redis.")
+    redis_connect_timeout: float = Field(
+        0.5, gt=0, description="Seconds to open a Redis connection."
+    )
+    redis_timeout: float = Field(1.0, gt=0, description="Seconds to wait for a Redis answer.")
     secret_key: str = Field(
         DEV_SECRET_KEY, description="Signs cookies and CSRF tokens. Required in production."
     )
@@ -90,6 +112,9 @@ class Settings(BaseSettings):
         "10/15 minutes", description="Failed logins per account (against password guessing)."
     )
     rate_limit_posts: str = Field("300/3 hours", description="New posts per account.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log lines `chirp serve` and `chirp worker` write."
+    )
     bench_endpoints: bool = Field(
         False, description="Serve /_bench/* ceiling endpoints (benchmarks only)."
     )
@@ -110,11 +135,28 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def engine_options(self) -> dict[str, int]:
-        """Connection-pool options for ``make_engine`` (none for SQLite)."""
+    def engine_options(self) -> dict[str, Any]:
+        """Pool and timeout options for ``make_engine`` (none for SQLite)."""
         if self.is_sqlite:
             return {}
-        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow}
+        server_settings = {}
+        if self.database_statement_timeout:
+            server_settings["statement_timeout"] = str(int(self.database_statement_timeout * 1000))
+        return {
+            "pool_size": self.database_pool_size,
+            "max_overflow": self.database_max_overflow,
+            "pool_timeout": self.database_pool_timeout,
+            "connect_args": {
+                "timeout": self.database_connect_timeout,
+                "command_timeout": self.database_command_timeout,
+                "server_settings": server_settings,
+            },
+        }
+
+    @property
+    def redis_options(self) -> dict[str, float]:
+        """Timeouts for ``make_redis``."""
+        return {"connect_timeout": self.redis_connect_timeout, "timeout": self.redis_timeout}
 
     @cached_property
     def base_url(self) -> str:

@@ -17,9 +17,10 @@ from sqlalchemy import (
     any_,
     bindparam,
     event,
+    exc,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.engine import Dialect, ExceptionContext, Row
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from chirp.ids import new_id
@@ -166,6 +168,9 @@ def show_written(obj: object, **values: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for ``url`` with the settings each database needs."""
+    # Statement parameters are users' emails and password hashes: never in error messages
+    # (and so never in logs).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_async_engine(url, **kwargs)
@@ -173,10 +178,38 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 0)  # see Settings.database_max_overflow
-    # No pre-ping: it costs a round trip on every checkout; a dead connection is discarded
-    # when it fails, and recycling retires connections before servers or proxies drop them.
+    # Recycling retires connections before servers or proxies drop idle ones.
     kwargs.setdefault("pool_recycle", 1800)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _skip_closed_connections(engine)
+    return engine
+
+
+def _skip_closed_connections(engine: AsyncEngine) -> None:
+    # After a database restart every pooled connection is dead, and the first request on
+    # each failed. A pre-ping would cost a round trip on every checkout (a warm home page
+    # checks out twice); but a restarting server closes its connections, and the event loop
+    # has seen that by the next checkout, so asking asyncpg costs nothing. DisconnectionError
+    # makes the pool discard the connection and hand out a fresh one.
+    @event.listens_for(engine.sync_engine, "checkout")  # the engine's pool, even recreated
+    def _on_checkout(_dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        driver_conn = record.driver_connection
+        if driver_conn is not None and driver_conn.is_closed():
+            raise exc.DisconnectionError("connection closed by the server")
+
+    # A statement that got no answer within asyncpg's command_timeout leaves its connection
+    # mid-conversation; where the network drops packets, the rollback that follows waited as
+    # long again, and a graceful close two seconds more. Drop that connection at once, and
+    # only it: the rest of the pool may be fine (a slow statement, not a dead server).
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if not isinstance(context.original_exception, TimeoutError) or context.connection is None:
+            return
+        driver_conn = context.connection.connection.driver_connection
+        if driver_conn is not None:
+            driver_conn.terminate()
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -21,6 +21,7 @@ from chirp.jobs import registry
 from chirp.jobs.worker import JobContext, Worker
 from chirp.ops import api as ops_api
 from chirp.ops import gc_tuning
+from chirp.ops.http import install_outer_middleware
 from chirp.ratelimit.limiter import RateLimiter
 from chirp.ratelimit.middleware import RateLimitMiddleware
 from chirp.redis_client import make_redis
@@ -50,7 +51,7 @@ def create_app(
                 stack.push_async_callback(engine.dispose)
                 app.state.session_factory = make_session_factory(engine)
             if settings.redis_url:
-                redis = make_redis(settings.redis_url)
+                redis = make_redis(settings.redis_url, **settings.redis_options)
                 stack.push_async_callback(redis.aclose)
                 app.state.timeline_cache = TimelineCache.from_settings(redis, settings)
                 app.state.home_timeline = HomeTimeline(settings, app.state.timeline_cache)
@@ -91,6 +92,8 @@ def create_app(
     if settings.bench_endpoints:
         app.include_router(ops_api.bench_router)
     app.include_router(web_router)
+    # Last: request ids, HEAD and the last-resort error answer wrap everything above.
+    install_outer_middleware(app)
     return app
 
 

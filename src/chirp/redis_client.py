@@ -7,13 +7,13 @@ import time
 from redis.asyncio import Redis
 
 
-def make_redis(url: str) -> Redis:
+def make_redis(url: str, *, connect_timeout: float = 0.5, timeout: float = 1.0) -> Redis:
     """Create a Redis client with short timeouts: Redis is a cache, the database the truth."""
     return Redis.from_url(
         url,
         decode_responses=True,
-        socket_connect_timeout=0.5,
-        socket_timeout=1.0,
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=timeout,
         health_check_interval=30,
     )
 

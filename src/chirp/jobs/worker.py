@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chirp.config import Settings
 from chirp.jobs import queue
 from chirp.jobs.models import Job
+from chirp.ops import failures
+from chirp.ops.logging import FailureLog
 from chirp.timeline.cache import TimelineCache
 
 log = logging.getLogger("chirp.jobs")
@@ -27,6 +29,8 @@ LEASE = timedelta(minutes=5)
 # every second, without spending attempts, so work catches up as soon as it is back.
 TRANSIENT: tuple[type[BaseException], ...] = (RedisError, ConnectionError, TimeoutError)
 TRANSIENT_DELAY = timedelta(seconds=1)
+# The longest pause between claims while they fail (the database is unreachable).
+CLAIM_BACKOFF_MAX = 5.0
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Worker:
         # Jobs that succeeded, deleted with the next claim: one transaction instead of two.
         # A crash in between runs them again once their lease ends; every job is idempotent.
         self._finished: list[int] = []
+        self._failures = FailureLog(log)
 
     async def _claim(self, limit: int) -> list[Job]:
         finished, self._finished = self._finished, []
@@ -124,6 +129,7 @@ class Worker:
         """
         running: set[asyncio.Task[None]] = set()
         stopping = asyncio.ensure_future(stop.wait())
+        pause = self.idle_sleep
         try:
             while not stop.is_set():
                 free = min(self.concurrency - len(running), self.batch)
@@ -131,14 +137,15 @@ class Worker:
                 if free > 0:
                     try:
                         jobs = await self._claim(free)
-                    except Exception:
-                        log.exception("job runner error; retrying shortly")
+                        pause = self.idle_sleep
+                    except Exception as exc:
+                        pause = self._claim_failed(exc, pause)
                 running.update(asyncio.create_task(self._run(job)) for job in jobs)
                 if jobs and len(running) < self.concurrency:
                     continue  # the queue may hold more: fill the free slots at once
                 done, _ = await asyncio.wait(
                     {*running, stopping},
-                    timeout=self.idle_sleep,
+                    timeout=pause,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 for task in done & running:
@@ -152,6 +159,20 @@ class Worker:
             if running:
                 await asyncio.wait(running)
             await self.forget_finished()
+
+    def _claim_failed(self, exc: Exception, pause: float) -> float:
+        """Log a failed claim (rate limited) and return the longer pause before the next."""
+        # A database outage failed every claim, and each logged a traceback, ten times a
+        # second: back off instead, and say so once per kind of failure every few seconds.
+        cause = failures.unavailability(exc)
+        if cause is not None:
+            kind = f"unavailable:{type(cause).__name__}"
+            self._failures.report(kind, f"cannot claim jobs: {failures.describe(cause)}")
+        else:
+            self._failures.report(
+                f"bug:{type(exc).__name__}", "cannot claim jobs", exc=exc, level=logging.ERROR
+            )
+        return min(max(pause, self.idle_sleep) * 2, CLAIM_BACKOFF_MAX)
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Run jobs until none is ready (tests and one-off commands); return how many ran."""
