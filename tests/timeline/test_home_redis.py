@@ -18,6 +18,7 @@ from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
+from tests.loops import at_most
 from tests.timeline import stored_ids
 
 Factory = async_sessionmaker[AsyncSession]
@@ -39,7 +40,10 @@ async def _drain(db: Factory, reader: HomeTimeline) -> None:
 async def _all_pages(read: Callable[[Cursor], Awaitable[list[int]]], limit: int) -> list[list[int]]:
     pages: list[list[int]] = []
     cursor = Cursor(limit=limit)
-    while page := await read(cursor):
+    for _ in at_most(100):
+        page = await read(cursor)
+        if not page:
+            break
         pages.append(page)
         cursor = Cursor(max_id=page[-1], limit=limit)
     return pages
