@@ -19,7 +19,7 @@ from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
 from tests.loops import at_most
-from tests.timeline import stored_ids
+from tests.timeline import read_from_redis, stored_ids
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -56,6 +56,13 @@ def _reader_fn(reader: HomeTimeline, session: AsyncSession, user: User):  # type
     return read
 
 
+def _redis_fn(reader: HomeTimeline, redis: Redis, session: AsyncSession, user: User):  # type: ignore[no-untyped-def]
+    async def read(cursor: Cursor) -> list[int]:
+        return await read_from_redis(redis, reader, session, user.id, cursor)
+
+    return read
+
+
 async def _world(session: AsyncSession, rng: random.Random) -> list[User]:
     users = [await make_user(session, f"u{i}") for i in range(8)]
     for u in users:
@@ -86,7 +93,7 @@ async def test_redis_and_sql_give_identical_pages(
     sql, cached = _readers(settings, redis, **overrides)
     for user in users:
         want = await _all_pages(_reader_fn(sql, session, user), 7)
-        got = await _all_pages(_reader_fn(cached, session, user), 7)  # rebuilds from the DB
+        got = await _all_pages(_redis_fn(cached, redis, session, user), 7)  # rebuilt from SQL
         assert got == want and want
     # New posts arrive by fan-out (or read-time merge) into the built timelines.
     for _ in range(30):
@@ -94,11 +101,11 @@ async def test_redis_and_sql_give_identical_pages(
     await _drain(db, cached)
     for user in users:
         want = await _all_pages(_reader_fn(sql, session, user), 9)
-        assert await _all_pages(_reader_fn(cached, session, user), 9) == want
+        assert await _all_pages(_redis_fn(cached, redis, session, user), 9) == want
         newest = want[0][3]
         for cursor in (Cursor(min_id=newest, limit=2), Cursor(since_id=newest, limit=2)):
             a = [p.id for p in await sql.page(session, user_id=user.id, cursor=cursor)]
-            b = [p.id for p in await cached.page(session, user_id=user.id, cursor=cursor)]
+            b = await read_from_redis(redis, cached, session, user.id, cursor)
             assert a == b
 
 
