@@ -23,6 +23,7 @@ ALLOWED = {
     "read:follows": {"relationships"},
     "write:follows": {"follow", "unfollow"},
     "read:accounts": {"me"},
+    "profile": {"me"},  # Mastodon 4.3: only verify_credentials
     "read write follow": set(ENDPOINTS),
 }
 
