@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -43,7 +43,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test on both databases, and tests through the app on PostgreSQL + Redis too."""
     if "backend" not in metafunc.fixturenames:
         return
-    backends = SQL_BACKENDS + ([REDIS_BACKEND] if "app" in metafunc.fixturenames else [])
+    through_app = {"app", "make_app"} & set(metafunc.fixturenames)
+    backends = SQL_BACKENDS + ([REDIS_BACKEND] if through_app else [])
     metafunc.parametrize("backend", backends, indirect=True, scope="session")
 
 
@@ -129,8 +130,8 @@ async def app(
 class WorkerTransport(httpx.ASGITransport):
     """Runs the jobs each request queued before answering, like an instant worker process."""
 
-    def __init__(self, app: FastAPI) -> None:
-        super().__init__(app=app)
+    def __init__(self, app: FastAPI, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
+        super().__init__(app=app, client=client)
         self.application = app
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -155,6 +156,38 @@ async def client(app: FastAPI, backend: str) -> AsyncIterator[httpx.AsyncClient]
         transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+def client_of(app: FastAPI, ip: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of ``app`` calling from ``ip``, like ``client`` (jobs run by a worker on Redis)."""
+    address = (ip, 123)
+    transport: httpx.ASGITransport
+    if app.state.timeline_cache is not None:
+        transport = WorkerTransport(app, client=address)
+    else:
+        transport = httpx.ASGITransport(app=app, client=address)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+MakeApp = Callable[..., Awaitable[FastAPI]]
+
+
+@pytest.fixture
+async def make_app(
+    settings: Settings, db: async_sessionmaker[AsyncSession], backend: str
+) -> AsyncIterator[MakeApp]:
+    """Build apps with setting overrides, on the test's backend as ``app`` is (Redis included)."""
+    async with AsyncExitStack() as stack:
+        if backend == REDIS_BACKEND:
+            await stack.enter_async_context(_emptied_redis())
+
+        async def build(**overrides: object) -> FastAPI:
+            application = create_app(settings.model_copy(update=overrides), session_factory=db)
+            if backend == REDIS_BACKEND:
+                await stack.enter_async_context(application.router.lifespan_context(application))
+            return application
+
+        yield build
 
 
 @asynccontextmanager

@@ -122,9 +122,11 @@ async def test_pkce(client: httpx.AsyncClient, session: AsyncSession) -> None:
         "client_secret": app["client_secret"],
         "redirect_uri": REDIRECT,
     }
-    assert (
-        await client.post("/oauth/token", data={**base, "code_verifier": "wrong"})
-    ).status_code == 400
+    # A missing or wrong verifier is refused as RFC 7636 (4.6) and RFC 6749 (5.2) say.
+    for attempt in ({}, {"code_verifier": ""}, {"code_verifier": "wrong"}):
+        r = await client.post("/oauth/token", data={**base, **attempt})
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant", attempt
+        assert "access_token" not in r.json()
     # A failed attempt doesn't burn the code; the right verifier still works.
     assert (
         await client.post("/oauth/token", data={**base, "code_verifier": verifier})

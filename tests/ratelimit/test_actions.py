@@ -2,50 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.config import Settings
-from chirp.main import create_app
+from chirp.pagination import Cursor
+from chirp.posts import service as posts_service
 from tests.api.helpers import register_app
+from tests.conftest import MakeApp, client_of
 from tests.factories import PASSWORD, auth, make_token, make_user
-from tests.web.helpers import csrf
+from tests.web.helpers import csrf, login
 
 
-@pytest.fixture
-async def limited(
-    settings: Settings, db: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the default limits (the test settings are the defaults)."""
-    assert settings.rate_limit_enabled
-    app = create_app(settings, session_factory=db)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
-
-
-async def test_thirty_posts_in_a_minute_pass(
-    limited: httpx.AsyncClient, session: AsyncSession
-) -> None:
+async def test_thirty_posts_in_a_minute_pass(make_app: MakeApp, session: AsyncSession) -> None:
     token = await make_token(session, await make_user(session, "chatty"))
-    for i in range(30):
-        r = await limited.post(
-            "/api/v1/statuses", data={"status": f"post {i}"}, headers=auth(token)
-        )
-        assert r.status_code == 200, r.text
-    assert int(r.headers["x-ratelimit-remaining"]) > 200
+    async with client_of(await make_app()) as limited:  # the test settings are the defaults
+        for i in range(30):
+            r = await limited.post(
+                "/api/v1/statuses", data={"status": f"post {i}"}, headers=auth(token)
+            )
+            assert r.status_code == 200, r.text
+        assert int(r.headers["x-ratelimit-remaining"]) > 200
 
 
-async def test_posting_limit_per_account(
-    settings: Settings, db: async_sessionmaker[AsyncSession], session: AsyncSession
-) -> None:
-    app = create_app(settings.model_copy(update={"rate_limit_posts": "3/hour"}), session_factory=db)
+async def test_posting_limit_per_account(make_app: MakeApp, session: AsyncSession) -> None:
     token = await make_token(session, await make_user(session, "spammer"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(await make_app(rate_limit_posts="3/hour")) as client:
         codes = [
             (
                 await client.post("/api/v1/statuses", data={"status": f"s{i}"}, headers=auth(token))
@@ -61,43 +42,102 @@ async def test_posting_limit_per_account(
         assert (await client.get("/api/v1/timelines/home", headers=auth(token))).status_code == 200
 
 
-async def test_signup_limit_per_ip(limited: httpx.AsyncClient) -> None:
+async def _web_post(client: httpx.AsyncClient, text: str) -> httpx.Response:
+    token = await csrf(client, "/")
+    return await client.post("/posts", data={"text": text, "csrf_token": token})
+
+
+async def test_posting_limit_holds_for_the_web_composer_too(
+    make_app: MakeApp, session: AsyncSession
+) -> None:
+    spammer = await make_user(session, "spammer")
+    token = await make_token(session, spammer)
+    app = await make_app(rate_limit_posts="2/hour")
+    async with client_of(app) as browser:
+        await login(browser, "spammer")
+        codes = [(await _web_post(browser, f"web {i}")).status_code for i in range(3)]
+        assert codes == [303, 303, 429]
+        # One count per account, whichever face the posts come through.
+        r = await browser.post("/api/v1/statuses", data={"status": "api"}, headers=auth(token))
+        assert r.status_code == 429
+    posts = await posts_service.by_author(session, author_id=spammer.id, cursor=Cursor(limit=40))
+    assert sorted(p.text for p in posts) == ["web 0", "web 1"]
+
+
+async def test_signup_limit_per_ip(make_app: MakeApp) -> None:
     codes = []
-    for i in range(6):
-        token = await csrf(limited, "/signup")
-        r = await limited.post(
-            "/signup",
-            data={
-                "username": f"u{i}",
-                "email": f"u{i}@example.com",
-                "password": PASSWORD,
-                "csrf_token": token,
-            },
-        )
-        codes.append(r.status_code)
-        limited.cookies.delete("chirp_session")
+    async with client_of(await make_app()) as limited:
+        for i in range(6):
+            token = await csrf(limited, "/signup")
+            r = await limited.post(
+                "/signup",
+                data={
+                    "username": f"u{i}",
+                    "email": f"u{i}@example.com",
+                    "password": PASSWORD,
+                    "csrf_token": token,
+                },
+            )
+            codes.append(r.status_code)
+            limited.cookies.delete("chirp_session")
     assert codes == [303] * 5 + [429]
 
 
+async def test_login_attempts_are_limited_per_address(
+    make_app: MakeApp, session: AsyncSession
+) -> None:
+    await make_user(session, "owner")
+    app = await make_app(rate_limit_login_ip="3/minute")
+    async with client_of(app, "198.51.100.9") as guesser:
+        oauth_app = await register_app(guesser)
+        grant = {
+            "grant_type": "password",
+            "client_id": oauth_app["client_id"],
+            "client_secret": oauth_app["client_secret"],
+        }
+        # Three tries at three different accounts, through both login doors: no account has
+        # failed often enough to be locked, the address has used up its window.
+        r = await guesser.post("/oauth/token", data={**grant, "username": "a", "password": "x"})
+        assert r.status_code == 400
+        for name in ("b", "c"):
+            token = await csrf(guesser, "/login")
+            r = await guesser.post(
+                "/login", data={"login": name, "password": "x", "csrf_token": token}
+            )
+            assert r.status_code == 401
+        token = await csrf(guesser, "/login")
+        r = await guesser.post(
+            "/login", data={"login": "owner", "password": PASSWORD, "csrf_token": token}
+        )
+        assert r.status_code == 429
+        r = await guesser.post(
+            "/oauth/token", data={**grant, "username": "owner", "password": PASSWORD}
+        )
+        assert r.status_code == 429 and r.json() == {"error": "Too many requests"}
+    async with client_of(app, "198.51.100.10") as owner:  # the owner, from their own address
+        await login(owner, "owner")
+
+
 async def test_failed_logins_lock_the_account_for_a_while(
-    limited: httpx.AsyncClient, session: AsyncSession
+    make_app: MakeApp, session: AsyncSession
 ) -> None:
     await make_user(session, "target")
-    app = await register_app(limited)
-    grant = {
-        "grant_type": "password",
-        "client_id": app["client_id"],
-        "client_secret": app["client_secret"],
-        "username": "target",
-    }
-    for _ in range(10):
-        r = await limited.post("/oauth/token", data={**grant, "password": "guess"})
-        assert r.status_code == 400
-    # Even the right password is refused until the window ends: guessing has stopped.
-    r = await limited.post("/oauth/token", data={**grant, "password": PASSWORD})
-    assert r.status_code == 429
-    token = await csrf(limited, "/login")
-    r = await limited.post(
-        "/login", data={"login": "target", "password": PASSWORD, "csrf_token": token}
-    )
-    assert r.status_code == 401
+    async with client_of(await make_app()) as limited:
+        app = await register_app(limited)
+        grant = {
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "username": "target",
+        }
+        for _ in range(10):
+            r = await limited.post("/oauth/token", data={**grant, "password": "guess"})
+            assert r.status_code == 400
+        # Even the right password is refused until the window ends: guessing has stopped.
+        r = await limited.post("/oauth/token", data={**grant, "password": PASSWORD})
+        assert r.status_code == 429
+        token = await csrf(limited, "/login")
+        r = await limited.post(
+            "/login", data={"login": "target", "password": PASSWORD, "csrf_token": token}
+        )
+        assert r.status_code == 401

@@ -2,61 +2,77 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 
-import httpx
-import pytest
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
-from chirp.main import create_app
 from chirp.ratelimit.limiter import RateLimiter
 from tests import services
+from tests.conftest import MakeApp, client_of
+from tests.factories import auth, make_token, make_user
+from tests.web.helpers import csrf, login
 
 
-async def _client(settings: Settings, db: async_sessionmaker[AsyncSession]) -> httpx.AsyncClient:
-    app = create_app(settings, session_factory=db)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-@pytest.fixture
-async def strict(
-    settings: Settings, db: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with await _client(settings.model_copy(update={"rate_limit_api": "3/minute"}), db) as c:
-        yield c
-
-
-async def test_api_calls_past_the_window_get_429_with_headers(strict: httpx.AsyncClient) -> None:
-    seen = []
-    for _ in range(3):
+async def test_api_calls_past_the_window_get_429_with_headers(make_app: MakeApp) -> None:
+    app = await make_app(rate_limit_api="3/minute")
+    async with client_of(app) as strict:
+        seen = []
+        for _ in range(3):
+            r = await strict.get("/api/v1/nothing-here")
+            seen.append(int(r.headers["x-ratelimit-remaining"]))
+            assert r.headers["x-ratelimit-limit"] == "3"
+            datetime.fromisoformat(r.headers["x-ratelimit-reset"])
+        assert seen == [2, 1, 0]
         r = await strict.get("/api/v1/nothing-here")
-        seen.append(int(r.headers["x-ratelimit-remaining"]))
-        assert r.headers["x-ratelimit-limit"] == "3"
-        datetime.fromisoformat(r.headers["x-ratelimit-reset"])
-    assert seen == [2, 1, 0]
-    r = await strict.get("/api/v1/nothing-here")
-    assert r.status_code == 429
-    assert r.json() == {"error": "Too many requests"}
-    assert r.headers["x-ratelimit-remaining"] == "0"
+        assert r.status_code == 429
+        assert r.json() == {"error": "Too many requests"}
+        assert r.headers["x-ratelimit-remaining"] == "0"
+    async with client_of(app, "203.0.113.7") as elsewhere:  # another address has its own window
+        assert (await elsewhere.get("/api/v1/nothing-here")).status_code == 404
+    if app.state.timeline_cache is not None:
+        # In production the counters live in Redis, shared by every web process.
+        assert await app.state.timeline_cache.redis.keys("chirp:rl*")
 
 
-async def test_pages_read_with_get_are_not_limited(strict: httpx.AsyncClient) -> None:
-    for _ in range(5):
-        r = await strict.get("/docs")
-        assert r.status_code == 200
-        assert "x-ratelimit-limit" not in r.headers
-
-
-async def test_disabled_limits_let_everything_through(
-    settings: Settings, db: async_sessionmaker[AsyncSession]
+async def test_the_api_limit_counts_per_account_from_any_address(
+    make_app: MakeApp, session: AsyncSession
 ) -> None:
-    relaxed = settings.model_copy(
-        update={"rate_limit_api": "1/minute", "rate_limit_enabled": False}
-    )
-    async with await _client(relaxed, db) as c:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    alice_token, bob_token = await make_token(session, alice), await make_token(session, bob)
+    app = await make_app(rate_limit_api="4/minute")
+    # Two calls from each of two addresses: no address is near its limit, the account is at it.
+    for ip in ("198.51.100.1", "198.51.100.2"):
+        async with client_of(app, ip) as c:
+            for _ in range(2):
+                r = await c.get("/api/v1/accounts/verify_credentials", headers=auth(alice_token))
+                assert r.status_code == 200
+    async with client_of(app, "198.51.100.3") as c:
+        r = await c.get("/api/v1/accounts/verify_credentials", headers=auth(alice_token))
+        assert r.status_code == 429 and r.json() == {"error": "Too many requests"}
+        assert r.headers["x-ratelimit-limit"] == "4" and r.headers["x-ratelimit-remaining"] == "0"
+        # Another account calling from the same address is not held back.
+        r = await c.get("/api/v1/accounts/verify_credentials", headers=auth(bob_token))
+        assert r.status_code == 200 and r.headers["x-ratelimit-remaining"] == "2"
+    async with client_of(app, "198.51.100.4") as browser:  # the same account's form posts too
+        await login(browser, "alice")
+        token = await csrf(browser, "/")
+        r = await browser.post("/posts", data={"text": "one more", "csrf_token": token})
+        assert r.status_code == 429
+
+
+async def test_pages_read_with_get_are_not_limited(make_app: MakeApp) -> None:
+    async with client_of(await make_app(rate_limit_api="3/minute")) as strict:
+        for _ in range(5):
+            r = await strict.get("/docs")
+            assert r.status_code == 200
+            assert "x-ratelimit-limit" not in r.headers
+
+
+async def test_disabled_limits_let_everything_through(make_app: MakeApp) -> None:
+    app = await make_app(rate_limit_api="1/minute", rate_limit_enabled=False)
+    async with client_of(app) as c:
         for _ in range(3):
             assert (await c.get("/api/v1/nothing-here")).status_code == 404
 

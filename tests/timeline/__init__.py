@@ -3,9 +3,33 @@
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.pagination import Cursor
+from chirp.timeline.home import HomeTimeline
 
 
 async def stored_ids(redis: Redis, user_id: int) -> list[int]:
     """The post ids held in a user's Redis timeline, newest first."""
     members = await redis.zrevrange(f"chirp:tl:{user_id}", 0, -1)
     return [int(m) for m in members if int(m)]
+
+
+# A TTL no timeline is stored with: a read that leaves a longer one renewed it.
+_WITNESS_TTL = 1000
+
+
+async def read_from_redis(
+    redis: Redis, reader: HomeTimeline, session: AsyncSession, user_id: int, cursor: Cursor
+) -> list[int]:
+    """One home page's ids, failing unless Redis served it (not the database fallback).
+
+    The page script renews the timeline's TTL as it answers, while the fallback leaves
+    Redis alone; a failure on the way trips the reader's breaker.
+    """
+    key = f"chirp:tl:{user_id}"
+    await redis.expire(key, _WITNESS_TTL)  # nothing happens if it does not exist yet
+    ids = [p.id for p in await reader.page(session, user_id=user_id, cursor=cursor)]
+    assert reader.breaker.closed, "the Redis path failed: the database answered"
+    assert await redis.ttl(key) > _WITNESS_TTL, "the database answered, not Redis"
+    return ids

@@ -58,19 +58,20 @@ async def _resolve(request: Request, session: SessionDep) -> TokenContext | None
     return TokenContext(token=token, user=user)
 
 
-def _check_scope(ctx: TokenContext, scope: str) -> None:
-    if not scope_rules.satisfies(scope_rules.parse(ctx.token.scopes), scope):
+def _check_scope(ctx: TokenContext, *scopes: str) -> None:
+    granted = scope_rules.parse(ctx.token.scopes)
+    if not any(scope_rules.satisfies(granted, scope) for scope in scopes):
         raise Forbidden("This action is outside the authorized scopes")
 
 
-def require_user(scope: str) -> Callable[..., Coroutine[Any, Any, UserContext]]:
-    """Dependency: a user token holding ``scope`` (401 without one, 403 outside scope)."""
+def require_user(scope: str, *alternatives: str) -> Callable[..., Coroutine[Any, Any, UserContext]]:
+    """Dependency: a user token holding ``scope`` or one of ``alternatives`` (401, 403)."""
 
     async def dependency(request: Request, session: SessionDep) -> UserContext:
         ctx = await _resolve(request, session)
         if ctx is None:
             raise Unauthorized("The access token is invalid")
-        _check_scope(ctx, scope)
+        _check_scope(ctx, scope, *alternatives)
         if ctx.user is None:
             raise Unauthorized("This method requires an authenticated user")
         return UserContext(token=ctx.token, user=ctx.user)

@@ -35,7 +35,8 @@ from chirp.users.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
-ReadAccounts = Annotated[UserContext, Depends(require_user("read:accounts"))]
+# Mastodon 4.3's `profile` scope opens this one endpoint, for "log in with" clients.
+OwnAccount = Annotated[UserContext, Depends(require_user("read:accounts", "profile"))]
 ReadFollows = Annotated[UserContext, Depends(require_user("read:follows"))]
 WriteFollows = Annotated[UserContext, Depends(require_user("write:follows"))]
 MaybeReader = Annotated[UserContext | None, Depends(optional_user("read:accounts"))]
@@ -73,7 +74,7 @@ async def register(
 
 
 @router.get("/accounts/verify_credentials", response_model=CredentialAccountOut)
-async def verify_credentials(ctx: ReadAccounts, settings: SettingsDep) -> CredentialAccountOut:
+async def verify_credentials(ctx: OwnAccount, settings: SettingsDep) -> CredentialAccountOut:
     """The authenticated user's own account, with its source."""
     return present.credential_account(ctx.user, settings)
 
