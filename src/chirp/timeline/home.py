@@ -33,6 +33,29 @@ _Found = tuple[list[int], dict[int, CachedPost], set[int]]
 _FILLS = 4
 
 
+# Reads of the cache for one page: more are needed only while filtered-out posts (deleted,
+# unfollowed, not yet cleaned up) leave it short; after these the database answers the rest.
+_REFILLS = 3
+
+
+def _join(shown: list[PostView], more: list[PostView], *, ascending: bool) -> list[PostView]:
+    """Add a further read to a page, newest first (``min_id`` pages read upwards)."""
+    return more + shown if ascending else shown + more
+
+
+def _after(asked: Cursor, ids: list[int], *, want: int) -> Cursor | None:
+    """The cursor past ``ids`` for the ``want`` posts a page still lacks; None if complete.
+
+    ``ids`` are what the read made with ``asked`` returned before filtering: fewer than it
+    asked for means the timeline ends there.
+    """
+    if want <= 0 or not ids or len(ids) < asked.limit:
+        return None
+    if asked.min_id is not None:
+        return Cursor(max_id=asked.max_id, min_id=max(ids), limit=want)
+    return Cursor(max_id=min(ids), since_id=asked.since_id, limit=want)
+
+
 def in_redis_rollout(user_id: int, percent: int) -> bool:
     """Whether this user's timeline is served from Redis (stable for a given percentage)."""
     if percent >= 100:
@@ -63,22 +86,42 @@ class HomeTimeline:
 
     async def page(self, session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[PostView]:
         """Return one page of the home timeline, newest first."""
-        if self.uses_redis(user_id):
-            assert self.cache is not None
-            try:
-                found = None
-                if await self.recovery.caught_up(session, self.cache.redis):
-                    found = await self._from_cache(session, user_id=user_id, cursor=cursor)
-                self.breaker.reset()
-            except RedisError as exc:
-                # Redis is a cache: answer from the database and stop asking it for a while.
-                log.warning("timeline cache unavailable, reading from the database: %s", exc)
-                self._failed()
-                found = None
-            if found is not None:
-                return await self._hydrate(session, user_id=user_id, found=found)
-        ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=cursor)
-        return await self._hydrate_from_db(session, user_id=user_id, ids=ids)
+        shown: list[PostView] = []
+        rest: Cursor | None = cursor
+        for _ in range(_REFILLS):
+            if rest is None or not self.uses_redis(user_id):
+                break
+            found = await self._cache_read(session, user_id=user_id, cursor=rest)
+            if found is None:
+                break
+            views = await self._hydrate(session, user_id=user_id, found=found)
+            shown = _join(shown, views, ascending=cursor.min_id is not None)
+            # Cached ids whose posts were deleted or whose authors were unfollowed are
+            # filtered out before their clean-up jobs run: read on past them, so a page is
+            # short only where the timeline ends.
+            rest = _after(rest, found[0], want=cursor.limit - len(shown))
+        if rest is None:
+            return shown
+        ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=rest)
+        views = await self._hydrate_from_db(session, user_id=user_id, ids=ids)
+        return _join(shown, views, ascending=cursor.min_id is not None)
+
+    async def _cache_read(
+        self, session: AsyncSession, *, user_id: int, cursor: Cursor
+    ) -> _Found | None:
+        """A page from Redis, or None when the database must answer (Redis failed or lacks it)."""
+        assert self.cache is not None
+        try:
+            found = None
+            if await self.recovery.caught_up(session, self.cache.redis):
+                found = await self._from_cache(session, user_id=user_id, cursor=cursor)
+            self.breaker.reset()
+        except RedisError as exc:
+            # Redis is a cache: answer from the database and stop asking it for a while.
+            log.warning("timeline cache unavailable, reading from the database: %s", exc)
+            self._failed()
+            found = None
+        return found
 
     def _failed(self) -> None:
         """Redis failed: stop asking it for a while, then catch up before reading it."""
