@@ -27,11 +27,16 @@ async def register(
     display_name: str = "",
     is_admin: bool = False,
 ) -> User:
-    """Create an account after checking every rule; raise ValidationFailed on the first broken."""
+    """Create an account after checking every rule; raise ValidationFailed on the first broken.
+
+    Call it before writing anything in ``session``: it ends a read-only transaction to hash.
+    """
     username = validation.clean_username(username)
     email = validation.clean_email(email)
     validation.check_password(password)
     display_name = validation.clean_display_name(display_name)
+    await _hand_back_connection(session)
+    password_hash = await hash_password(password)
     if await get_by_username(session, username) is not None:
         raise ValidationFailed(
             "Username has already been taken", field="username", code="ERR_TAKEN"
@@ -43,7 +48,7 @@ async def register(
         username_key=username.lower(),
         email=email,
         email_key=email.lower(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         display_name=display_name,
         is_admin=is_admin,
     )
@@ -60,17 +65,30 @@ async def register(
 
 
 async def authenticate(session: AsyncSession, *, login: str, password: str) -> User | None:
-    """Return the user whose username or email and password match, else None."""
+    """Return the user whose username or email and password match, else None.
+
+    Call it before writing anything in ``session``: it ends a read-only transaction to hash.
+    """
     key = login.strip().lower().removeprefix("@")
     stmt = select(User).where(or_(User.username_key == key, User.email_key == key))
     user = (await session.execute(stmt)).scalar_one_or_none()
+    await _hand_back_connection(session)
     # Always run one argon2 verification so a missing account takes as long as a bad password.
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         return None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password(password)
     return user
+
+
+async def _hand_back_connection(session: AsyncSession) -> None:
+    # A hash takes a fraction of a second, and seconds when a burst of logins queues for the
+    # hashing threads. Holding a transaction meanwhile held a pooled connection on PostgreSQL
+    # (a burst took the whole pool) and the write lock on SQLite (every request waited).
+    # Committing a transaction that wrote nothing ends it and keeps the loaded rows.
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        await session.commit()
 
 
 async def get(session: AsyncSession, user_id: int) -> User | None:
