@@ -123,21 +123,44 @@ async def get_many(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]
     return {u.id: u for u in rows.scalars()}
 
 
+# Deeper directory pages are refused: an offset page reads every row before it.
+MAX_DIRECTORY_OFFSET = 10_000
+
+
 def directory_query(*, order: str = "active") -> Select[User]:
     """Return a statement listing every user, most recently active (or newest) first."""
+    # Both orders read an index in order (activity is recorded at most hourly, by
+    # mark_active); ordering by the last post or join date computed per row sorted the
+    # whole users table on every request.
     if order == "new":
         return select(User).order_by(User.created_at.desc(), User.id.desc())
-    return select(User).order_by(
-        func.coalesce(User.last_post_at, User.created_at).desc(), User.id.desc()
-    )
+    return select(User).order_by(User.last_active_at.desc(), User.id.desc())
 
 
 async def directory(
     session: AsyncSession, *, order: str = "active", offset: int = 0, limit: int = 40
 ) -> list[User]:
-    """Return one offset page of the directory."""
+    """Return one offset page of the directory; raise ValidationFailed past the deepest."""
+    if offset > MAX_DIRECTORY_OFFSET:
+        raise ValidationFailed(
+            f"offset must be at most {MAX_DIRECTORY_OFFSET}", field="offset", code="ERR_INVALID"
+        )
     rows = await session.execute(directory_query(order=order).offset(offset).limit(limit))
     return list(rows.scalars())
+
+
+def admin_query(
+    *, username: str | None = None, email: str | None = None, staff: bool = False
+) -> Select[User]:
+    """Accounts filtered as Mastodon's admin API does (callers paginate by id)."""
+    stmt = select(User)
+    if username:
+        stmt = stmt.where(User.username_key.contains(username.strip().lower(), autoescape=True))
+    if email:
+        stmt = stmt.where(User.email_key.contains(email.strip().lower(), autoescape=True))
+    if staff:
+        stmt = stmt.where(User.is_admin.is_(True))
+    return stmt
 
 
 async def admin_page(
@@ -149,13 +172,7 @@ async def admin_page(
     staff: bool = False,
 ) -> list[User]:
     """Return accounts for administrators, newest first, filtered as Mastodon's admin API."""
-    stmt = select(User)
-    if username:
-        stmt = stmt.where(User.username_key.contains(username.strip().lower(), autoescape=True))
-    if email:
-        stmt = stmt.where(User.email_key.contains(email.strip().lower(), autoescape=True))
-    if staff:
-        stmt = stmt.where(User.is_admin.is_(True))
+    stmt = admin_query(username=username, email=email, staff=staff)
     return await fetch_page(session, stmt, User.id, cursor)
 
 
