@@ -6,11 +6,15 @@ import asyncio
 from pathlib import Path
 
 import httpx
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.auth.passwords import HASH_CONCURRENCY, hash_password, hashing_now, verify_password
 from chirp.db import make_engine, make_session_factory
 from chirp.main import create_app
 from chirp.migrate import upgrade
+from chirp.users import service as users_service
+from chirp.users.models import User
 from tests.factories import PASSWORD, make_user
 from tests.services import settings_for
 
@@ -80,3 +84,23 @@ async def test_health_and_reads_answer_during_a_login_burst(tmp_path: Path) -> N
     # no database connection (on SQLite, no write lock) while they do.
     assert in_flight >= 1, "the checks waited for the whole burst of logins"
     assert [r.status_code for r in responses] == [200] * BURST
+
+
+async def test_a_login_ends_a_transaction_that_only_read(session: AsyncSession) -> None:
+    await make_user(session, "alice")
+    await make_user(session, "bob")
+    await users_service.get_by_username(session, "bob")
+    assert session.in_transaction()
+    user = await users_service.authenticate(session, login="alice", password=PASSWORD)
+    # Nothing held while hashing: no pooled connection, no SQLite write lock.
+    assert user is not None and user.username == "alice" and not session.in_transaction()
+
+
+async def test_a_login_keeps_a_transaction_that_wrote(session: AsyncSession) -> None:
+    await make_user(session, "alice")
+    bob_id = (await make_user(session, "bob")).id
+    await session.execute(update(User).where(User.id == bob_id).values(bio="unsaved"))
+    assert await users_service.authenticate(session, login="alice", password=PASSWORD)
+    assert session.in_transaction()  # the write is still the caller's to keep or undo
+    await session.rollback()
+    assert (await session.get_one(User, bob_id, populate_existing=True)).bio == ""

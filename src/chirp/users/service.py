@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Update, func, or_, select, update
+from sqlalchemy import Select, Update, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, SessionTransaction
 
 from chirp.auth.passwords import hash_password, needs_rehash, verify_password
 from chirp.db import show_written, utcnow
@@ -82,12 +82,35 @@ async def authenticate(session: AsyncSession, *, login: str, password: str) -> U
     return user
 
 
+# Set on a session once its transaction has written anything, cleared when it ends.
+_WROTE = "chirp.users.wrote"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
 async def _hand_back_connection(session: AsyncSession) -> None:
     # A hash takes a fraction of a second, and seconds when a burst of logins queues for the
     # hashing threads. Holding a transaction meanwhile held a pooled connection on PostgreSQL
     # (a burst took the whole pool) and the write lock on SQLite (every request waited).
-    # Committing a transaction that wrote nothing ends it and keeps the loaded rows.
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+    # A transaction that has only read is ended (its loaded rows stay usable); one that has
+    # written is the caller's to commit or roll back, and is kept.
+    pending = session.new or session.dirty or session.deleted
+    if session.in_transaction() and not pending and not session.info.get(_WROTE):
         await session.commit()
 
 
