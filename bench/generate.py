@@ -23,7 +23,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from chirp.auth.passwords import hash_password
+from chirp.auth.passwords import hash_password_blocking
 from chirp.auth.tokens import digest
 from chirp.ids import id_at
 from chirp.migrate import upgrade
@@ -139,7 +139,7 @@ async def generate(
     await conn.execute("SET synchronous_commit = off")
 
     ids = user_ids(tier, rng, now)
-    password_hash = hash_password(BENCH_PASSWORD)
+    password_hash = hash_password_blocking(BENCH_PASSWORD)
     await copy(
         conn,
         "users",

@@ -29,6 +29,17 @@ from chirp.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent
 PORT = 8077
+# Endpoints whose cost could grow with the whole database (a count, a scan, a deep offset),
+# each measured alone: (report name, chirp.lua mode).
+ENDPOINTS = [
+    ("instance (v1)", "instance"),
+    ("public timeline", "public"),
+    ("an account", "account"),
+    ("an account's posts", "profile"),
+    ("an account's followers", "followers"),
+    ("an account's follows", "following"),
+    ("directory, any page to offset 10,000", "directory"),
+]
 
 
 async def _id_range(database_url: str) -> tuple[int, int]:
@@ -177,12 +188,17 @@ def main() -> None:
         out, _ = mixed.communicate()
         load.append(wrk.parse("mixed 90% read / 7% post / 3% follow", conns, secs, out))
         rss_after = procs.rss_mb()
+        endpoints = [
+            wrk.run(name, url, mode, data_dir, seconds=min(secs, 10), connections=conns)
+            for name, mode in ENDPOINTS
+        ]
         celebrity = asyncio.run(probes.celebrity_next_read(url, settings, args.seed))
         if args.soak_seconds:
             results["soak"] = _soak(url, data_dir, procs, args.soak_seconds, conns, id_range)
     finally:
         procs.stop()
     results["load"] = [asdict(r) for r in load]
+    results["endpoints"] = [asdict(r) for r in endpoints]
     results["paced"] = [asdict(r) for r in paced]
     results["delivery_ms"] = {
         "p50": probes.percentile(delays, 50),
@@ -290,6 +306,21 @@ def write_report(
         lines.append(
             f"| {p['name']} | {p['connections']} | {p['rps']:.0f} | {p['p50_ms']:.1f} | "
             f"{p['p99_ms']:.1f} | {p['errors']} |"
+        )
+    lines += [
+        "",
+        "## One endpoint at a time (chosen server, saturated)",
+        "",
+        "Endpoints whose cost could grow with the whole database; each should stay near the "
+        "ceilings whatever the tier.",
+        "",
+        "| endpoint | conns | req/s | p50 ms | p99 ms | errors | vs 20-post ceiling |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in results.get("endpoints", []):  # type: ignore[attr-defined]
+        lines.append(
+            f"| {e['name']} | {e['connections']} | {e['rps']:.0f} | {e['p50_ms']:.1f} | "
+            f"{e['p99_ms']:.1f} | {e['errors']} | {e['rps'] / bare.rps:.2f} |"
         )
     delivery = results["delivery_ms"]
     celeb = results["celebrity"]

@@ -1,20 +1,32 @@
-"""Hot-path queries use indexes on PostgreSQL: no sequential scan of posts or follows."""
+"""Every endpoint's queries use indexes on PostgreSQL, bounded by a page, not by the database.
+
+Each route's queries are listed here (by the route that runs them). On empty test tables a
+sequential scan is cheapest, so scans are switched off: if no index can serve a query, the
+planner still has to scan, and the plan shows it. A plain Sort over a table (rather than an
+index read in order) and an Aggregate (a COUNT) both read every row the filter lets through.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from chirp.auth.models import WebSession
 from chirp.db import utcnow
 from chirp.follows import service as follows_service
 from chirp.follows.models import Follow
 from chirp.jobs.models import PENDING, Job
 from chirp.oauth import service as oauth_service
+from chirp.oauth.models import OAuthApp, OAuthCode
 from chirp.pagination import Cursor, apply_cursor
 from chirp.posts import service as posts_service
-from chirp.posts.models import Post
+from chirp.posts.models import IdempotencyKey, Post
 from chirp.timeline import service as timeline_service
+from chirp.users import service as users_service
+from chirp.users.models import User
 
 USER = 913_000_000_000_000_001
 POST = 913_000_000_000_000_500
@@ -28,41 +40,105 @@ def _home(cursor: Cursor) -> Select:  # type: ignore[type-arg]
     return timeline_service.post_ids_query(user_id=USER, cursor=cursor)
 
 
+def _page(stmt: Select, key: Any, cursor: Cursor = Cursor()) -> Select:  # type: ignore[type-arg]
+    return apply_cursor(stmt, key, cursor)
+
+
 def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
     return {
+        # GET / and /api/v1/timelines/home (SQL path and Redis rebuilds)
         "home page 1": _home(Cursor()),
         "home deep page": _home(Cursor(max_id=POST)),
         "home since": _home(Cursor(min_id=POST)),
-        "large account's recent posts": posts_service.by_author_query(USER)
-        .with_only_columns(Post.id)
-        .order_by(Post.id.desc())
-        .limit(800),
-        "profile posts": apply_cursor(posts_service.by_author_query(USER), Post.id, Cursor()),
-        "public timeline": apply_cursor(timeline_service.public_query(), Post.id, Cursor()),
-        "fan-out batch": _fanout_batch(),
-        "followers list": select(Follow.id)
-        .where(Follow.followee_id == USER)
-        .order_by(Follow.id.desc())
-        .limit(40),
-        "following list": select(Follow.id)
-        .where(Follow.follower_id == USER)
-        .order_by(Follow.id.desc())
-        .limit(40),
-        "is following": select(Follow.id).where(
-            Follow.follower_id == USER, Follow.followee_id == USER + 1
-        ),
         "home posts by id": timeline_service.visible_home_posts_statement(array=True).params(
             user_id=USER, ids=[POST, POST + 1]
         ),
         "home authors by id": timeline_service.visible_authors_statement(array=True).params(
             user_id=USER, ids=[USER + 1, USER + 2]
         ),
+        "large account's recent posts": posts_service.by_author_query(USER)
+        .with_only_columns(Post.id)
+        .order_by(Post.id.desc())
+        .limit(800),
+        # GET / logged out, /api/v1/timelines/public
+        "public timeline": _page(timeline_service.public_query(), Post.id),
+        "public timeline deep page": _page(
+            timeline_service.public_query(), Post.id, Cursor(max_id=POST)
+        ),
+        # GET /@name, /api/v1/accounts/:id/statuses
+        "profile posts": _page(posts_service.by_author_query(USER), Post.id),
+        "profile posts deep page": _page(
+            posts_service.by_author_query(USER), Post.id, Cursor(max_id=POST)
+        ),
+        # /@name/followers, /api/v1/accounts/:id/followers (and following)
+        "followers list": _page(follows_service.followers_query(USER), Follow.id),
+        "followers deep page": _page(
+            follows_service.followers_query(USER), Follow.id, Cursor(max_id=POST)
+        ),
+        "following list": _page(follows_service.following_query(USER), Follow.id),
+        "following deep page": _page(
+            follows_service.following_query(USER), Follow.id, Cursor(max_id=POST)
+        ),
+        # /users, /api/v1/directory
+        "directory, active": users_service.directory_query(order="active").limit(40),
+        "directory, new": users_service.directory_query(order="new").limit(40),
+        # /api/v1/admin/accounts
+        "admin accounts": _page(users_service.admin_query(), User.id),
+        "admin staff": _page(users_service.admin_query(staff=True), User.id),
+        # relationships, follow buttons, follow and unfollow
+        "is following": select(Follow.id).where(
+            Follow.follower_id == USER, Follow.followee_id == USER + 1
+        ),
+        "followed among a page": select(Follow.followee_id).where(
+            Follow.follower_id == USER, Follow.followee_id.in_([USER + 1, USER + 2])
+        ),
+        "followed by among a page": select(Follow.follower_id).where(
+            Follow.followee_id == USER, Follow.follower_id.in_([USER + 1, USER + 2])
+        ),
+        # every API call, every logged-in page
         "token and its user": oauth_service.token_with_user().params(token_hash="x"),
+        "web session and its user": select(User)
+        .join(WebSession, WebSession.user_id == User.id)
+        .where(WebSession.token_hash == "x", WebSession.expires_at > utcnow()),
+        # profiles, lookup, login, sign-up checks
+        "user by name": select(User).where(User.username_key == "alice"),
+        "user by name or email": select(User).where(
+            (User.username_key == "alice") | (User.email_key == "alice")
+        ),
+        "users by id": select(User).where(User.id.in_([USER, USER + 1])),
+        # statuses: show, delete, idempotent create
+        "post by id": select(Post).where(Post.id == POST),
+        "post for idempotency key": select(Post)
+        .join(IdempotencyKey, IdempotencyKey.post_id == Post.id)
+        .where(IdempotencyKey.user_id == USER, IdempotencyKey.key == "k"),
+        # OAuth
+        "app by client id": select(OAuthApp).where(OAuthApp.client_id == "x"),
+        "code by hash": select(OAuthCode).where(OAuthCode.code_hash == "x"),
+        # fan-out and the job queue
+        "fan-out batch": _fanout_batch(),
         "ready jobs": select(Job.id)
         .where(Job.status == PENDING, Job.run_at <= utcnow())
         .order_by(Job.id)
         .limit(10),
     }
+
+
+# Pages merged from one index range per followed account, each bounded by the page size: the
+# Sort orders those few rows (see timeline.service.post_ids_statement).
+MERGED = {"home page 1", "home deep page", "home since"}
+
+# Tables that grow with the instance; a lookup in any of them must go through an index.
+TABLES = (
+    "posts",
+    "follows",
+    "users",
+    "jobs",
+    "oauth_tokens",
+    "oauth_codes",
+    "oauth_apps",
+    "web_sessions",
+    "idempotency_keys",
+)
 
 
 @pytest.mark.parametrize("name", list(_hot_paths()))
@@ -72,12 +148,18 @@ async def test_hot_path_uses_an_index(
     if engine.dialect.name != "postgresql":
         pytest.skip("query plans are checked on PostgreSQL")
     stmt = _hot_paths()[name]
-    # On empty test tables a sequential scan is cheapest; forbidding it reveals whether an
-    # index can serve the query at all (if none can, the planner still has to scan).
-    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    # On empty test tables a scan and a sort are cheapest; forbidding them reveals whether an
+    # index can serve the query, in order, at all (if none can, the planner still has to).
+    for setting in ("enable_seqscan", "enable_sort"):
+        await session.execute(text(f"SET LOCAL {setting} = off"))
     plan = await _plan(engine, session, stmt)
-    for table in ("posts", "follows", "jobs", "users", "oauth_tokens"):
+    for table in TABLES:
         assert f"Seq Scan on {table}" not in plan, plan
+    # A full Sort (not an Incremental Sort of an index read in order) or an Aggregate reads
+    # every matching row: the whole table for a directory ordered by an unindexed expression.
+    nodes = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
+    forbidden = ("Aggregate  (",) if name in MERGED else ("Sort  (", "Aggregate  (")
+    assert not [n for n in nodes if n.startswith(forbidden)], plan
 
 
 async def _plan(engine: AsyncEngine, session: AsyncSession, stmt: Select) -> str:  # type: ignore[type-arg]

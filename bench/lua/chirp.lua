@@ -1,6 +1,7 @@
 -- wrk driver for Chirp: authenticated users drawn from the generated data set.
 -- Usage: wrk ... -s bench/lua/chirp.lua URL -- MODE DATA_DIR [MIN_ID MAX_ID] [pace=MS]
--- MODE: ping | bare | home | deep | post | mixed
+-- MODE: ping | bare | home | deep | post | mixed, or one endpoint each: instance | public |
+--       profile | followers | following | directory | account
 -- pace=MS: each connection waits about MS ms (uniformly 0.5-1.5x) between its requests, to
 -- measure latency below saturation; without it, connections send back to back.
 local tokens, users, token_users = {}, {}, {}
@@ -62,8 +63,32 @@ local function follow(i)
   return wrk.format("POST", "/api/v1/accounts/" .. target .. "/follow", auth(i))
 end
 
+-- Endpoints whose cost could grow with the whole database, each read by someone random.
+local function endpoint(i)
+  local someone = users[math.random(#users)]
+  if mode == "instance" then
+    return wrk.format("GET", "/api/v1/instance")
+  elseif mode == "public" then
+    return wrk.format("GET", "/api/v1/timelines/public", auth(i))
+  elseif mode == "profile" then
+    return wrk.format("GET", "/api/v1/accounts/" .. someone .. "/statuses", auth(i))
+  elseif mode == "followers" then
+    return wrk.format("GET", "/api/v1/accounts/" .. someone .. "/followers", auth(i))
+  elseif mode == "following" then
+    return wrk.format("GET", "/api/v1/accounts/" .. someone .. "/following", auth(i))
+  elseif mode == "directory" then
+    -- Any page a client may ask for: offsets up to the deepest served (10,000).
+    local offset = math.random(0, math.min(#users, 10000))
+    return wrk.format("GET", "/api/v1/directory?order=active&limit=40&offset=" .. offset, auth(i))
+  elseif mode == "account" then
+    return wrk.format("GET", "/api/v1/accounts/" .. someone, auth(i))
+  end
+end
+
 function request()
   local i = math.random(#tokens)
+  local one = endpoint(i)
+  if one then return one end
   if mode == "ping" then
     return wrk.format("GET", "/_bench/ping")
   elseif mode == "bare" then

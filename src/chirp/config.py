@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     bench_endpoints: bool = Field(
         False, description="Serve /_bench/* ceiling endpoints (benchmarks only)."
     )
+    instance_stats_seconds: int = Field(
+        300,
+        ge=1,
+        description="How often the instance statistics (users, posts, active) are recounted.",
+    )
     job_lease_seconds: int = Field(
         60, ge=1, description="Seconds a claimed job stays reserved before others may retry it."
     )

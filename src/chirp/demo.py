@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
-from chirp.auth.passwords import hash_password
+from chirp.auth.passwords import hash_password_blocking
 from chirp.db import utcnow
 from chirp.follows.models import Follow
 from chirp.ids import id_at
@@ -99,7 +99,7 @@ async def generate(
     """Insert demo users, follows and posts; the same seed gives the same data."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     now = utcnow()
-    password_hash = hash_password(DEMO_PASSWORD)  # one hash: argon2 is slow on purpose
+    password_hash = hash_password_blocking(DEMO_PASSWORD)  # one hash: argon2 is slow on purpose
     made: list[User] = []
     for i in tqdm(range(users), desc="users", disable=not progress, unit="user"):
         name = _username(i)

@@ -17,6 +17,7 @@ from chirp.api.errors import install_error_handlers
 from chirp.api.router import api_router
 from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
+from chirp.instance.service import InstanceStats
 from chirp.jobs import registry
 from chirp.jobs.worker import JobContext, Worker
 from chirp.ops import api as ops_api
@@ -55,6 +56,11 @@ def create_app(
                 stack.push_async_callback(redis.aclose)
                 app.state.timeline_cache = TimelineCache.from_settings(redis, settings)
                 app.state.home_timeline = HomeTimeline(settings, app.state.timeline_cache)
+                app.state.instance_stats.redis = redis
+            if session_factory is None:
+                # A factory passed in is the caller's (tests share one connection between
+                # requests): they refresh the statistics themselves.
+                await stack.enter_async_context(_stats_refresher(app))
             if settings.jobs_in_web:
                 await stack.enter_async_context(_job_runner(app, settings))
             if settings.environment != "test":
@@ -77,6 +83,7 @@ def create_app(
     app.state.settings = settings
     app.state.timeline_cache = None
     app.state.home_timeline = HomeTimeline(settings, None)
+    app.state.instance_stats = InstanceStats(period=settings.instance_stats_seconds)
     if session_factory is not None:
         # Available before lifespan runs, for clients that do not send lifespan events.
         app.state.session_factory = session_factory
@@ -95,6 +102,19 @@ def create_app(
     # Last: request ids, HEAD and the last-resort error answer wrap everything above.
     install_outer_middleware(app)
     return app
+
+
+@asynccontextmanager
+async def _stats_refresher(app: FastAPI) -> AsyncIterator[None]:
+    """Keep the instance statistics counted in the background while the app serves."""
+    stop = asyncio.Event()
+    stats: InstanceStats = app.state.instance_stats
+    task = asyncio.create_task(stats.run(app.state.session_factory, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 @asynccontextmanager

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_post, make_user
 
 
-async def test_instance_v1_and_v2(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_instance_v1_and_v2(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     await make_post(session, await make_user(session, "alice"), "hi")
+    await app.state.instance_stats.refresh(app.state.session_factory)
     v1 = (await client.get("/api/v1/instance")).json()
     assert v1["version"].startswith("4.3.0 (compatible; Chirp ")
     assert v1["uri"] == "testserver"

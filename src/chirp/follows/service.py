@@ -117,28 +117,36 @@ async def relationships(
     return [Relationship(id=i, following=i in following, followed_by=i in followed_by) for i in ids]
 
 
-async def followers_page(
-    session: AsyncSession, *, user_id: int, cursor: Cursor
-) -> list[tuple[int, User]]:
-    """Return (follow id, follower) pairs for ``user_id``, newest follow first."""
-    stmt = (
+def followers_query(user_id: int) -> Select[int, User]:
+    """(follow id, follower) of a user's followers (callers paginate by follow id)."""
+    return (
         select(Follow.id, User)
         .join(User, User.id == Follow.follower_id)
         .where(Follow.followee_id == user_id)
     )
-    return await _pairs(session, stmt, cursor)
+
+
+def following_query(user_id: int) -> Select[int, User]:
+    """(follow id, followee) of the accounts a user follows (callers paginate by follow id)."""
+    return (
+        select(Follow.id, User)
+        .join(User, User.id == Follow.followee_id)
+        .where(Follow.follower_id == user_id)
+    )
+
+
+async def followers_page(
+    session: AsyncSession, *, user_id: int, cursor: Cursor
+) -> list[tuple[int, User]]:
+    """Return (follow id, follower) pairs for ``user_id``, newest follow first."""
+    return await _pairs(session, followers_query(user_id), cursor)
 
 
 async def following_page(
     session: AsyncSession, *, user_id: int, cursor: Cursor
 ) -> list[tuple[int, User]]:
     """Return (follow id, followee) pairs for ``user_id``, newest follow first."""
-    stmt = (
-        select(Follow.id, User)
-        .join(User, User.id == Follow.followee_id)
-        .where(Follow.follower_id == user_id)
-    )
-    return await _pairs(session, stmt, cursor)
+    return await _pairs(session, following_query(user_id), cursor)
 
 
 async def _pairs(

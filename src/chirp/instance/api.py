@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
 from chirp import __version__
 from chirp.config import Settings
-from chirp.deps import SessionDep, SettingsDep
-from chirp.instance import service as instance_service
+from chirp.deps import SettingsDep
+from chirp.instance.service import InstanceStats, Stats
 from chirp.posts.text import URL_WEIGHT
 
 router = APIRouter(tags=["instance"])
+
+
+async def _stats(request: Request) -> Stats:
+    # Counted in the background (see InstanceStats.run): clients and crawlers call these
+    # endpoints often, and counting users per call grew with the whole database.
+    stats: InstanceStats = request.app.state.instance_stats
+    return stats.current()
+
+
+StatsDep = Annotated[Stats, Depends(_stats)]
 
 # Clients compare this against Mastodon releases to decide which features to use.
 MASTODON_COMPAT = "4.3.0"
@@ -48,9 +58,8 @@ _POLLS = {
 
 
 @router.get("/api/v1/instance")
-async def instance_v1(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+async def instance_v1(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
     """This server's name, version, limits and statistics (v1 entity)."""
-    stats = await instance_service.stats(session)
     return {
         "uri": settings.domain,
         "title": settings.instance_title,
@@ -77,9 +86,8 @@ async def instance_v1(session: SessionDep, settings: SettingsDep) -> dict[str, A
 
 
 @router.get("/api/v2/instance")
-async def instance_v2(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+async def instance_v2(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
     """This server's name, version, limits and statistics (v2 entity)."""
-    stats = await instance_service.stats(session)
     return {
         "domain": settings.domain,
         "title": settings.instance_title,

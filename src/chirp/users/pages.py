@@ -49,7 +49,10 @@ async def directory(
     context = {
         "users": users,
         "followed": await _followed(session, viewer, users),
-        "next_url": f"/users?page={page + 1}" if len(users) == DIRECTORY_PAGE else None,
+        "next_url": f"/users?page={page + 1}"
+        if len(users) == DIRECTORY_PAGE
+        and page * DIRECTORY_PAGE <= users_service.MAX_DIRECTORY_OFFSET
+        else None,
         "page": page,
     }
     template = "users/_page.html" if is_htmx(request) and page > 1 else "users/directory.html"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Update, func, or_, select, update
+from sqlalchemy import Select, Update, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, SessionTransaction
 
 from chirp.auth.passwords import hash_password, needs_rehash, verify_password
 from chirp.db import show_written, utcnow
@@ -27,11 +27,16 @@ async def register(
     display_name: str = "",
     is_admin: bool = False,
 ) -> User:
-    """Create an account after checking every rule; raise ValidationFailed on the first broken."""
+    """Create an account after checking every rule; raise ValidationFailed on the first broken.
+
+    Call it before writing anything in ``session``: it ends a read-only transaction to hash.
+    """
     username = validation.clean_username(username)
     email = validation.clean_email(email)
     validation.check_password(password)
     display_name = validation.clean_display_name(display_name)
+    await _hand_back_connection(session)
+    password_hash = await hash_password(password)
     if await get_by_username(session, username) is not None:
         raise ValidationFailed(
             "Username has already been taken", field="username", code="ERR_TAKEN"
@@ -43,7 +48,7 @@ async def register(
         username_key=username.lower(),
         email=email,
         email_key=email.lower(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         display_name=display_name,
         is_admin=is_admin,
     )
@@ -60,17 +65,53 @@ async def register(
 
 
 async def authenticate(session: AsyncSession, *, login: str, password: str) -> User | None:
-    """Return the user whose username or email and password match, else None."""
+    """Return the user whose username or email and password match, else None.
+
+    Call it before writing anything in ``session``: it ends a read-only transaction to hash.
+    """
     key = login.strip().lower().removeprefix("@")
     stmt = select(User).where(or_(User.username_key == key, User.email_key == key))
     user = (await session.execute(stmt)).scalar_one_or_none()
+    await _hand_back_connection(session)
     # Always run one argon2 verification so a missing account takes as long as a bad password.
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         return None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password(password)
     return user
+
+
+# Set on a session once its transaction has written anything, cleared when it ends.
+_WROTE = "chirp.users.wrote"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+async def _hand_back_connection(session: AsyncSession) -> None:
+    # A hash takes a fraction of a second, and seconds when a burst of logins queues for the
+    # hashing threads. Holding a transaction meanwhile held a pooled connection on PostgreSQL
+    # (a burst took the whole pool) and the write lock on SQLite (every request waited).
+    # A transaction that has only read is ended (its loaded rows stay usable); one that has
+    # written is the caller's to commit or roll back, and is kept.
+    pending = session.new or session.dirty or session.deleted
+    if session.in_transaction() and not pending and not session.info.get(_WROTE):
+        await session.commit()
 
 
 async def get(session: AsyncSession, user_id: int) -> User | None:
@@ -105,21 +146,44 @@ async def get_many(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]
     return {u.id: u for u in rows.scalars()}
 
 
+# Deeper directory pages are refused: an offset page reads every row before it.
+MAX_DIRECTORY_OFFSET = 10_000
+
+
 def directory_query(*, order: str = "active") -> Select[User]:
     """Return a statement listing every user, most recently active (or newest) first."""
+    # Both orders read an index in order (activity is recorded at most hourly, by
+    # mark_active); ordering by the last post or join date computed per row sorted the
+    # whole users table on every request.
     if order == "new":
         return select(User).order_by(User.created_at.desc(), User.id.desc())
-    return select(User).order_by(
-        func.coalesce(User.last_post_at, User.created_at).desc(), User.id.desc()
-    )
+    return select(User).order_by(User.last_active_at.desc(), User.id.desc())
 
 
 async def directory(
     session: AsyncSession, *, order: str = "active", offset: int = 0, limit: int = 40
 ) -> list[User]:
-    """Return one offset page of the directory."""
+    """Return one offset page of the directory; raise ValidationFailed past the deepest."""
+    if offset > MAX_DIRECTORY_OFFSET:
+        raise ValidationFailed(
+            f"offset must be at most {MAX_DIRECTORY_OFFSET}", field="offset", code="ERR_INVALID"
+        )
     rows = await session.execute(directory_query(order=order).offset(offset).limit(limit))
     return list(rows.scalars())
+
+
+def admin_query(
+    *, username: str | None = None, email: str | None = None, staff: bool = False
+) -> Select[User]:
+    """Accounts filtered as Mastodon's admin API does (callers paginate by id)."""
+    stmt = select(User)
+    if username:
+        stmt = stmt.where(User.username_key.contains(username.strip().lower(), autoescape=True))
+    if email:
+        stmt = stmt.where(User.email_key.contains(email.strip().lower(), autoescape=True))
+    if staff:
+        stmt = stmt.where(User.is_admin.is_(True))
+    return stmt
 
 
 async def admin_page(
@@ -131,13 +195,7 @@ async def admin_page(
     staff: bool = False,
 ) -> list[User]:
     """Return accounts for administrators, newest first, filtered as Mastodon's admin API."""
-    stmt = select(User)
-    if username:
-        stmt = stmt.where(User.username_key.contains(username.strip().lower(), autoescape=True))
-    if email:
-        stmt = stmt.where(User.email_key.contains(email.strip().lower(), autoescape=True))
-    if staff:
-        stmt = stmt.where(User.is_admin.is_(True))
+    stmt = admin_query(username=username, email=email, staff=staff)
     return await fetch_page(session, stmt, User.id, cursor)
 
 
