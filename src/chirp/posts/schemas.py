@@ -6,7 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from chirp.parsing import BodyText, LongText, Token
 from chirp.users.schemas import AccountOut
+
+# Mastodon takes at most 4 attachments; a few more are refused by the handler, not counted.
+MAX_MEDIA_IDS = 20
 
 
 class ApplicationOut(BaseModel):
@@ -55,11 +59,11 @@ class StatusOut(BaseModel):
 class StatusCreate(BaseModel):
     """Parameters of ``POST /api/v1/statuses``."""
 
-    status: str = ""
-    media_ids: list[str] = Field(default_factory=list)
-    in_reply_to_id: str | None = None
+    status: BodyText = ""
+    media_ids: list[Token] = Field(default_factory=list, max_length=MAX_MEDIA_IDS)
+    in_reply_to_id: Token | None = None
     sensitive: bool = False
-    spoiler_text: str = ""
+    spoiler_text: LongText = ""
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
-    language: str | None = Field(None, max_length=10)
-    scheduled_at: str | None = None
+    language: Token | None = Field(None, max_length=10)
+    scheduled_at: Token | None = None
