@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp import __version__
+from chirp.api.allow import install_method_not_allowed
 from chirp.api.errors import install_error_handlers
 from chirp.api.router import api_router
 from chirp.config import Settings
@@ -82,6 +83,7 @@ def create_app(
         app.state.session_factory = session_factory
     app.state.templates = make_templates(settings)
     install_error_handlers(app)
+    install_method_not_allowed(app)
     install_login_redirect(app)
     app.add_middleware(
         BodyLimitMiddleware,
