@@ -94,15 +94,25 @@ def _ascii_int(value: Any) -> Any:
     return value
 
 
+# The docs say what _storable checks (JSON Schema cannot name lone surrogates; JSON text
+# with one is not valid Unicode anyway).
+_DOCUMENTED = Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})
+
 # Free text by the most any field of its kind may hold before its own rules are checked:
 # bounded so nothing expensive (hashing, normalising, searching) ever sees a huge value.
-Token = Annotated[str, StringConstraints(max_length=512), AfterValidator(_storable)]
+Token = Annotated[str, StringConstraints(max_length=512), AfterValidator(_storable), _DOCUMENTED]
 """A secret, code, key or identifier."""
-ShortText = Annotated[str, StringConstraints(max_length=320), AfterValidator(_storable)]
+ShortText = Annotated[
+    str, StringConstraints(max_length=320), AfterValidator(_storable), _DOCUMENTED
+]
 """A name, username, email address, password or other one-line value."""
-LongText = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_storable)]
+LongText = Annotated[
+    str, StringConstraints(max_length=4096), AfterValidator(_storable), _DOCUMENTED
+]
 """A URI, a bio, a list of scopes or a short paragraph."""
-BodyText = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_storable)]
+BodyText = Annotated[
+    str, StringConstraints(max_length=100_000), AfterValidator(_storable), _DOCUMENTED
+]
 """A post's text: the service bounds it by the configured length; this bounds the request."""
 
 Offset = Annotated[int, BeforeValidator(_ascii_int), Field(ge=0, le=MAX_OFFSET)]
