@@ -206,3 +206,19 @@ async def test_deeply_nested_json_is_400(client: httpx.AsyncClient, session: Asy
     r = await client.post("/api/v1/statuses", json={"status": "[" * 100}, headers=auth(token))
     assert r.status_code == 200, r.text
     assert await _count(session, Post) == 1
+
+
+async def test_non_ascii_client_secrets_are_refused_not_a_500(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    app = await register_app(client)
+    for secret in ("\xe9", "sécret"):
+        r = await client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": app["client_id"],
+                "client_secret": secret,
+            },
+        )
+        assert r.status_code == 401 and r.json()["error"] == "invalid_client"

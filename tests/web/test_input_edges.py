@@ -74,3 +74,20 @@ async def test_unstorable_text_in_forms_is_a_form_error_naming_the_field(
     r = await client.post("/@b%00b/follow", headers=htmx(token))
     assert r.status_code == 404
     assert await _count(session, Post) == 0
+
+
+async def test_non_ascii_in_signed_cookies_and_tokens_is_refused_not_a_500(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await make_user(session, "alice")
+    # Headers and cookies arrive as Latin-1: "é" is a byte a client may send in either.
+    r = await client.get("/", headers={"cookie": "chirp_flash=x.\xe9".encode("latin-1")})
+    assert r.status_code == 200 and "x.\xe9" not in r.text
+    await login(client, "alice")
+    r = await client.post(
+        "/posts",
+        data={"text": "forged"},
+        headers={"x-csrf-token": "\xe9".encode("latin-1"), "hx-request": "true"},
+    )
+    assert r.status_code == 403
+    assert await _count(session, Post) == 0
