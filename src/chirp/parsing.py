@@ -21,6 +21,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Offset paging reads and skips every row before the page, so deep offsets are refused.
 MAX_OFFSET = 10_000
 MAX_PAGE = 500
+MAX_SHORT_TEXT = 320  # the longest email address a mail server accepts
 
 
 def ascii_int(raw: str, *, maximum: int = MAX_ID) -> int | None:
@@ -59,7 +60,7 @@ def query_ids(name: str, raws: list[str], *, most: int) -> list[int]:
 
 def path_text(raw: str) -> str:
     """A name from a path (``/@name``); one that cannot be stored names nothing here (404)."""
-    if len(raw) > 320 or text_problem(raw) is not None:
+    if len(raw) > MAX_SHORT_TEXT or text_problem(raw) is not None:
         raise NotFound()
     return raw
 
@@ -70,14 +71,6 @@ def text_problem(value: str) -> str | None:
     if found is None:
         return None
     return "must not contain NUL characters" if found.group() == "\x00" else "must be valid UTF-8"
-
-
-def check_text(value: str, *, field: str) -> str:
-    """Return ``value``, or raise a 422 naming ``field`` if it holds NUL or lone surrogates."""
-    problem = text_problem(value)
-    if problem is not None:
-        raise ValidationFailed(f"{field} {problem}", field=field)
-    return value
 
 
 def _storable(value: str) -> str:
@@ -103,13 +96,13 @@ _DOCUMENTED = Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})
 Token = Annotated[str, StringConstraints(max_length=512), AfterValidator(_storable), _DOCUMENTED]
 """A secret, code, key or identifier."""
 ShortText = Annotated[
-    str, StringConstraints(max_length=320), AfterValidator(_storable), _DOCUMENTED
+    str, StringConstraints(max_length=MAX_SHORT_TEXT), AfterValidator(_storable), _DOCUMENTED
 ]
-"""A name, username, email address, password or other one-line value."""
+"""A name, username, email address or other one-line value."""
 LongText = Annotated[
     str, StringConstraints(max_length=4096), AfterValidator(_storable), _DOCUMENTED
 ]
-"""A URI, a bio, a list of scopes or a short paragraph."""
+"""A password, a URI, a list of scopes or a short paragraph."""
 BodyText = Annotated[
     str, StringConstraints(max_length=100_000), AfterValidator(_storable), _DOCUMENTED
 ]

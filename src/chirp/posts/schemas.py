@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, JsonValue
 from chirp.parsing import BodyText, LongText, Token
 from chirp.users.schemas import AccountOut
 
-# Mastodon takes at most 4 attachments; a few more are refused by the handler, not counted.
+# Bounds the list before the handler refuses attachments (which Mastodon caps at 4).
 MAX_MEDIA_IDS = 20
 # Text with something besides white space, and no NUL (see chirp.parsing).
 _NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
