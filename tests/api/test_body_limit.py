@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chirp.config import Settings
+from chirp.main import create_app
 from chirp.posts.models import Post
 from tests.factories import auth, make_token, make_user
 from tests.web.helpers import csrf, login
@@ -89,3 +91,20 @@ async def test_web_forms_get_the_error_page(
     assert r.status_code == 413 and "Payload too large" in r.text and "<html" in r.text
     assert body.sent <= 2 * MiB
     assert await _posts(session) == 0
+
+
+async def test_the_limits_are_settings(
+    settings: Settings, db: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    token = await make_token(session, await make_user(session, "alice"))
+    small = settings.model_copy(update={"max_json_body_bytes": 2048, "max_body_bytes": 4096})
+    transport = httpx.ASGITransport(app=create_app(small, session_factory=db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        r = await client.post("/api/v1/statuses", json={"status": "x" * 3000}, headers=auth(token))
+        assert r.status_code == 413
+        files = {"status": (None, "hi"), "file": ("a.bin", b"\0" * 3000)}
+        r = await client.post("/api/v1/statuses", files=files, headers=auth(token))
+        assert r.status_code == 200, r.text
+        files = {"status": (None, "hi"), "file": ("a.bin", b"\0" * 5000)}
+        r = await client.post("/api/v1/statuses", files=files, headers=auth(token))
+        assert r.status_code == 413

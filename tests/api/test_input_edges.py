@@ -222,3 +222,12 @@ async def test_non_ascii_client_secrets_are_refused_not_a_500(
             },
         )
         assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+
+
+async def test_method_not_allowed_lists_every_method_of_the_path(
+    client: httpx.AsyncClient,
+) -> None:
+    # GET and DELETE are two routes at one path: Starlette named only the first one's.
+    r = await client.request("PUT", "/api/v1/statuses/1")
+    assert r.status_code == 405 and r.json() == {"error": "Method not allowed"}
+    assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "DELETE"}

@@ -8,15 +8,20 @@ from starlette.routing import Match
 
 from chirp.api.errors import error_response
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app serves at this request's path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route_methods
-    return sorted(methods)
+    # Asked of the routes themselves, method by method: included routers nest their routes.
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 def install_method_not_allowed(app: FastAPI) -> None:
