@@ -26,14 +26,16 @@ from chirp.db import make_engine, make_session_factory
 from chirp.main import create_app
 from chirp.migrate import upgrade
 from chirp.oauth import scopes
+from chirp.redis_client import make_redis
 from tests import services
 from tests.factories import auth, make_post, make_token, make_user
 from tests.live import recreate_postgres_db
 from tests.services import settings_for
 
-# Examples per operation: with ~20 operations and two databases this stays well under 90 s.
+# Examples per operation: with ~25 operations and three stores this stays near a minute.
 EXAMPLES = 10
 ALL_SCOPES = " ".join(sorted(scopes.TOP_LEVEL))
+REDIS = "postgresql+redis"
 
 
 async def _seed(url: str) -> str:
@@ -54,17 +56,29 @@ def _url(backend: str) -> str:
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='chirp-fuzz-')) / 'fuzz.db'}"
     base = make_url(services.DATABASE_URL or "postgresql+asyncpg://postgres@127.0.0.1/chirp_test")
-    name = services.sibling_database("fuzz")
+    name = services.sibling_database("fuzz" if backend == "postgresql" else "fuzz_redis")
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+async def _empty_redis() -> None:
+    client = make_redis(str(services.REDIS_URL))
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
 
 
 def _prepare(backend: str, url: str) -> str:
     """Create and migrate a fresh database at ``url``, seed it, and return the token."""
-    if backend == "postgresql":
+    if backend != "sqlite":
         if not services.DATABASE_URL:
             services.unavailable("PostgreSQL tests need CHIRP_TEST_DATABASE_URL")
         name = make_url(url).database
         asyncio.run(recreate_postgres_db(str(services.DATABASE_URL), str(name)))
+    if backend == REDIS:
+        if not services.REDIS_URL:
+            services.unavailable("PostgreSQL + Redis tests need CHIRP_TEST_REDIS_URL")
+        asyncio.run(_empty_redis())
     upgrade(url)
     return asyncio.run(_seed(url))
 
@@ -73,7 +87,9 @@ def _schema(backend: str) -> OpenApiSchema:
     # Built at import (Schemathesis makes one test per operation from it), but nothing runs
     # until a request: then the app starts its own engine and job runner in Schemathesis'
     # event loop, on the database the fixture below prepared.
-    app = create_app(settings_for(_url(backend), rate_limit_enabled=False))
+    # The production shape runs its jobs in the web process here: no worker to drain them.
+    redis = {"redis_url": services.REDIS_URL, "web_runs_jobs": True} if backend == REDIS else {}
+    app = create_app(settings_for(_url(backend), rate_limit_enabled=False, **redis))
     loaded = schemathesis.openapi.from_dict(app.openapi())
     loaded.app = app
     return loaded
@@ -90,6 +106,7 @@ def _token(backend: str, schema: OpenApiSchema) -> Iterator[str]:
 
 SQLITE = _schema("sqlite")
 POSTGRESQL = _schema("postgresql")
+POSTGRESQL_REDIS = _schema(REDIS)
 SETTINGS = settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -139,3 +156,16 @@ def test_every_operation_on_sqlite(case: Case, sqlite_token: str) -> None:
 def test_every_operation_on_postgresql(case: Case, postgresql_token: str) -> None:
     """Fuzz every operation against PostgreSQL."""
     _check(case, postgresql_token)
+
+
+@pytest.fixture(scope="module")
+def redis_token() -> Iterator[str]:
+    """A token on the PostgreSQL + Redis app's freshly seeded database."""
+    yield from _token(REDIS, POSTGRESQL_REDIS)
+
+
+@POSTGRESQL_REDIS.parametrize()
+@SETTINGS
+def test_every_operation_on_postgresql_and_redis(case: Case, redis_token: str) -> None:
+    """Fuzz every operation against the production shape (Redis timelines and caches)."""
+    _check(case, redis_token)
