@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from chirp.api.errors import error_response
 
@@ -20,6 +20,8 @@ def allowed_methods(request: Request) -> list[str]:
         if any(
             route.matches({**request.scope, "method": method})[0] == Match.FULL
             for route in request.app.router.routes
+            # A mount (the static files) matches every method and answers its own 405s.
+            if not isinstance(route, Mount)
         )
     ]
 
@@ -32,5 +34,7 @@ def install_method_not_allowed(app: FastAPI) -> None:
     @app.exception_handler(405)
     async def _method_not_allowed(request: Request, exc: HTTPException) -> Response:
         response = error_response(request, 405, "Method not allowed")
-        response.headers["Allow"] = ", ".join(allowed_methods(request))
+        allowed = allowed_methods(request)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
         return response
