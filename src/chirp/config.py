@@ -123,6 +123,19 @@ class Settings(BaseSettings):
         ge=1,
         description="How often the instance statistics (users, posts, active) are recounted.",
     )
+    max_body_bytes: int = Field(
+        17 * 2**20,
+        ge=1024,
+        description=(
+            "Largest multipart/form-data request body (a 16 MB upload and the form around it); "
+            "larger ones are refused with 413 while they arrive."
+        ),
+    )
+    max_json_body_bytes: int = Field(
+        2**20,
+        ge=1024,
+        description="Largest JSON, URL-encoded or other non-multipart request body (413 beyond).",
+    )
     job_lease_seconds: int = Field(
         60, ge=1, description="Seconds a claimed job stays reserved before others may retry it."
     )

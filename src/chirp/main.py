@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp import __version__
+from chirp.api.allow import install_method_not_allowed
 from chirp.api.errors import install_error_handlers
 from chirp.api.router import api_router
 from chirp.config import Settings
@@ -28,6 +29,7 @@ from chirp.ratelimit.middleware import RateLimitMiddleware
 from chirp.redis_client import make_redis
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
+from chirp.web.body_limit import BodyLimitMiddleware
 from chirp.web.middleware import WebResponseMiddleware
 from chirp.web.router import web_router
 from chirp.web.session import install_login_redirect
@@ -89,7 +91,13 @@ def create_app(
         app.state.session_factory = session_factory
     app.state.templates = make_templates(settings)
     install_error_handlers(app)
+    install_method_not_allowed(app)
     install_login_redirect(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_json_body_bytes,
+        max_multipart_bytes=settings.max_body_bytes,
+    )
     app.add_middleware(WebResponseMiddleware, secure_cookies=settings.https)
     app.state.rate_limiter = RateLimiter(settings)
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

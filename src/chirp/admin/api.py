@@ -12,6 +12,7 @@ from chirp.api.links import set_link_header
 from chirp.api.paging import CursorDep
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden
+from chirp.parsing import ShortText
 from chirp.users import service as users_service
 from chirp.users.schemas import AdminAccountOut
 
@@ -26,8 +27,8 @@ async def accounts(
     settings: SettingsDep,
     cursor: CursorDep,
     ctx: Annotated[UserContext, Depends(require_user("admin:read:accounts"))],
-    username: Annotated[str | None, Query()] = None,
-    email: Annotated[str | None, Query()] = None,
+    username: Annotated[ShortText | None, Query()] = None,
+    email: Annotated[ShortText | None, Query()] = None,
     local: bool = False,
     remote: bool = False,
     active: bool = False,

@@ -6,39 +6,38 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from chirp.errors import NotFound, ValidationFailed
 from chirp.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
+from chirp.parsing import Limit, path_id, query_id
 
-_MAX_ID = 2**63 - 1
+__all__ = ["CursorDep", "parse_id"]
 
+# The path-id rule lives with the other parsers; kept under this name for the handlers.
+parse_id = path_id
 
-def parse_id(raw: str) -> int:
-    """A numeric id from a path; anything else is a record that does not exist (404)."""
-    if not raw.isdigit() or int(raw) > _MAX_ID:
-        raise NotFound()
-    return int(raw)
-
-
-def _bound(name: str, raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or int(raw) > _MAX_ID:
-        raise ValidationFailed(f"{name} must be a numeric id", field=name)
-    return int(raw)
+_ID_PATTERN = r"^[0-9]{0,19}$"
 
 
 async def _cursor(  # async: no worker-thread hop (see chirp.deps)
-    max_id: Annotated[str | None, Query(description="Return results older than this id.")] = None,
-    since_id: Annotated[str | None, Query(description="Return results newer than this id.")] = None,
-    min_id: Annotated[
-        str | None, Query(description="Return results immediately newer than this id.")
+    max_id: Annotated[
+        str | None,
+        Query(description="Return results older than this id.", pattern=_ID_PATTERN),
     ] = None,
-    limit: Annotated[int, Query(description=f"At most {MAX_LIMIT}.")] = DEFAULT_LIMIT,
+    since_id: Annotated[
+        str | None,
+        Query(description="Return results newer than this id.", pattern=_ID_PATTERN),
+    ] = None,
+    min_id: Annotated[
+        str | None,
+        Query(description="Return results immediately newer than this id.", pattern=_ID_PATTERN),
+    ] = None,
+    limit: Annotated[
+        Limit, Query(description=f"At most {MAX_LIMIT}; larger values are taken as {MAX_LIMIT}.")
+    ] = DEFAULT_LIMIT,
 ) -> Cursor:
     return Cursor(
-        max_id=_bound("max_id", max_id),
-        since_id=_bound("since_id", since_id),
-        min_id=_bound("min_id", min_id),
+        max_id=query_id("max_id", max_id),
+        since_id=query_id("since_id", since_id),
+        min_id=query_id("min_id", min_id),
         limit=limit,
     ).clamp()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine
+from itertools import accumulate
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -11,9 +13,26 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from chirp.errors import ValidationFailed
+from chirp.errors import ChirpError, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+
+# Mastodon's parameters nest two levels; Python's JSON parser recurses once per level and
+# fails with RecursionError near a thousand, so deep nesting is refused (400) before parsing.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def nested_too_deeply(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``raw`` opens more than ``limit`` arrays or objects in one another."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # the usual body: too few brackets to nest that deep
+    # Brackets inside strings do not nest: drop the strings, keep only the brackets, and
+    # follow the depth in C (map, accumulate and max), not one Python step per byte.
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
 
 
 def _put(data: dict[str, Any], key: str, value: Any) -> None:
@@ -44,6 +63,8 @@ async def read_params(request: Request) -> dict[str, Any]:
     if content_type == "application/json":
         raw = await request.body()
         if raw.strip():
+            if nested_too_deeply(raw):
+                raise ChirpError(f"Request body is nested more than {MAX_JSON_DEPTH} levels deep")
             try:
                 body = json.loads(raw)
             except ValueError as exc:

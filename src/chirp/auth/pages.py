@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from chirp.auth import service as auth_service
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden, ValidationFailed
+from chirp.parsing import LongText, ShortText
 from chirp.ratelimit.deps import count_failed_login, login_blocked, per_ip
 from chirp.users import service as users_service
 from chirp.web.htmx import redirect, render, safe_next
@@ -38,10 +39,10 @@ async def signup(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    username: Annotated[str, Form()] = "",
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    display_name: Annotated[str, Form()] = "",
+    username: Annotated[ShortText, Form()] = "",
+    email: Annotated[ShortText, Form()] = "",
+    password: Annotated[LongText, Form()] = "",
+    display_name: Annotated[ShortText, Form()] = "",
     *,
     viewer: OptionalUser,
 ) -> Response:
@@ -69,7 +70,9 @@ async def signup(
 
 
 @router.get("/login")
-async def login_page(request: Request, viewer: OptionalUser, next: str | None = None) -> Response:
+async def login_page(
+    request: Request, viewer: OptionalUser, next: LongText | None = None
+) -> Response:
     """The log-in form."""
     if viewer is not None:
         return RedirectResponse(safe_next(next), status_code=303)
@@ -81,9 +84,9 @@ async def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    login: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
+    login: Annotated[ShortText, Form()] = "",
+    password: Annotated[LongText, Form()] = "",
+    next: Annotated[LongText, Form()] = "/",
 ) -> Response:
     """Check the credentials and start a session."""
     user = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 
@@ -13,4 +14,13 @@ def new_token() -> str:
 
 def digest(token: str) -> str:
     """Return the SHA-256 hex digest stored in place of a secret."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def same_secret(known: str, sent: str) -> bool:
+    """Compare a secret with what a client sent, in constant time, whatever text it sent."""
+    # hmac.compare_digest refuses str with non-ASCII characters (a TypeError, so a 500),
+    # and a cookie, header or form field may hold any.
+    return hmac.compare_digest(
+        known.encode("utf-8", "surrogatepass"), sent.encode("utf-8", "surrogatepass")
+    )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from chirp.deps import HomeTimelineDep, SessionDep
 from chirp.errors import NotFound, ValidationFailed
+from chirp.parsing import LongText, path_text
 from chirp.users import service as users_service
 from chirp.web.htmx import back, form_error, is_htmx, render
 from chirp.web.session import CurrentUser
@@ -25,7 +26,7 @@ async def _change(
     *,
     follow: bool,
 ) -> Response:
-    target = await users_service.get_by_username(session, username)
+    target = await users_service.get_by_username(session, path_text(username))
     if target is None:
         raise NotFound("There is no one called @" + username + " here.")
     try:
@@ -56,7 +57,7 @@ async def follow(
     timeline: HomeTimelineDep,
     viewer: CurrentUser,
     username: str,
-    next: Annotated[str | None, Form()] = None,
+    next: Annotated[LongText | None, Form()] = None,
 ) -> Response:
     """Follow a user."""
     return await _change(request, session, timeline, viewer, username, next, follow=True)
@@ -69,7 +70,7 @@ async def unfollow(
     timeline: HomeTimelineDep,
     viewer: CurrentUser,
     username: str,
-    next: Annotated[str | None, Form()] = None,
+    next: Annotated[LongText | None, Form()] = None,
 ) -> Response:
     """Stop following a user."""
     return await _change(request, session, timeline, viewer, username, next, follow=False)

@@ -13,9 +13,12 @@ from chirp.deps import SessionDep
 from chirp.oauth import service as oauth_service
 from chirp.oauth.schemas import AppCreate, AppOut, RevokeIn, TokenIn, TokenOut
 from chirp.oauth.service import OAuthError
+from chirp.parsing import text_problem
 from chirp.ratelimit.deps import count_failed_login, login_blocked, per_ip
 
 router = APIRouter(tags=["oauth"])
+
+MAX_CLIENT_ID = 512
 
 
 @router.post("/api/v1/apps", response_model=AppOut, openapi_extra=body_docs(AppCreate))
@@ -48,6 +51,8 @@ def _basic_auth(request: Request) -> tuple[str | None, str | None]:
         client_id, _, secret = base64.b64decode(value).decode().partition(":")
     except ValueError:
         return None, None
+    if text_problem(client_id) or len(client_id) > MAX_CLIENT_ID:
+        return None, None  # no app has such an id: the client is unknown (401)
     return client_id, secret
 
 

@@ -13,6 +13,7 @@ from chirp.errors import ValidationFailed
 from chirp.oauth import service as oauth_service
 from chirp.oauth.models import OAuthApp
 from chirp.oauth.service import OOB_REDIRECT
+from chirp.parsing import LongText, Token
 from chirp.web.htmx import render
 from chirp.web.session import CurrentUser, OptionalUser
 
@@ -43,13 +44,13 @@ async def authorize_page(
     request: Request,
     session: SessionDep,
     viewer: OptionalUser,
-    client_id: str = "",
-    redirect_uri: str = "",
-    response_type: str = "code",
-    scope: str | None = None,
-    state: str | None = None,
-    code_challenge: str | None = None,
-    code_challenge_method: str | None = None,
+    client_id: Token = "",
+    redirect_uri: LongText = "",
+    response_type: Token = "code",
+    scope: LongText | None = None,
+    state: LongText | None = None,
+    code_challenge: Token | None = None,
+    code_challenge_method: Token | None = None,
     force_login: bool = False,
 ) -> Response:
     """Ask the logged-in user to approve an app's access."""
@@ -81,12 +82,12 @@ async def authorize(
     request: Request,
     session: SessionDep,
     viewer: CurrentUser,
-    client_id: Annotated[str, Form()] = "",
-    redirect_uri: Annotated[str, Form()] = "",
-    scope: Annotated[str, Form()] = "",
-    state: Annotated[str, Form()] = "",
-    code_challenge: Annotated[str, Form()] = "",
-    decision: Annotated[str, Form()] = "deny",
+    client_id: Annotated[Token, Form()] = "",
+    redirect_uri: Annotated[LongText, Form()] = "",
+    scope: Annotated[LongText, Form()] = "",
+    state: Annotated[LongText, Form()] = "",
+    code_challenge: Annotated[Token, Form()] = "",
+    decision: Annotated[Token, Form()] = "deny",
 ) -> Response:
     """Record the user's decision and send them back to the app."""
     app, scopes = await _checked(session, client_id, redirect_uri, scope)

@@ -6,15 +6,18 @@ from pydantic import BaseModel, Field, field_validator
 
 from chirp.oauth.models import OAuthApp
 from chirp.oauth.service import IssuedToken
+from chirp.parsing import LongText, ShortText, Token
+
+MAX_REDIRECT_URIS = 20
 
 
 class AppCreate(BaseModel):
     """Parameters of ``POST /api/v1/apps``."""
 
-    client_name: str = ""
-    redirect_uris: list[str] = Field(default_factory=list)
-    scopes: str = "read"
-    website: str | None = None
+    client_name: ShortText = ""
+    redirect_uris: list[LongText] = Field(default_factory=list, max_length=MAX_REDIRECT_URIS)
+    scopes: LongText = "read"
+    website: LongText | None = None
 
     @field_validator("redirect_uris", mode="before")
     @classmethod
@@ -57,23 +60,23 @@ class AppOut(BaseModel):
 class TokenIn(BaseModel):
     """Parameters of ``POST /oauth/token``."""
 
-    grant_type: str = ""
-    client_id: str | None = None
-    client_secret: str | None = None
-    code: str | None = None
-    redirect_uri: str | None = None
-    scope: str | None = None
-    username: str | None = None
-    password: str | None = None
-    code_verifier: str | None = None
+    grant_type: Token = ""
+    client_id: Token | None = None
+    client_secret: Token | None = None
+    code: Token | None = None
+    redirect_uri: LongText | None = None
+    scope: LongText | None = None
+    username: ShortText | None = None
+    password: LongText | None = None
+    code_verifier: Token | None = None
 
 
 class RevokeIn(BaseModel):
     """Parameters of ``POST /oauth/revoke``."""
 
-    client_id: str | None = None
-    client_secret: str | None = None
-    token: str = ""
+    client_id: Token | None = None
+    client_secret: Token | None = None
+    token: Token = ""
 
 
 class TokenOut(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.auth.tokens import digest, new_token
+from chirp.auth.tokens import digest, new_token, same_secret
 from chirp.db import read_outside_transaction, utcnow
 from chirp.errors import ValidationFailed
 from chirp.oauth import scopes as scope_rules
@@ -106,7 +105,7 @@ async def authenticate_client(
 ) -> OAuthApp:
     """Return the app whose id and secret match, or raise invalid_client."""
     app = await get_app(session, client_id or "")
-    if app is None or not hmac.compare_digest(app.client_secret, client_secret or ""):
+    if app is None or not same_secret(app.client_secret, client_secret or ""):
         raise OAuthError(
             "invalid_client",
             "Client authentication failed due to unknown client, no client authentication "
@@ -199,7 +198,7 @@ def _pkce_ok(challenge: str, verifier: str | None) -> bool:
     if not verifier:
         return False
     computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    return hmac.compare_digest(computed.decode(), challenge)
+    return same_secret(challenge, computed.decode())
 
 
 async def password_grant(

@@ -12,6 +12,7 @@ from chirp.api.paging import parse_id
 from chirp.api.params import body_docs, params
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import ValidationFailed
+from chirp.parsing import Token
 from chirp.posts import service as posts_service
 from chirp.posts.schemas import StatusCreate, StatusOut
 from chirp.ratelimit.deps import enforce_posting
@@ -26,7 +27,7 @@ async def create_status(
     timeline: HomeTimelineDep,
     ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
     body: Annotated[StatusCreate, Depends(params(StatusCreate))],
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[Token | None, Header(max_length=200)] = None,
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> StatusOut:
     """Publish a status; a repeated ``Idempotency-Key`` returns the first one."""

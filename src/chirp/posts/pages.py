@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
-from chirp.api.paging import parse_id
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
+from chirp.parsing import BodyText, LongText, path_id, path_text
 from chirp.posts import service as posts_service
 from chirp.ratelimit.deps import enforce_posting
 from chirp.web.flash import set_flash
@@ -36,7 +36,7 @@ async def create(
     settings: SettingsDep,
     timeline: HomeTimelineDep,
     viewer: CurrentUser,
-    text: Annotated[str, Form()] = "",
+    text: Annotated[BodyText, Form()] = "",
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> Response:
     """Publish a post from the composer."""
@@ -62,8 +62,8 @@ async def permalink(
     request: Request, session: SessionDep, viewer: OptionalUser, username: str, post_id: str
 ) -> Response:
     """One post on a page of its own."""
-    post = await posts_service.get_post_or_404(session, parse_id(post_id))
-    if post.author.username_key != username.lower():
+    post = await posts_service.get_post_or_404(session, path_id(post_id))
+    if post.author.username_key != path_text(username).lower():
         raise NotFound("This post does not exist.")
     return render(request, "posts/permalink.html", {"post": post}, viewer=viewer)
 
@@ -75,10 +75,10 @@ async def delete(
     timeline: HomeTimelineDep,
     viewer: CurrentUser,
     post_id: str,
-    next: Annotated[str | None, Form()] = None,
+    next: Annotated[LongText | None, Form()] = None,
 ) -> Response:
     """Delete one of your posts."""
-    post = await posts_service.get_post_or_404(session, parse_id(post_id))
+    post = await posts_service.get_post_or_404(session, path_id(post_id))
     await timeline.delete_post(session, post=post, actor=viewer)
     htmx = is_htmx(request)
     shown_on = current_path(request) if htmx else safe_next(next or local_referer(request))

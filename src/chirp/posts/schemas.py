@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
+from chirp.parsing import BodyText, LongText, Token
 from chirp.users.schemas import AccountOut
+
+# Bounds the list before the handler refuses attachments (which Mastodon caps at 4).
+MAX_MEDIA_IDS = 20
+# Text with something besides white space, and no NUL (see chirp.parsing).
+_NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
+def _refused(schema: dict[str, JsonValue]) -> None:
+    # What the docs say a parameter Chirp does not support yet may be: absent or empty.
+    schema.clear()
+    schema.update(type="string", maxLength=0, description="Not supported yet: leave it out.")
 
 
 class ApplicationOut(BaseModel):
@@ -55,11 +67,14 @@ class StatusOut(BaseModel):
 class StatusCreate(BaseModel):
     """Parameters of ``POST /api/v1/statuses``."""
 
-    status: str = ""
-    media_ids: list[str] = Field(default_factory=list)
-    in_reply_to_id: str | None = None
+    status: BodyText = Field("", json_schema_extra={"pattern": _NOT_BLANK})
+    # Documented as Chirp answers: attachments, replies and scheduling are refused (422).
+    media_ids: list[Token] = Field(
+        default_factory=list, max_length=MAX_MEDIA_IDS, json_schema_extra={"maxItems": 0}
+    )
+    in_reply_to_id: Token | None = Field(None, json_schema_extra=_refused)
     sensitive: bool = False
-    spoiler_text: str = ""
+    spoiler_text: LongText = ""
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
-    language: str | None = Field(None, max_length=10)
-    scheduled_at: str | None = None
+    language: Token | None = Field(None, max_length=10)
+    scheduled_at: Token | None = Field(None, json_schema_extra=_refused)

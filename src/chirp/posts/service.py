@@ -27,12 +27,28 @@ IDEMPOTENCY_WINDOW = timedelta(hours=1)
 
 def validate_text(text: str, *, max_length: int) -> str:
     """Return the text to store (as typed, newlines unified), or raise if blank or too long."""
-    # Counted in NFC as Mastodon does, but stored as typed: normalising would change
-    # what the author wrote (NFC replaces CJK compatibility ideographs, for one).
+    max_chars, max_bytes = post_text.raw_limits(max_length)
+    # Checked before anything that costs time in the text's length (normalising, link search).
+    if len(text) > max_chars or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise ValidationFailed(
+            f"Text is too long (the limit is {max_length} characters)",
+            field="status",
+            code="ERR_TOO_LONG",
+        )
     text = post_text.unify_newlines(text)
     if not text.strip():
         raise ValidationFailed("Text can't be blank", field="status", code="ERR_BLANK")
-    count = post_text.length(text)
+    # Counted in NFC as Mastodon does, but stored as typed: normalising would change
+    # what the author wrote (NFC replaces CJK compatibility ideographs, for one).
+    normal = post_text.normalise(text)
+    links = post_text.find_links(normal)
+    if any(link.end - link.start > post_text.MAX_URL_LENGTH for link in links):
+        raise ValidationFailed(
+            f"A link is too long (the limit is {post_text.MAX_URL_LENGTH} characters)",
+            field="status",
+            code="ERR_TOO_LONG",
+        )
+    count = post_text.counted(normal, links)
     if count > max_length:
         raise ValidationFailed(
             f"Text is too long ({count} characters; the limit is {max_length})",

@@ -14,6 +14,8 @@ from markupsafe import Markup, escape
 URL_WEIGHT = 23
 _LINK_SCHEMES = {"http:", "https:"}
 _DISPLAY_URL_MAX = 30
+# The longest link a post may hold (what browsers and most servers handle).
+MAX_URL_LENGTH = 2048
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Every link we render has one of these schemes; text without one needs no link search.
 _MAYBE_LINK = re.compile(r"https?:", re.IGNORECASE)
@@ -52,13 +54,24 @@ def find_links(text: str) -> list[Link]:
     return [Link(m.index, m.last_index, m.url) for m in matches if m.schema in _LINK_SCHEMES]
 
 
+def raw_limits(max_length: int) -> tuple[int, int]:
+    """The most characters and UTF-8 bytes a post's text may hold, whatever it counts as."""
+    # URLs count as 23 whatever their length, so the counted length alone does not bound
+    # what is stored (a 3 MB "post" once took 13 s of CPU): room for the counted text and a
+    # few long links, and for every character to take 2 bytes (Latin, Greek, Cyrillic...).
+    chars = 4 * max_length + MAX_URL_LENGTH
+    return chars, 2 * chars
+
+
+def counted(text: str, links: list[Link]) -> int:
+    """The length of normalised ``text`` with its ``links``, each URL counting as 23."""
+    return len(text) + sum(URL_WEIGHT - (link.end - link.start) for link in links)
+
+
 def length(text: str) -> int:
     """Return the length a post counts as: code points after NFC, each URL as 23."""
     text = normalise(text)
-    total = len(text)
-    for link in find_links(text):
-        total += URL_WEIGHT - (link.end - link.start)
-    return total
+    return counted(text, find_links(text))
 
 
 def _display_url(url: str) -> str:

@@ -19,6 +19,7 @@ from chirp.follows import service as follows_service
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
 from chirp.oauth.schemas import TokenOut
+from chirp.parsing import MAX_OFFSET, Limit, Offset, ShortText, query_ids
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.posts.schemas import StatusOut
@@ -37,6 +38,9 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 # Mastodon 4.3's `profile` scope opens this one endpoint, for "log in with" clients.
 OwnAccount = Annotated[UserContext, Depends(require_user("read:accounts", "profile"))]
+# Clients ask about one screen of accounts at a time; more is refused, not truncated.
+MAX_IDS = 100
+
 ReadFollows = Annotated[UserContext, Depends(require_user("read:follows"))]
 WriteFollows = Annotated[UserContext, Depends(require_user("write:follows"))]
 MaybeReader = Annotated[UserContext | None, Depends(optional_user("read:accounts"))]
@@ -81,11 +85,17 @@ async def verify_credentials(ctx: OwnAccount, settings: SettingsDep) -> Credenti
 
 @router.get("/accounts/relationships", response_model=list[RelationshipOut])
 async def relationships(
-    request: Request, session: SessionDep, ctx: ReadFollows
+    request: Request,
+    session: SessionDep,
+    ctx: ReadFollows,
+    _ids: Annotated[
+        list[str],
+        Query(alias="id[]", description=f"Account ids (also as ``id``), at most {MAX_IDS}."),
+    ] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> list[RelationshipOut]:
     """The viewer's relationship with each account in ``id[]``."""
     raw = request.query_params.getlist("id[]") + request.query_params.getlist("id")
-    ids = [int(i) for i in dict.fromkeys(raw) if i.isdigit()]
+    ids = query_ids("id", raw, most=MAX_IDS)
     known = await users_service.get_many(session, ids)
     rels = await follows_service.relationships(
         session, viewer_id=ctx.user.id, ids=[i for i in ids if i in known]
@@ -97,7 +107,7 @@ async def relationships(
 async def lookup(
     session: SessionDep,
     settings: SettingsDep,
-    acct: Annotated[str, Query(description="username, @username or username@domain")],
+    acct: Annotated[ShortText, Query(description="username, @username or username@domain")],
 ) -> AccountOut:
     """Find an account by its username (``acct``)."""
     name, _, domain = acct.strip().removeprefix("@").partition("@")
@@ -214,8 +224,8 @@ async def _relationship(session: SessionDep, viewer: User, target: User) -> Rela
 async def directory(
     session: SessionDep,
     settings: SettingsDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query()] = 40,
+    offset: Annotated[Offset, Query(description=f"At most {MAX_OFFSET}.")] = 0,
+    limit: Annotated[Limit, Query(description="At most 80; larger values are taken as 80.")] = 40,
     order: Annotated[str, Query(pattern="^(active|new)$")] = "active",
     local: bool = False,
 ) -> list[AccountOut]:

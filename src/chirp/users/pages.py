@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import NotFound
 from chirp.follows import service as follows_service
+from chirp.parsing import MAX_PAGE, Page, path_text
 from chirp.posts import service as posts_service
 from chirp.users import service as users_service
 from chirp.users.models import User
@@ -23,7 +24,7 @@ DIRECTORY_PAGE = 20
 
 
 async def _user(session: SessionDep, username: str) -> User:
-    user = await users_service.get_by_username(session, username)
+    user = await users_service.get_by_username(session, path_text(username))
     if user is None:
         raise NotFound("There is no one called @" + username + " here.")
     return user
@@ -39,20 +40,22 @@ async def _followed(session: SessionDep, viewer: User | None, users: list[User])
 
 @router.get("/users")
 async def directory(
-    request: Request, session: SessionDep, viewer: OptionalUser, page: int = 1
+    request: Request, session: SessionDep, viewer: OptionalUser, page: Page = 1
 ) -> Response:
     """Everyone on this server, most recently active first."""
-    page = max(page, 1)
     users = await users_service.directory(
         session, offset=(page - 1) * DIRECTORY_PAGE, limit=DIRECTORY_PAGE
     )
     context = {
         "users": users,
         "followed": await _followed(session, viewer, users),
-        "next_url": f"/users?page={page + 1}"
-        if len(users) == DIRECTORY_PAGE
-        and page * DIRECTORY_PAGE <= users_service.MAX_DIRECTORY_OFFSET
-        else None,
+        "next_url": (
+            f"/users?page={page + 1}"
+            if len(users) == DIRECTORY_PAGE
+            and page < MAX_PAGE
+            and page * DIRECTORY_PAGE <= users_service.MAX_DIRECTORY_OFFSET
+            else None
+        ),
         "page": page,
     }
     template = "users/_page.html" if is_htmx(request) and page > 1 else "users/directory.html"

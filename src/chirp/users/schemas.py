@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from chirp.parsing import LongText, ShortText, Token
+
+# There are fewer than 200 ISO 639-1 languages.
+MAX_LANGUAGES = 200
+
 
 class AccountOut(BaseModel):
     """Mastodon's Account entity."""
@@ -102,12 +107,12 @@ class AdminAccountOut(BaseModel):
 class RegistrationIn(BaseModel):
     """Parameters of ``POST /api/v1/accounts``."""
 
-    username: str = ""
-    email: str = ""
-    password: str = ""
+    username: ShortText = ""
+    email: ShortText = ""
+    password: LongText = ""
     agreement: bool = False
-    locale: str = "en"
-    reason: str | None = None
+    locale: Token = "en"
+    reason: LongText | None = None
 
 
 class FollowIn(BaseModel):
@@ -115,4 +120,4 @@ class FollowIn(BaseModel):
 
     reblogs: bool = True
     notify: bool = False
-    languages: list[str] | None = None
+    languages: list[Token] | None = Field(None, max_length=MAX_LANGUAGES)

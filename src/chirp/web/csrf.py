@@ -7,7 +7,7 @@ import hmac
 
 from fastapi import Request
 
-from chirp.auth.tokens import new_token
+from chirp.auth.tokens import new_token, same_secret
 from chirp.errors import Forbidden
 
 CSRF_COOKIE = "chirp_csrf"
@@ -46,7 +46,7 @@ async def verify_csrf(request: Request) -> None:
             value = (await request.form()).get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
     expected = _sign(request.app.state.settings.secret_key, raw) if raw else None
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
+    if not expected or not sent or not same_secret(expected, sent):
         raise Forbidden(
             "Your form expired or was sent from elsewhere (CSRF check failed). "
             "Reload the page and try again."

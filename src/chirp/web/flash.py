@@ -9,6 +9,8 @@ import hmac
 
 from fastapi import Request, Response
 
+from chirp.auth.tokens import same_secret
+
 FLASH_COOKIE = "chirp_flash"
 _MAX_AGE = 60
 _MAX_LENGTH = 300
@@ -39,7 +41,7 @@ def read_flash(request: Request) -> str | None:
         return None
     data, signature = value.rsplit(".", 1)
     # Signed so that nothing but this server can put words on its pages.
-    if not hmac.compare_digest(signature, _sign(request.app.state.settings.secret_key, data)):
+    if not same_secret(_sign(request.app.state.settings.secret_key, data), signature):
         return None
     try:
         return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from chirp.api.paging import parse_id
 from chirp.pagination import Cursor
+from chirp.parsing import path_id
 
 
 def cursor(max_id: str | None, page_size: int) -> Cursor:
     """A cursor from a ``max_id`` query parameter (invalid ids give a 404)."""
-    return Cursor(max_id=parse_id(max_id) if max_id else None, limit=page_size)
+    return Cursor(max_id=path_id(max_id) if max_id else None, limit=page_size)
 
 
 def next_max_id(ids: list[int], page_size: int) -> int | None:
