@@ -94,7 +94,21 @@ class Settings(BaseSettings):
         False, description="Serve /_bench/* ceiling endpoints (benchmarks only)."
     )
     job_lease_seconds: int = Field(
-        60, ge=1, description="Seconds a claimed job stays reserved before others may retry it."
+        8,
+        ge=1,
+        description=(
+            "Seconds a claimed job stays reserved without a heartbeat: a live worker renews "
+            "its claims every quarter of this, so a dead worker's jobs are taken over in at "
+            "most this long and a long job is never taken from a live one."
+        ),
+    )
+    shutdown_grace_seconds: int = Field(
+        20,
+        ge=0,
+        description=(
+            "On SIGTERM, how long `chirp serve` lets requests in flight finish and `chirp "
+            "worker` lets jobs in hand finish before stopping them."
+        ),
     )
 
     @model_validator(mode="after")
