@@ -4,6 +4,7 @@ and a stopping worker finishes or gives back the jobs in hand."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -227,6 +228,36 @@ async def test_stopping_gives_unfinished_jobs_back_after_the_grace_period(
     # Back in the queue at once, the attempt not spent: the job did nothing wrong.
     assert (job.status, job.locked_by, job.locked_until, job.attempts) == (PENDING, None, None, 0)
     assert job.run_at <= utcnow()
+
+
+async def test_stopping_a_job_that_swallows_a_cancellation(
+    factory: Factory, settings: Settings
+) -> None:
+    started = asyncio.Event()
+
+    async def step() -> None:
+        # Swallows its cancellation, as a redis-py pipeline often does.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.009)
+
+    async def stubborn(ctx: JobContext, payload: dict[str, Any]) -> None:
+        started.set()
+        for _ in range(2000):  # most of the time in a step, like a fan-out writing to Redis
+            # Awaiting a task that swallows the cancellation loses it for this one too.
+            await asyncio.create_task(step())
+            await asyncio.sleep(0.001)
+
+    worker = _worker(factory, settings, {"stubborn": stubborn})
+    await _enqueue(factory, "stubborn")
+    stop = asyncio.Event()
+    runner = asyncio.create_task(worker.run_forever(stop, grace=0.1))
+    await asyncio.wait_for(started.wait(), timeout=10)
+    stop.set()
+    stopped_at = time.monotonic()
+    await asyncio.wait_for(runner, timeout=30)
+    assert time.monotonic() - stopped_at < 3  # not when the job got round to its end
+    [job] = await _jobs(factory)
+    assert (job.status, job.locked_by) == (PENDING, None)
 
 
 async def _ran(calls: list[str], n: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import socket
@@ -28,6 +29,8 @@ LEASE = timedelta(seconds=8)
 HEARTBEATS_PER_LEASE = 4
 # How long a web process that runs jobs lets them finish once its requests are done.
 EMBEDDED_JOBS_GRACE_SECONDS = 1.0
+# How long stopping a job may take once it is cancelled, before the worker gives up on it.
+STOP_WAIT = 5.0
 # Errors that mean a dependency (Redis) is down rather than that the job is wrong: retried
 # every second, without spending attempts, so work catches up as soon as it is back.
 TRANSIENT: tuple[type[BaseException], ...] = (RedisError, ConnectionError, TimeoutError)
@@ -71,6 +74,7 @@ class Worker:
         self._finished: list[int] = []
         # Jobs being run by ``run_forever``, whose claims the heartbeat renews.
         self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._stoppers: set[asyncio.Task[set[asyncio.Task[None]]]] = set()
         self._heartbeat_failing = False
 
     @property
@@ -164,11 +168,17 @@ class Worker:
         # Another worker took these over (this one missed its beats): it runs them now, and
         # the bookkeeping of this one's run no longer touches them (queue._held).
         self._finished = [job_id for job_id in self._finished if job_id not in lost]
+        stopping = set()
         for job_id in lost:
             task = self._in_hand.get(job_id)
             if task is not None and not task.done():
                 log.warning("job %s was taken over by another worker; stopping it here", job_id)
-                task.cancel()
+                stopping.add(task)
+        if stopping:
+            # In the background: the heartbeat goes on renewing the other claims meanwhile.
+            stopper = asyncio.create_task(_stop(stopping))
+            self._stoppers.add(stopper)
+            stopper.add_done_callback(self._stoppers.discard)
 
     async def _beat(self) -> None:
         while True:
@@ -224,11 +234,12 @@ class Worker:
         late = running
         if grace is None or grace > 0:
             _, late = await asyncio.wait(running, timeout=grace)
-        unfinished = [job_id for job_id, task in self._in_hand.items() if task in late]
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
+        if not late:
+            return
+        jobs = {task: job_id for job_id, task in self._in_hand.items() if task in late}
+        still = await _stop(late)
+        # A run that completed anyway was recorded as finished or failed; give back the rest.
+        unfinished = [job_id for task, job_id in jobs.items() if task in still or task.cancelled()]
         if not unfinished:
             return
         log.info("giving %d unfinished job(s) back to the queue", len(unfinished))
@@ -248,3 +259,23 @@ class Worker:
             total += ran
         await self.forget_finished()
         return total
+
+
+async def _stop(tasks: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
+    """Cancel ``tasks`` and wait for them; return those still running after STOP_WAIT."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_WAIT
+    pending = tasks
+    for turn in itertools.count():
+        pending = {task for task in pending if not task.done()}
+        if not pending or loop.time() > deadline:
+            break
+        # Again at every turn of the loop: a task awaiting another task loses a cancellation
+        # that the inner one swallows (as a redis-py pipeline often does) and runs on; it is
+        # cancelled where it stands when the inner one has just returned.
+        for task in pending:
+            task.cancel()
+        await asyncio.sleep(0 if turn < 1000 else 0.01)
+    if pending:
+        log.warning("%d job(s) did not stop when cancelled", len(pending))
+    return pending
