@@ -121,12 +121,15 @@ def _connect(port: int) -> str:
         return "refused"
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("database", "workers"), [("sqlite", 1), ("sqlite", 2), ("postgresql", 2)])
 def test_sigterm_answers_requests_in_flight_and_refuses_new_connections(
-    tmp_path: Path, workers: int
+    request: pytest.FixtureRequest, tmp_path: Path, database: str, workers: int
 ) -> None:
-    db_url = f"sqlite+aiosqlite:///{tmp_path / 'chirp.db'}"
-    upgrade(db_url)
+    if database == "postgresql":
+        db_url: str = request.getfixturevalue("faults_db")
+    else:
+        db_url = f"sqlite+aiosqlite:///{tmp_path / 'chirp.db'}"
+        upgrade(db_url)
     grace = 15
     with _serving(db_url, workers=workers, grace=grace, log=tmp_path / "serve.log") as (pid, port):
         uploads = [SlowUpload(port, f"app {i}") for i in range(4)]
