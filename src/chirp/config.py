@@ -94,7 +94,7 @@ class Settings(BaseSettings):
         False, description="Serve /_bench/* ceiling endpoints (benchmarks only)."
     )
     job_lease_seconds: int = Field(
-        8,
+        6,
         ge=1,
         description=(
             "Seconds a claimed job stays reserved without a heartbeat: a live worker renews "

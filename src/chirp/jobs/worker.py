@@ -25,7 +25,7 @@ log = logging.getLogger("chirp.jobs")
 
 # A claim lasts LEASE without a heartbeat; a live worker renews its claims every quarter of
 # it, so a dead worker's jobs are taken over within LEASE and a live one can miss three beats.
-LEASE = timedelta(seconds=8)
+LEASE = timedelta(seconds=6)
 HEARTBEATS_PER_LEASE = 4
 # How long a web process that runs jobs lets them finish once its requests are done.
 EMBEDDED_JOBS_GRACE_SECONDS = 1.0
