@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
@@ -13,6 +15,7 @@ import typer
 import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from uvicorn.supervisors import Multiprocess
 
 from chirp import demo, migrate
 from chirp.config import Settings
@@ -27,6 +30,7 @@ from chirp.timeline.cache import TimelineCache
 from chirp.users import service as users_service
 
 T = TypeVar("T")
+log = logging.getLogger("chirp.worker")
 
 app = typer.Typer(
     help="Chirp: a self-hostable microblogging platform.",
@@ -109,7 +113,7 @@ def serve(
             )
             raise typer.Exit(1)
     typer.echo(f"Chirp is serving on http://{host}:{port}  (database: {_safe_url(settings)})")
-    uvicorn.run(
+    config = uvicorn.Config(
         "chirp.main:create_app",
         factory=True,
         host=host,
@@ -119,7 +123,45 @@ def serve(
         log_config=chirp_logging.log_config(settings.log_level),
         log_level=settings.log_level.lower(),
         access_log=settings.environment != "production" if access_log is None else access_log,
+        # On SIGTERM: stop listening, answer the requests in flight, close idle keep-alive
+        # connections, and cancel what is still running when the grace period ends.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+    server = uvicorn.Server(config)
+    try:
+        if workers > 1:
+            _Supervisor(config, sockets=[config.bind_socket()]).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    if workers == 1 and not server.started:
+        raise typer.Exit(3)
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor of web processes, which stops listening as soon as it is told to stop.
+
+    The web processes share the listening socket this process opened. uvicorn's supervisor
+    keeps its copy open until they have all exited, so during their graceful shutdown the
+    kernel went on accepting connections that nobody would answer, and reset them when the
+    supervisor exited. Closed first, new connections are refused at once (a load balancer
+    moves on) while the web processes finish the requests they have.
+    """
+
+    def handle_int(self) -> None:
+        """Stop listening, then stop the web processes."""
+        self._stop_listening()
+        super().handle_int()
+
+    def handle_term(self) -> None:
+        """Stop listening, then stop the web processes."""
+        self._stop_listening()
+        super().handle_term()
+
+    def _stop_listening(self) -> None:
+        for sock in self.sockets:
+            sock.close()
 
 
 def _safe_url(settings: Settings) -> str:
@@ -233,11 +275,28 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
     )
     gc_tuning.tune_for_server()
     stop = asyncio.Event()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            log.info(
+                "%s: finishing the jobs in hand (up to %s s), then stopping; "
+                "signal again to stop at once",
+                sig.name,
+                settings.shutdown_grace_seconds,
+            )
+            stop.set()
+            return
+        # Asked twice: go now. The jobs in hand are taken over by other workers (or this
+        # one's successor) once their leases lapse, as after a crash.
+        log.warning("%s again: stopping at once", sig.name)
+        logging.shutdown()
+        os._exit(128 + sig)
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
-        await runner.run_forever(stop)
+        await runner.run_forever(stop, grace=settings.shutdown_grace_seconds)
     finally:
         if redis is not None:
             await redis.aclose()

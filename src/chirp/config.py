@@ -137,7 +137,21 @@ class Settings(BaseSettings):
         description="Largest JSON, URL-encoded or other non-multipart request body (413 beyond).",
     )
     job_lease_seconds: int = Field(
-        60, ge=1, description="Seconds a claimed job stays reserved before others may retry it."
+        6,
+        ge=1,
+        description=(
+            "Seconds a claimed job stays reserved without a heartbeat: a live worker renews "
+            "its claims every quarter of this, so a dead worker's jobs are taken over in at "
+            "most this long and a long job is never taken from a live one."
+        ),
+    )
+    shutdown_grace_seconds: int = Field(
+        20,
+        ge=0,
+        description=(
+            "On SIGTERM, how long `chirp serve` lets requests in flight finish and `chirp "
+            "worker` lets jobs in hand finish before stopping them."
+        ),
     )
 
     @model_validator(mode="after")

@@ -20,7 +20,7 @@ from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.instance.service import InstanceStats
 from chirp.jobs import registry
-from chirp.jobs.worker import JobContext, Worker
+from chirp.jobs.worker import EMBEDDED_JOBS_GRACE_SECONDS, JobContext, Worker
 from chirp.ops import api as ops_api
 from chirp.ops import gc_tuning
 from chirp.ops.http import install_outer_middleware
@@ -137,7 +137,9 @@ async def _job_runner(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     runner = Worker(
         context, registry.handlers(), lease=timedelta(seconds=settings.job_lease_seconds)
     )
-    task = asyncio.create_task(runner.run_forever(stop))
+    # Stopped after uvicorn's own grace period has been spent on the requests in flight:
+    # the jobs in hand get a moment more, then go back to the queue for the next process.
+    task = asyncio.create_task(runner.run_forever(stop, grace=EMBEDDED_JOBS_GRACE_SECONDS))
     try:
         yield
     finally:

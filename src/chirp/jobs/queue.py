@@ -68,9 +68,13 @@ async def claim(
     lease: timedelta,
     finished: Sequence[int] = (),
 ) -> list[Job]:
-    """Forget the ``finished`` jobs, take up to ``limit`` ready ones, and commit both."""
+    """Forget the ``finished`` jobs, take up to ``limit`` ready ones, and commit both.
+
+    A finished job is deleted only while ``worker_id`` still holds it: one whose claim was
+    taken over belongs to the worker that took it.
+    """
     if finished:
-        await session.execute(delete(Job).where(Job.id.in_(finished)))
+        await session.execute(delete(Job).where(Job.id.in_(finished), Job.locked_by == worker_id))
     if limit <= 0:
         await session.commit()
         return []
@@ -103,6 +107,54 @@ async def claim(
     return sorted(jobs, key=lambda j: j.id)
 
 
+async def renew(
+    session: AsyncSession, *, worker_id: str, ids: Sequence[int], lease: timedelta
+) -> set[int]:
+    """Extend this worker's claims on ``ids`` by ``lease``; return the ids it still holds.
+
+    One UPDATE by primary key for all of a worker's claims: its heartbeat.
+    """
+    if not ids:
+        return set()
+    now = utcnow()
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), Job.locked_by == worker_id, Job.status == RUNNING)
+        .values(locked_until=now + lease)
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    )
+    kept = set(result.scalars())
+    await session.commit()
+    return kept
+
+
+async def release(session: AsyncSession, *, worker_id: str, ids: Sequence[int]) -> int:
+    """Give claimed jobs back to the queue at once, without spending an attempt."""
+    if not ids:
+        return 0
+    now = utcnow()
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), Job.locked_by == worker_id, Job.status == RUNNING)
+        .values(
+            status=PENDING,
+            attempts=Job.attempts - 1,
+            run_at=now,
+            locked_until=None,
+            locked_by=None,
+            updated_at=now,
+        )
+    )
+    await session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _held(job: Job) -> Any:
+    # The claim that ``job`` was read with: another worker's takeover changes locked_by.
+    return and_(Job.id == job.id, Job.locked_by == job.locked_by)
+
+
 async def fail(session: AsyncSession, job: Job, error: str) -> None:
     """Schedule a retry with exponential backoff, or mark the job failed for good."""
     now = utcnow()
@@ -110,7 +162,7 @@ async def fail(session: AsyncSession, job: Job, error: str) -> None:
     backoff = min(timedelta(seconds=2 ** min(job.attempts, 20)), MAX_BACKOFF)
     await session.execute(
         update(Job)
-        .where(Job.id == job.id)
+        .where(_held(job))
         .values(
             status=FAILED if gave_up else PENDING,
             run_at=now if gave_up else now + backoff,
@@ -128,7 +180,7 @@ async def postpone(session: AsyncSession, job: Job, error: str, *, delay: timede
     now = utcnow()
     await session.execute(
         update(Job)
-        .where(Job.id == job.id)
+        .where(_held(job))
         .values(
             status=PENDING,
             attempts=Job.attempts - 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import socket
@@ -24,7 +25,14 @@ from chirp.timeline.cache import TimelineCache
 
 log = logging.getLogger("chirp.jobs")
 
-LEASE = timedelta(minutes=5)
+# A claim lasts LEASE without a heartbeat; a live worker renews its claims every quarter of
+# it, so a dead worker's jobs are taken over within LEASE and a live one can miss three beats.
+LEASE = timedelta(seconds=6)
+HEARTBEATS_PER_LEASE = 4
+# How long a web process that runs jobs lets them finish once its requests are done.
+EMBEDDED_JOBS_GRACE_SECONDS = 1.0
+# How long stopping a job may take once it is cancelled, before the worker gives up on it.
+STOP_WAIT = 5.0
 # Errors that mean a dependency (Redis) is down rather than that the job is wrong: retried
 # every second, without spending attempts, so work catches up as soon as it is back.
 TRANSIENT: tuple[type[BaseException], ...] = (RedisError, ConnectionError, TimeoutError)
@@ -69,6 +77,15 @@ class Worker:
         # A crash in between runs them again once their lease ends; every job is idempotent.
         self._finished: list[int] = []
         self._failures = FailureLog(log)
+        # Jobs being run by ``run_forever``, whose claims the heartbeat renews.
+        self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._stoppers: set[asyncio.Task[set[asyncio.Task[None]]]] = set()
+        self._heartbeat_failing = False
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Seconds between two renewals of this worker's claims."""
+        return self.lease.total_seconds() / HEARTBEATS_PER_LEASE
 
     async def _claim(self, limit: int) -> list[Job]:
         finished, self._finished = self._finished, []
@@ -121,15 +138,70 @@ class Worker:
             return
         self._finished.append(job.id)
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """Run jobs until ``stop`` is set, then finish the ones already started.
+    async def _hold(self, job: Job) -> None:
+        """Run a job while the heartbeat renews its claim."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_hand[job.id] = task
+        try:
+            await self._run(job)
+        finally:
+            del self._in_hand[job.id]
+
+    async def heartbeat(self) -> None:
+        """Renew the claims of the jobs in hand (one UPDATE); stop those taken over."""
+        held = [*self._in_hand, *self._finished]
+        if not held:
+            return
+        try:
+            async with self.context.session_factory() as session:
+                kept = await queue.renew(
+                    session, worker_id=self.worker_id, ids=held, lease=self.lease
+                )
+        except Exception as exc:
+            # One line when renewals start failing and one when they recover, not one a beat.
+            if not self._heartbeat_failing:
+                log.warning("job heartbeat failed, claims may lapse: %r", exc)
+            self._heartbeat_failing = True
+            return
+        if self._heartbeat_failing:
+            log.info("job heartbeat recovered")
+            self._heartbeat_failing = False
+        lost = set(held) - kept
+        if not lost:
+            return
+        # Another worker took these over (this one missed its beats): it runs them now, and
+        # the bookkeeping of this one's run no longer touches them (queue._held).
+        self._finished = [job_id for job_id in self._finished if job_id not in lost]
+        stopping = set()
+        for job_id in lost:
+            task = self._in_hand.get(job_id)
+            if task is not None and not task.done():
+                log.warning("job %s was taken over by another worker; stopping it here", job_id)
+                stopping.add(task)
+        if stopping:
+            # In the background: the heartbeat goes on renewing the other claims meanwhile.
+            stopper = asyncio.create_task(_stop(stopping))
+            self._stoppers.add(stopper)
+            stopper.add_done_callback(self._stoppers.discard)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            await self.heartbeat()
+
+    async def run_forever(self, stop: asyncio.Event, *, grace: float | None = None) -> None:
+        """Run jobs until ``stop`` is set, then give the ones in hand ``grace`` seconds.
 
         Up to ``concurrency`` jobs run at once, and a free slot is refilled as soon as it
-        frees up: a long fan-out never holds back jobs queued after it.
+        frees up: a long fan-out never holds back jobs queued after it. Jobs still running
+        when the grace period ends are stopped and given back to the queue at once
+        (``None``: wait for them however long they take).
         """
         running: set[asyncio.Task[None]] = set()
         stopping = asyncio.ensure_future(stop.wait())
         pause = self.idle_sleep
+        beating = asyncio.create_task(self._beat())
         try:
             while not stop.is_set():
                 free = min(self.concurrency - len(running), self.batch)
@@ -140,7 +212,7 @@ class Worker:
                         pause = self.idle_sleep
                     except Exception as exc:
                         pause = self._claim_failed(exc, pause)
-                running.update(asyncio.create_task(self._run(job)) for job in jobs)
+                running.update(asyncio.create_task(self._hold(job)) for job in jobs)
                 if jobs and len(running) < self.concurrency:
                     continue  # the queue may hold more: fill the free slots at once
                 done, _ = await asyncio.wait(
@@ -156,8 +228,12 @@ class Worker:
                         log.error("job bookkeeping failed", exc_info=task.exception())
         finally:
             stopping.cancel()
-            if running:
-                await asyncio.wait(running)
+            try:
+                if running:
+                    await self._stop_running(running, grace)
+            finally:
+                beating.cancel()
+                await asyncio.wait([beating])
             await self.forget_finished()
 
     def _claim_failed(self, exc: Exception, pause: float) -> float:
@@ -174,6 +250,26 @@ class Worker:
             )
         return min(max(pause, self.idle_sleep) * 2, CLAIM_BACKOFF_MAX)
 
+    async def _stop_running(self, running: set[asyncio.Task[None]], grace: float | None) -> None:
+        """Let running jobs finish within ``grace``; stop the rest and release their claims."""
+        late = running
+        if grace is None or grace > 0:
+            _, late = await asyncio.wait(running, timeout=grace)
+        if not late:
+            return
+        jobs = {task: job_id for job_id, task in self._in_hand.items() if task in late}
+        still = await _stop(late)
+        # A run that completed anyway was recorded as finished or failed; give back the rest.
+        unfinished = [job_id for task, job_id in jobs.items() if task in still or task.cancelled()]
+        if not unfinished:
+            return
+        log.info("giving %d unfinished job(s) back to the queue", len(unfinished))
+        try:
+            async with self.context.session_factory() as session:
+                await queue.release(session, worker_id=self.worker_id, ids=unfinished)
+        except Exception as exc:
+            log.warning("could not give jobs back, their leases will lapse: %r", exc)
+
     async def drain(self, max_rounds: int = 1000) -> int:
         """Run jobs until none is ready (tests and one-off commands); return how many ran."""
         total = 0
@@ -184,3 +280,23 @@ class Worker:
             total += ran
         await self.forget_finished()
         return total
+
+
+async def _stop(tasks: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
+    """Cancel ``tasks`` and wait for them; return those still running after STOP_WAIT."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_WAIT
+    pending = tasks
+    for turn in itertools.count():
+        pending = {task for task in pending if not task.done()}
+        if not pending or loop.time() > deadline:
+            break
+        # Again at every turn of the loop: a task awaiting another task loses a cancellation
+        # that the inner one swallows (as a redis-py pipeline often does) and runs on; it is
+        # cancelled where it stands when the inner one has just returned.
+        for task in pending:
+            task.cancel()
+        await asyncio.sleep(0 if turn < 1000 else 0.01)
+    if pending:
+        log.warning("%d job(s) did not stop when cancelled", len(pending))
+    return pending
