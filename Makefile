@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate worker bench clean
+.PHONY: run test lint format migrate worker bench mutate clean
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Chirp needs Python 3.11 or newer"'
@@ -48,5 +48,10 @@ bench: $(STAMP)  ## Benchmark on PostgreSQL + Redis: make bench TIER=small|mediu
 	   su postgres -c "psql -qc 'CREATE DATABASE chirp_bench'") && \
 	  $(BIN)/python -m bench.run --tier $(TIER)
 
+mutate: $(STAMP)  ## Mutation testing of the core modules (hours; resumable): lists surviving mutants
+	eval "$$(bash scripts/services.sh)" && \
+	  $(BIN)/mutmut run --max-children $$(nproc); \
+	  $(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants

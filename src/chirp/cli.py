@@ -126,6 +126,10 @@ def serve(
         # On SIGTERM: stop listening, answer the requests in flight, close idle keep-alive
         # connections, and cancel what is still running when the grace period ends.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        # With --workers, uvicorn replaces a process that has not started or answered its
+        # supervisor's ping within this many seconds; its default of 5 killed web processes
+        # that were merely slow to import on a saturated machine (seen in fault runs).
+        timeout_worker_healthcheck=30,
     )
     server = uvicorn.Server(config)
     try:
