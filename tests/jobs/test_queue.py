@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chirp.config import Settings
@@ -77,6 +77,34 @@ async def test_failures_retry_with_backoff_then_stay_failed(
         assert await queue.retry_failed(s) == 1
     [job] = await _jobs(db)
     assert job.status == PENDING and job.attempts == 0
+
+
+async def test_a_job_the_database_timed_out_is_postponed_without_spending_an_attempt(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("statement_timeout is a PostgreSQL setting")
+    factory = make_session_factory(engine)
+
+    async def overloaded(ctx: JobContext, payload: dict[str, Any]) -> None:
+        # A real statement cancelled by the server, as an overloaded database does.
+        async with ctx.session_factory() as s:
+            await s.execute(text("SET LOCAL statement_timeout = 20"))
+            await s.execute(text("SELECT pg_sleep(2)"))
+
+    try:
+        async with factory() as s:
+            await queue.enqueue(s, "overloaded", {})
+            await s.commit()
+        assert await _worker(factory, settings, {"overloaded": overloaded}).drain() == 1
+        [job] = await _jobs(factory)
+        assert (job.status, job.attempts) == (PENDING, 0)  # retried soon, attempt not spent
+        assert job.run_at > utcnow() - timedelta(seconds=1)
+        assert "QueryCanceled" in (job.last_error or "")
+    finally:
+        async with factory() as s:
+            await s.execute(delete(Job))
+            await s.commit()
 
 
 async def test_unknown_kind_fails_visibly(db: Factory, settings: Settings) -> None:

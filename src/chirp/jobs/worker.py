@@ -125,18 +125,36 @@ class Worker:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             await handler(self.context, job.payload)
-        except TRANSIENT as exc:
-            log.info("job %s (%s) postponed: %s", job.id, job.kind, exc)
-            async with self.context.session_factory() as session:
-                await queue.postpone(session, job, repr(exc), delay=TRANSIENT_DELAY)
+        except Exception as exc:
+            await self._record_failure(job, exc)
             return
-        except Exception:
-            error = traceback.format_exc()
+        self._finished.append(job.id)
+
+    async def _record_failure(self, job: Job, exc: Exception) -> None:
+        """Postpone a job whose store was unreachable (no attempt spent); fail it otherwise."""
+        cause = exc if isinstance(exc, TRANSIENT) else failures.unavailability(exc)
+        try:
+            if cause is not None:
+                # Redis or the database is away: the job is not at fault, so it spends no
+                # attempt, and an outage logs a line per kind every few seconds, not per job.
+                self._failures.report(
+                    f"postponed:{type(cause).__name__}",
+                    f"jobs postponed: {failures.describe(cause)}",
+                )
+                async with self.context.session_factory() as session:
+                    await queue.postpone(session, job, repr(cause), delay=TRANSIENT_DELAY)
+                return
+            error = "".join(traceback.format_exception(exc))
             log.warning("job %s (%s) failed, attempt %s: %s", job.id, job.kind, job.attempts, error)
             async with self.context.session_factory() as session:
                 await queue.fail(session, job, error)
-            return
-        self._finished.append(job.id)
+        except Exception as bookkeeping:
+            # The database is away too: the claim's lease lapses and the job runs again.
+            self._failures.report(
+                f"bookkeeping:{type(bookkeeping).__name__}",
+                f"could not record job {job.id}'s outcome, its lease will lapse: "
+                f"{failures.describe(bookkeeping)}",
+            )
 
     async def _hold(self, job: Job) -> None:
         """Run a job while the heartbeat renews its claim."""
