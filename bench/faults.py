@@ -39,9 +39,9 @@ from sqlalchemy.engine import make_url
 from tests import procs
 from tests.faults.conftest import RedisServer
 from tests.live import recreate_postgres_db
+from tests.proxy import TcpProxy
 
 from bench.generate import dsn
-from bench.proxy import ProxyThread
 from chirp.auth.tokens import digest
 from chirp.ids import id_at
 from chirp.migrate import upgrade
@@ -323,7 +323,8 @@ class Stack:
         self.opts = opts
         self.logs = workdir
         db = make_url(opts.database_url)
-        self.proxy = ProxyThread(db.host or "127.0.0.1", db.port or 5432)
+        self.proxy = TcpProxy(db.host or "127.0.0.1", db.port or 5432)
+        self.proxy.start()
         self.redis = RedisServer(workdir)
         self.redis.start()
         self.port = procs.free_port()
@@ -358,7 +359,7 @@ class Stack:
         """Stop everything this run started."""
         for proc in [self.web, *self.workers]:
             proc.stop()
-        self.proxy.close()
+        self.proxy.stop()
         self.redis.stop()
 
 
@@ -446,10 +447,10 @@ async def _inject(fault: str, stack: Stack, opts: Options) -> Callable[[], None]
         return stack.redis.start
     if fault == "db-cut":
         stack.proxy.cut()
-        return stack.proxy.heal
+        return stack.proxy.restore
     if fault == "db-blackhole":
         stack.proxy.blackhole()
-        return stack.proxy.heal
+        return stack.proxy.restore
     raise ValueError(fault)
 
 
