@@ -1,10 +1,15 @@
-"""Helpers for API tests: register apps and users through the API itself."""
+"""Helpers for API tests: register apps and users through the API itself, read timelines."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, auth
+from tests.loops import at_most
+
+_LINK_NEXT = re.compile(r'<([^>]+)>; rel="next"')
 
 
 async def register_app(
@@ -40,3 +45,20 @@ async def password_token(
     )
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
+
+
+async def home_post_ids(client: httpx.AsyncClient, token: str, limit: int = 4) -> list[int]:
+    """Every post of a home timeline through the API, page by page along the Link headers."""
+    seen: list[int] = []
+    url = f"/api/v1/timelines/home?limit={limit}"
+    for _ in at_most(20):
+        r = await client.get(url, headers=auth(token))
+        assert r.status_code == 200, r.text
+        page = [int(s["id"]) for s in r.json()]
+        if not page:
+            break
+        seen += page
+        link = _LINK_NEXT.search(r.headers["link"])
+        assert link, r.headers["link"]
+        url = link.group(1)
+    return seen
