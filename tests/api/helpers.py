@@ -28,6 +28,36 @@ async def register_app(
     return r.json()  # type: ignore[no-any-return]
 
 
+async def client_token(
+    client: httpx.AsyncClient, app: dict[str, str], scope: str = "read write follow"
+) -> str:
+    """Get an app's own token (the client credentials grant), as sign-up through the API needs."""
+    r = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": scope,
+        },
+    )
+    assert r.status_code == 200 and r.json()["scope"] == scope, r.text
+    return str(r.json()["access_token"])
+
+
+async def sign_up(client: httpx.AsyncClient, username: str) -> str:
+    """Register an account through the API as a new app would, and return its password token."""
+    app = await register_app(client)
+    data = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+    r = await client.post(
+        "/api/v1/accounts",
+        data={**data, "agreement": "true"},
+        headers=auth(await client_token(client, app)),
+    )
+    assert r.status_code == 200, r.text
+    return await password_token(client, app, username)
+
+
 async def password_token(
     client: httpx.AsyncClient, app: dict[str, str], username: str, scope: str = "read write follow"
 ) -> str:

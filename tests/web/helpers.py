@@ -23,6 +23,20 @@ async def csrf(client: httpx.AsyncClient, path: str = "/login") -> str:
     return match.group(1)
 
 
+async def signup(
+    client: httpx.AsyncClient,
+    username: str,
+    *,
+    email: str | None = None,
+    password: str = PASSWORD,
+    **fields: str,
+) -> httpx.Response:
+    """Fill in and send the sign-up form; the answer is the caller's to check."""
+    token = await csrf(client, "/signup")
+    data = {"username": username, "email": email or f"{username}@example.com", "password": password}
+    return await client.post("/signup", data={**data, **fields, "csrf_token": token})
+
+
 async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> None:
     """Log in through the form."""
     token = await csrf(client)
