@@ -39,10 +39,18 @@ from sqlalchemy.engine import make_url
 from tests import procs
 from tests.faults.conftest import RedisServer
 from tests.live import recreate_postgres_db
+from tests.proxy import TcpProxy
 
-from bench.generate import dsn
-from bench.proxy import ProxyThread
-from chirp.auth.tokens import digest
+from bench.generate import (
+    FOLLOW_COLUMNS,
+    POST_COLUMNS,
+    USER_COLUMNS,
+    add_tokens,
+    copy,
+    dsn,
+    set_counters,
+    user_row,
+)
 from chirp.ids import id_at
 from chirp.migrate import upgrade
 
@@ -158,78 +166,38 @@ async def generate(opts: Options) -> Dataset:
     ]
     conn = await asyncpg.connect(dsn(opts.database_url))
     try:
-        await conn.copy_records_to_table(
+        await copy(
+            conn,
             "users",
-            columns=[
-                "id",
-                "username",
-                "username_key",
-                "email",
-                "email_key",
-                "password_hash",
-                "display_name",
-                "bio",
-                "is_admin",
-                "created_at",
-                "last_active_at",
-                "posts_count",
-                "followers_count",
-                "following_count",
+            USER_COLUMNS,
+            [
+                user_row(
+                    u,
+                    f"u{i}",
+                    f"u{i}@f.test",
+                    password_hash="-",  # noqa: S106 - no password: these accounts use tokens
+                    display_name="",
+                    joined=now,
+                    now=now,
+                )
+                for i, u in enumerate(ids)
             ],
-            records=[_user_row(u, f"u{i}", now) for i, u in enumerate(ids)],
         )
-        await conn.copy_records_to_table(
+        await copy(
+            conn,
             "follows",
-            columns=["id", "follower_id", "followee_id", "created_at"],
-            records=[(start + n, f, e, now) for n, (f, e) in enumerate(sorted(follows))],
+            FOLLOW_COLUMNS,
+            [(start + n, f, e, now) for n, (f, e) in enumerate(sorted(follows))],
         )
-        await conn.copy_records_to_table(
-            "posts", columns=["id", "author_id", "text", "created_at"], records=posts
-        )
-        app_id = id_at(now)
-        await conn.execute(
-            "INSERT INTO oauth_apps (id, name, redirect_uris, scopes, client_id, client_secret,"
-            " created_at) VALUES ($1, 'faults', 'urn:ietf:wg:oauth:2.0:oob', 'read write follow',"
-            " $2, $3, $4)",
-            app_id,
-            secrets.token_hex(16),
-            secrets.token_hex(16),
-            now,
-        )
-        await conn.copy_records_to_table(
-            "oauth_tokens",
-            columns=["id", "token_hash", "app_id", "user_id", "scopes", "created_at"],
-            records=[
-                (app_id + 1 + n, digest(tokens[u]), app_id, u, "read write follow", now)
-                for n, u in enumerate(ids)
-            ],
-        )
-        await conn.execute(
-            """
-            UPDATE users SET followers_count = c.n FROM
-              (SELECT followee_id AS id, count(*) AS n FROM follows GROUP BY followee_id) c
-            WHERE users.id = c.id;
-            UPDATE users SET following_count = c.n FROM
-              (SELECT follower_id AS id, count(*) AS n FROM follows GROUP BY follower_id) c
-            WHERE users.id = c.id;
-            UPDATE users SET posts_count = c.n, last_post_at = c.last FROM
-              (SELECT author_id AS id, count(*) AS n, max(created_at) AS last
-               FROM posts GROUP BY author_id) c
-            WHERE users.id = c.id;
-            ANALYZE;
-            """
-        )
+        await copy(conn, "posts", POST_COLUMNS, posts)
+        await add_tokens(conn, "faults", tokens, now)
+        await set_counters(conn)
+        await conn.execute("ANALYZE")
     finally:
         await conn.close()
     followers = {a: {f for f, e in follows if e == a} for a in authors}
     checked = sorted(set(authors).union(*followers.values()))
     return Dataset(tokens, big, authors, followers, checked)
-
-
-def _user_row(user_id: int, name: str, now: datetime) -> tuple[object, ...]:
-    email = f"{name}@f.test"
-    # Counters start at zero and are set from the rows below, as the services would keep them.
-    return (user_id, name, name, email, email, "-", "", "", False, now, now, 0, 0, 0)
 
 
 # --- the load ------------------------------------------------------------------------------
@@ -323,7 +291,8 @@ class Stack:
         self.opts = opts
         self.logs = workdir
         db = make_url(opts.database_url)
-        self.proxy = ProxyThread(db.host or "127.0.0.1", db.port or 5432)
+        self.proxy = TcpProxy(db.host or "127.0.0.1", db.port or 5432)
+        self.proxy.start()
         self.redis = RedisServer(workdir)
         self.redis.start()
         self.port = procs.free_port()
@@ -358,7 +327,7 @@ class Stack:
         """Stop everything this run started."""
         for proc in [self.web, *self.workers]:
             proc.stop()
-        self.proxy.close()
+        self.proxy.stop()
         self.redis.stop()
 
 
@@ -446,10 +415,10 @@ async def _inject(fault: str, stack: Stack, opts: Options) -> Callable[[], None]
         return stack.redis.start
     if fault == "db-cut":
         stack.proxy.cut()
-        return stack.proxy.heal
+        return stack.proxy.restore
     if fault == "db-blackhole":
         stack.proxy.blackhole()
-        return stack.proxy.heal
+        return stack.proxy.restore
     raise ValueError(fault)
 
 

@@ -123,6 +123,101 @@ async def copy(conn: asyncpg.Connection, table: str, columns: list[str], rows: l
     await conn.copy_records_to_table(table, records=rows, columns=columns)
 
 
+USER_COLUMNS = [
+    "id",
+    "username",
+    "username_key",
+    "email",
+    "email_key",
+    "password_hash",
+    "display_name",
+    "bio",
+    "is_admin",
+    "created_at",
+    "last_active_at",
+    "posts_count",
+    "followers_count",
+    "following_count",
+]
+FOLLOW_COLUMNS = ["id", "follower_id", "followee_id", "created_at"]
+POST_COLUMNS = ["id", "author_id", "text", "created_at"]
+
+
+def user_row(
+    user_id: int,
+    name: str,
+    email: str,
+    *,
+    password_hash: str,
+    display_name: str,
+    joined: datetime,
+    now: datetime,
+) -> tuple[object, ...]:
+    """A ``users`` row in ``USER_COLUMNS`` order; its counters are set by ``set_counters``."""
+    return (
+        user_id,
+        name,
+        name,
+        email,
+        email,
+        password_hash,
+        display_name,
+        "",
+        False,
+        joined,
+        now,
+        0,
+        0,
+        0,
+    )
+
+
+async def add_tokens(
+    conn: asyncpg.Connection,  # type: ignore[type-arg]
+    app_name: str,
+    tokens: dict[int, str],
+    now: datetime,
+) -> None:
+    """Register an OAuth app and give each user (id -> token) an access token of it."""
+    app_id = id_at(now)
+    await conn.execute(
+        "INSERT INTO oauth_apps (id, name, redirect_uris, scopes, client_id, client_secret, created_at)"
+        " VALUES ($1, $2, 'urn:ietf:wg:oauth:2.0:oob', 'read write follow', $3, $4, $5)",
+        app_id,
+        app_name,
+        secrets.token_hex(16),
+        secrets.token_hex(16),
+        now,
+    )
+    await copy(
+        conn,
+        "oauth_tokens",
+        ["id", "token_hash", "app_id", "user_id", "scopes", "created_at"],
+        [
+            (app_id + 1 + i, digest(token), app_id, uid, "read write follow", now)
+            for i, (uid, token) in enumerate(tokens.items())
+        ],
+    )
+
+
+async def set_counters(conn: asyncpg.Connection) -> None:  # type: ignore[type-arg]
+    """Set every user's counters in one set-based pass, as the services would have kept them."""
+    await conn.execute(
+        """
+        UPDATE users SET followers_count = c.n FROM
+          (SELECT followee_id AS id, count(*) AS n FROM follows GROUP BY followee_id) c
+        WHERE users.id = c.id;
+        UPDATE users SET following_count = c.n FROM
+          (SELECT follower_id AS id, count(*) AS n FROM follows GROUP BY follower_id) c
+        WHERE users.id = c.id;
+        UPDATE users SET posts_count = c.n, last_post_at = c.last FROM
+          (SELECT author_id AS id, count(*) AS n, max(created_at) AS last
+           FROM posts GROUP BY author_id) c
+        WHERE users.id = c.id;
+        """
+    )
+
+
 async def generate(
     database_url: str, tier_name: str, seed: int, out_dir: Path
 ) -> dict[str, object]:
@@ -143,38 +238,16 @@ async def generate(
     await copy(
         conn,
         "users",
+        USER_COLUMNS,
         [
-            "id",
-            "username",
-            "username_key",
-            "email",
-            "email_key",
-            "password_hash",
-            "display_name",
-            "bio",
-            "is_admin",
-            "created_at",
-            "last_active_at",
-            "posts_count",
-            "followers_count",
-            "following_count",
-        ],
-        [
-            (
+            user_row(
                 uid,
                 f"u{i}",
-                f"u{i}",
                 f"u{i}@bench.test",
-                f"u{i}@bench.test",
-                password_hash,
-                f"User {i}",
-                "",
-                False,
-                now - timedelta(days=1),
-                now,
-                0,
-                0,
-                0,
+                password_hash=password_hash,
+                display_name=f"User {i}",
+                joined=now - timedelta(days=1),
+                now=now,
             )
             for i, uid in enumerate(ids)
         ],
@@ -191,14 +264,12 @@ async def generate(
             followers[followee] += 1
             following[follower] += 1
             if len(batch) >= 50_000:
-                await copy(
-                    conn, "follows", ["id", "follower_id", "followee_id", "created_at"], batch
-                )
+                await copy(conn, "follows", FOLLOW_COLUMNS, batch)
                 bar.update(len(batch))
                 total_follows += len(batch)
                 batch = []
         if batch:
-            await copy(conn, "follows", ["id", "follower_id", "followee_id", "created_at"], batch)
+            await copy(conn, "follows", FOLLOW_COLUMNS, batch)
             bar.update(len(batch))
             total_follows += len(batch)
 
@@ -218,46 +289,15 @@ async def generate(
         text = " ".join(rng.choices(WORDS, k=rng.randint(4, 14))).capitalize() + "."
         rows.append((post_id, author, text, at))
         if len(rows) >= 50_000:
-            await copy(conn, "posts", ["id", "author_id", "text", "created_at"], rows)
+            await copy(conn, "posts", POST_COLUMNS, rows)
             rows = []
     if rows:
-        await copy(conn, "posts", ["id", "author_id", "text", "created_at"], rows)
+        await copy(conn, "posts", POST_COLUMNS, rows)
 
-    app_id = id_at(now)
-    await conn.execute(
-        "INSERT INTO oauth_apps (id, name, redirect_uris, scopes, client_id, client_secret, created_at)"
-        " VALUES ($1, 'bench', 'urn:ietf:wg:oauth:2.0:oob', 'read write follow', $2, $3, $4)",
-        app_id,
-        secrets.token_hex(16),
-        secrets.token_hex(16),
-        now,
-    )
     token_users = rng.sample(ids, min(tier.token_users, len(ids)))
     tokens = [hashlib.sha256(f"{seed}:{uid}".encode()).hexdigest() for uid in token_users]
-    await copy(
-        conn,
-        "oauth_tokens",
-        ["id", "token_hash", "app_id", "user_id", "scopes", "created_at"],
-        [
-            (app_id + 1 + i, digest(tok), app_id, uid, "read write follow", now)
-            for i, (uid, tok) in enumerate(zip(token_users, tokens, strict=True))
-        ],
-    )
-    # Counters in one set-based pass, as the services would have kept them.
-    await conn.execute(
-        """
-        UPDATE users SET followers_count = c.n FROM
-          (SELECT followee_id AS id, count(*) AS n FROM follows GROUP BY followee_id) c
-        WHERE users.id = c.id;
-        UPDATE users SET following_count = c.n FROM
-          (SELECT follower_id AS id, count(*) AS n FROM follows GROUP BY follower_id) c
-        WHERE users.id = c.id;
-        UPDATE users SET posts_count = c.n, last_post_at = c.last FROM
-          (SELECT author_id AS id, count(*) AS n, max(created_at) AS last
-           FROM posts GROUP BY author_id) c
-        WHERE users.id = c.id;
-        """
-    )
+    await add_tokens(conn, "bench", dict(zip(token_users, tokens, strict=True)), now)
+    await set_counters(conn)
     await conn.execute("VACUUM ANALYZE")
     top = sorted(ids, key=lambda u: followers[u], reverse=True)
     ordinary = [u for u in token_users if 20 <= followers[u] <= 200]

@@ -50,15 +50,21 @@ async def recreate_postgres_db(admin_url: str, name: str) -> None:
 
 def database_url(backend: str, tmp_dir: Path) -> str:
     """Return the URL of a fresh, migrated database of ``backend`` for a live server."""
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_dir / 'live.db'}"
-    else:
-        if not services.DATABASE_URL:
-            services.unavailable("PostgreSQL tests need CHIRP_TEST_DATABASE_URL")
-        admin_url = str(services.DATABASE_URL)
-        live_db = services.sibling_database("live")
-        asyncio.run(recreate_postgres_db(admin_url, live_db))
-        url = make_url(admin_url).set(database=live_db).render_as_string(hide_password=False)
+    if backend != "sqlite":
+        return fresh_postgres_database("live", "PostgreSQL tests")
+    url = f"sqlite+aiosqlite:///{tmp_dir / 'live.db'}"
+    upgrade(url)
+    return url
+
+
+def fresh_postgres_database(suffix: str, needed_by: str) -> str:
+    """Drop, create and migrate the test run's own database ``suffix``; return its URL."""
+    if not services.DATABASE_URL:
+        services.unavailable(f"{needed_by} need CHIRP_TEST_DATABASE_URL (PostgreSQL)")
+    admin_url = str(services.DATABASE_URL)
+    name = services.sibling_database(suffix)
+    asyncio.run(recreate_postgres_db(admin_url, name))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     return url
 

@@ -1,10 +1,15 @@
-"""Helpers for API tests: register apps and users through the API itself."""
+"""Helpers for API tests: register apps and users through the API itself, read timelines."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, auth
+from tests.loops import at_most
+
+_LINK_NEXT = re.compile(r'<([^>]+)>; rel="next"')
 
 
 async def register_app(
@@ -21,6 +26,36 @@ async def register_app(
     )
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
+
+
+async def client_token(
+    client: httpx.AsyncClient, app: dict[str, str], scope: str = "read write follow"
+) -> str:
+    """Get an app's own token (the client credentials grant), as sign-up through the API needs."""
+    r = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": scope,
+        },
+    )
+    assert r.status_code == 200 and r.json()["scope"] == scope, r.text
+    return str(r.json()["access_token"])
+
+
+async def sign_up(client: httpx.AsyncClient, username: str) -> str:
+    """Register an account through the API as a new app would, and return its password token."""
+    app = await register_app(client)
+    data = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+    r = await client.post(
+        "/api/v1/accounts",
+        data={**data, "agreement": "true"},
+        headers=auth(await client_token(client, app)),
+    )
+    assert r.status_code == 200, r.text
+    return await password_token(client, app, username)
 
 
 async def password_token(
@@ -40,3 +75,20 @@ async def password_token(
     )
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
+
+
+async def home_post_ids(client: httpx.AsyncClient, token: str, limit: int = 4) -> list[int]:
+    """Every post of a home timeline through the API, page by page along the Link headers."""
+    seen: list[int] = []
+    url = f"/api/v1/timelines/home?limit={limit}"
+    for _ in at_most(20):
+        r = await client.get(url, headers=auth(token))
+        assert r.status_code == 200, r.text
+        page = [int(s["id"]) for s in r.json()]
+        if not page:
+            break
+        seen += page
+        link = _LINK_NEXT.search(r.headers["link"])
+        assert link, r.headers["link"]
+        url = link.group(1)
+    return seen

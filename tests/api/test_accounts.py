@@ -6,27 +6,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.follows import service as follows_service
-from tests.api.helpers import register_app
+from tests.api.helpers import client_token, register_app
 from tests.factories import PASSWORD, auth, make_post, make_token, make_user, reload
 
 
-async def _app_token(client: httpx.AsyncClient) -> str:
-    app = await register_app(client)
-    r = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "scope": "read write follow",
-        },
-    )
-    assert r.status_code == 200 and r.json()["scope"] == "read write follow"
-    return str(r.json()["access_token"])
-
-
 async def test_register_with_app_token(client: httpx.AsyncClient) -> None:
-    app_token = await _app_token(client)
+    app_token = await client_token(client, await register_app(client))
     data = {
         "username": "newbie",
         "email": "n@example.com",

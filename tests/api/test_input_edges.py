@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.posts.models import Post
 from chirp.users.models import User
-from tests.api.helpers import register_app
+from tests.api.helpers import client_token, register_app
 from tests.factories import PASSWORD, auth, make_post, make_token, make_user
 
 # The same digits in another script: str.isdigit() says yes, and int() reads them.
@@ -102,7 +102,7 @@ async def test_unstorable_text_anywhere_in_the_api_is_422_naming_the_field(
     token = await make_token(session, await make_user(session, "alice"), "read write follow")
     _names(await client.get("/api/v1/accounts/lookup", params={"acct": "\u0000"}), "acct")
     app = await register_app(client)
-    app_token = await _client_token(client, app)
+    app_token = await client_token(client, app)
     json_headers = {**auth(app_token), "content-type": "application/json"}
     registration = {"username": "newbie", "email": "n@example.com", "password": PASSWORD}
     # Sign-ups are limited to 5 per IP: one bad value per field.
@@ -151,20 +151,6 @@ async def test_unstorable_text_anywhere_in_the_api_is_422_naming_the_field(
     _names(r, "idempotency-key")
     assert await _count(session, User) == users_before
     assert await _count(session, Post) == 0
-
-
-async def _client_token(client: httpx.AsyncClient, app: dict[str, str]) -> str:
-    r = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "scope": "read write follow",
-        },
-    )
-    assert r.status_code == 200, r.text
-    return str(r.json()["access_token"])
 
 
 async def test_long_urls_cannot_smuggle_a_huge_post(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from chirp.migrate import upgrade
 from tests import procs, services
 from tests.faults.conftest import RedisServer
-from tests.live import recreate_postgres_db
+from tests.live import fresh_postgres_database
 
 EMBEDDED = "embedded"  # one process, a SQLite file, jobs run by the web process
 PRODUCTION = "production"  # PostgreSQL + Redis, 2 web processes and a worker process
@@ -31,15 +29,6 @@ class Deployment:
     def logs(self) -> str:
         """The tail of every process's output, for a failing test's report."""
         return "\n".join(f"--- {p.name}\n{p.log()}" for p in self.processes)
-
-
-def _postgres_database() -> str:
-    if not services.DATABASE_URL:
-        services.unavailable("end-to-end tests need CHIRP_TEST_DATABASE_URL (PostgreSQL)")
-    admin = str(services.DATABASE_URL)
-    name = services.sibling_database("e2e")
-    asyncio.run(recreate_postgres_db(admin, name))
-    return make_url(admin).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module", params=[EMBEDDED, PRODUCTION])
@@ -64,8 +53,7 @@ def deployment(
         return
     if shutil.which("redis-server") is None:
         services.unavailable("end-to-end tests need the redis-server binary")
-    database_url = _postgres_database()
-    upgrade(database_url)
+    database_url = fresh_postgres_database("e2e", "end-to-end tests")
     redis = RedisServer(tmp)
     redis.start()
     env = procs.chirp_env(database_url, redis_url=redis.url, port=port, **extra)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
 import subprocess
@@ -12,11 +11,9 @@ from pathlib import Path
 
 import pytest
 from redis import Redis as SyncRedis
-from sqlalchemy.engine import make_url
 
-from chirp.migrate import upgrade
 from tests import services
-from tests.live import recreate_postgres_db
+from tests.live import fresh_postgres_database
 
 
 def _free_port() -> int:
@@ -89,11 +86,4 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def faults_db() -> str:
     """A fresh, migrated PostgreSQL database of the test's own."""
-    if not services.DATABASE_URL:
-        services.unavailable("fault tests need CHIRP_TEST_DATABASE_URL (PostgreSQL)")
-    admin = str(services.DATABASE_URL)
-    name = services.sibling_database("faults")
-    asyncio.run(recreate_postgres_db(admin, name))
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
+    return fresh_postgres_database("faults", "fault tests")

@@ -32,12 +32,12 @@ from chirp.timeline.home import HomeTimeline
 from chirp.users.models import User
 from tests.factories import make_post, make_user
 from tests.faults.conftest import RedisServer
+from tests.timeline import all_pages
 
 Factory = async_sessionmaker[AsyncSession]
 CAP = 12  # small, so floors and the database continuation below them are exercised
 THRESHOLD = 3  # accounts with more followers are merged at read time
 PAGE = 5
-MAX_PAGES = 200
 
 
 async def _world(session: AsyncSession) -> list[User]:
@@ -55,18 +55,6 @@ async def _world(session: AsyncSession) -> list[User]:
     return users
 
 
-async def _pages(read: Callable[[Cursor], Awaitable[list[int]]]) -> list[list[int]]:
-    pages: list[list[int]] = []
-    cursor = Cursor(limit=PAGE)
-    for _ in range(MAX_PAGES):
-        page = await read(cursor)
-        if not page:
-            return pages
-        pages.append(page)
-        cursor = Cursor(max_id=page[-1], limit=PAGE)
-    raise AssertionError("paging never ended")
-
-
 async def _assert_every_page_matches_sql(
     session: AsyncSession, reader: HomeTimeline, users: list[User]
 ) -> None:
@@ -80,8 +68,8 @@ async def _assert_every_page_matches_sql(
         async def sql(cursor: Cursor, uid: int = user.id) -> list[int]:
             return await timeline_service.home_post_ids(session, user_id=uid, cursor=cursor)
 
-        want = await _pages(sql)
-        assert await _pages(cached) == want, f"user {user.username}"
+        want = await all_pages(sql, PAGE)
+        assert await all_pages(cached, PAGE) == want, f"user {user.username}"
         assert want
         assert reader.breaker.closed, "Redis did not serve the pages"
         assert await reader.cache.exists(user.id)

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.posts.models import Post
-from tests.api.helpers import password_token, register_app
-from tests.factories import PASSWORD, auth, make_token, make_user
+from tests.api.helpers import sign_up
+from tests.factories import auth, make_token, make_user
 from tests.live import LiveServer
 
 
@@ -38,28 +38,11 @@ async def test_another_user_reusing_a_key_gets_a_post_of_their_own(
     assert sorted(stored) == sorted([(alice.id, "from alice"), (bob.id, "from bob")])
 
 
-async def _register(live: LiveServer, client: httpx.AsyncClient, name: str) -> str:
-    app = await register_app(client)
-    grant = {
-        "grant_type": "client_credentials",
-        "client_id": app["client_id"],
-        "client_secret": app["client_secret"],
-        "scope": "read write follow",
-    }
-    app_token = (await client.post("/oauth/token", data=grant)).json()["access_token"]
-    data = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    r = await client.post(
-        "/api/v1/accounts", data={**data, "agreement": "true"}, headers=auth(app_token)
-    )
-    assert r.status_code == 200, r.text
-    return await password_token(client, app, name)
-
-
 async def _same_key_race(live: LiveServer) -> None:
     # Separate connections, so the server really runs the requests side by side.
     clients = [httpx.AsyncClient(base_url=live.url, timeout=30) for _ in range(3)]
     try:
-        token = await _register(live, clients[0], "racer")
+        token = await sign_up(clients[0], "racer")
         for round_ in range(5):
             headers = {**auth(token), "Idempotency-Key": f"race-{round_}"}
             answers = await asyncio.gather(

@@ -10,7 +10,7 @@ from chirp.posts import service as posts_service
 from tests.api.helpers import register_app
 from tests.conftest import MakeApp, client_of
 from tests.factories import PASSWORD, auth, make_token, make_user
-from tests.web.helpers import csrf, login
+from tests.web.helpers import csrf, login, signup
 
 
 async def test_thirty_posts_in_a_minute_pass(make_app: MakeApp, session: AsyncSession) -> None:
@@ -68,16 +68,7 @@ async def test_signup_limit_per_ip(make_app: MakeApp) -> None:
     codes = []
     async with client_of(await make_app()) as limited:
         for i in range(6):
-            token = await csrf(limited, "/signup")
-            r = await limited.post(
-                "/signup",
-                data={
-                    "username": f"u{i}",
-                    "email": f"u{i}@example.com",
-                    "password": PASSWORD,
-                    "csrf_token": token,
-                },
-            )
+            r = await signup(limited, f"u{i}")
             codes.append(r.status_code)
             limited.cookies.delete("chirp_session")
     assert codes == [303] * 5 + [429]

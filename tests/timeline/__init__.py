@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.pagination import Cursor
 from chirp.timeline.home import HomeTimeline
+from tests.loops import at_most
 
 
 async def stored_ids(redis: Redis, user_id: int) -> list[int]:
@@ -33,3 +36,16 @@ async def read_from_redis(
     assert reader.breaker.closed, "the Redis path failed: the database answered"
     assert await redis.ttl(key) > _WITNESS_TTL, "the database answered, not Redis"
     return ids
+
+
+async def all_pages(read: Callable[[Cursor], Awaitable[list[int]]], limit: int) -> list[list[int]]:
+    """Every page ``read`` gives, each bounded by the last id of the one before, to an empty one."""
+    pages: list[list[int]] = []
+    cursor = Cursor(limit=limit)
+    for _ in at_most(100):
+        page = await read(cursor)
+        if not page:
+            break
+        pages.append(page)
+        cursor = Cursor(max_id=page[-1], limit=limit)
+    return pages

@@ -21,6 +21,7 @@ from chirp.timeline import service as timeline_service
 from chirp.users.models import User
 from tests.conftest import REDIS_BACKEND
 from tests.factories import auth, make_post, make_token, make_user
+from tests.timeline import all_pages
 
 PAGE = 6
 MAX_PAGES = 100
@@ -55,15 +56,10 @@ async def _api_pages(client: httpx.AsyncClient, token: str) -> list[list[int]]:
 
 
 async def _sql_pages(session: AsyncSession, user: User) -> list[list[int]]:
-    pages: list[list[int]] = []
-    cursor = Cursor(limit=PAGE)
-    for _ in range(MAX_PAGES):
-        page = await timeline_service.home_post_ids(session, user_id=user.id, cursor=cursor)
-        if not page:
-            return pages
-        pages.append(page)
-        cursor = Cursor(max_id=page[-1], limit=PAGE)
-    raise AssertionError("paging never ended")
+    async def read(cursor: Cursor) -> list[int]:
+        return await timeline_service.home_post_ids(session, user_id=user.id, cursor=cursor)
+
+    return await all_pages(read, PAGE)
 
 
 async def test_next_read_after_follow_and_unfollow_matches_the_database(

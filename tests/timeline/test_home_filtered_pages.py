@@ -2,56 +2,21 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
+from tests.api.helpers import home_post_ids as api_home
 from tests.factories import auth, make_token, make_user
-from tests.loops import at_most
-from tests.web.helpers import login
-
-_POST_IDS = re.compile(r'<article class="post" id="post-(\d+)"')
-_MORE = re.compile(r'hx-get="(/[^"]*max_id=\d+)"')
-_LINK_NEXT = re.compile(r'<([^>]+)>; rel="next"')
+from tests.web.helpers import home_post_ids as web_home
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Web pages of four posts, like the API pages below."""
     return settings.model_copy(update={"page_size": 4})
-
-
-async def _api_home(client: httpx.AsyncClient, token: str) -> list[int]:
-    seen: list[int] = []
-    url = "/api/v1/timelines/home?limit=4"
-    for _ in at_most(20):
-        r = await client.get(url, headers=auth(token))
-        assert r.status_code == 200, r.text
-        page = [int(s["id"]) for s in r.json()]
-        if not page:
-            break
-        seen += page
-        url = _LINK_NEXT.search(r.headers["link"]).group(1).replace("http://testserver", "")  # type: ignore[union-attr]
-    return seen
-
-
-async def _web_home(client: httpx.AsyncClient, username: str) -> list[int]:
-    client.cookies.clear()
-    await login(client, username)
-    page = (await client.get("/")).text
-    seen = [int(i) for i in _POST_IDS.findall(page)]
-    for _ in at_most(20):
-        more = _MORE.search(page)
-        if not more:
-            break
-        page = (await client.get(more.group(1), headers={"HX-Request": "true"})).text
-        seen += [int(i) for i in _POST_IDS.findall(page)]
-    client.cookies.clear()
-    return seen
 
 
 async def _post(client: httpx.AsyncClient, token: str, text: str) -> int:
@@ -90,5 +55,5 @@ async def test_a_page_emptied_by_filtering_still_leads_to_the_older_posts(
                 )
                 assert r.status_code == 200
         want = sorted(older, reverse=True)
-        assert await _api_home(undrained, tokens["ann"]) == want
-        assert await _web_home(undrained, "ann") == want
+        assert await api_home(undrained, tokens["ann"]) == want
+        assert await web_home(undrained, "ann") == want

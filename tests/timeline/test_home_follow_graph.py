@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
+from tests.api.helpers import home_post_ids as api_home
 from tests.factories import auth, make_token, make_user
-from tests.loops import at_most
-from tests.web.helpers import login
+from tests.web.helpers import home_post_ids as web_home
 
 # Who follows whom. Every account but E is followed by someone, so "followed by anyone"
 # differs from "followed by this reader" for every reader.
@@ -25,46 +23,11 @@ GRAPH = {
 }
 POSTS_EACH = 5
 
-_POST_IDS = re.compile(r'<article class="post" id="post-(\d+)"')
-_MORE = re.compile(r'hx-get="(/[^"]*max_id=\d+)"')
-_LINK_NEXT = re.compile(r'<([^>]+)>; rel="next"')
-
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Small web pages, so every home timeline takes several "load more" rounds."""
     return settings.model_copy(update={"page_size": 4})
-
-
-async def _api_home(client: httpx.AsyncClient, token: str) -> list[int]:
-    """Every post of a home timeline through the API, page by page along the Link headers."""
-    seen: list[int] = []
-    url = "/api/v1/timelines/home?limit=4"
-    for _ in at_most(20):
-        r = await client.get(url, headers=auth(token))
-        assert r.status_code == 200, r.text
-        page = [int(s["id"]) for s in r.json()]
-        if not page:
-            break
-        seen += page
-        url = _LINK_NEXT.search(r.headers["link"]).group(1).replace("http://testserver", "")  # type: ignore[union-attr]
-    return seen
-
-
-async def _web_home(client: httpx.AsyncClient, username: str) -> list[int]:
-    """Every post of a home timeline through the web UI, following "load more"."""
-    client.cookies.clear()
-    await login(client, username)
-    page = (await client.get("/")).text
-    seen = [int(i) for i in _POST_IDS.findall(page)]
-    for _ in at_most(20):
-        more = _MORE.search(page)
-        if not more:
-            break
-        page = (await client.get(more.group(1), headers={"HX-Request": "true"})).text
-        seen += [int(i) for i in _POST_IDS.findall(page)]
-    client.cookies.clear()
-    return seen
 
 
 async def _world(
@@ -106,13 +69,13 @@ async def test_each_home_is_exactly_self_and_followed_through_api_and_web(
     ids, tokens, posts = await _world(client, session)
     for reader, follows in GRAPH.items():
         want = _expected(posts, reader, follows)
-        assert await _api_home(client, tokens[reader]) == want, reader
-        assert await _web_home(client, reader) == want, reader
+        assert await api_home(client, tokens[reader]) == want, reader
+        assert await web_home(client, reader) == want, reader
     if app.state.timeline_cache is not None:
         # Filled by fan-out so far; rebuilt from the database they must be the same.
         await app.state.timeline_cache.redis.flushdb()
         for reader, follows in GRAPH.items():
-            assert await _api_home(client, tokens[reader]) == _expected(posts, reader, follows)
+            assert await api_home(client, tokens[reader]) == _expected(posts, reader, follows)
 
     # The graph changes: ann stops following cat (whom ben still follows) and follows dan.
     r = await client.post(f"/api/v1/accounts/{ids['cat']}/unfollow", headers=auth(tokens["ann"]))
@@ -122,8 +85,8 @@ async def test_each_home_is_exactly_self_and_followed_through_api_and_web(
     changed = {**GRAPH, "ann": ["ben", "dan"]}
     for reader, follows in changed.items():
         want = _expected(posts, reader, follows)
-        assert await _api_home(client, tokens[reader]) == want, reader
-        assert await _web_home(client, reader) == want, reader
+        assert await api_home(client, tokens[reader]) == want, reader
+        assert await web_home(client, reader) == want, reader
 
 
 async def test_an_unfollow_hides_posts_others_still_follow_before_any_job_runs(
@@ -141,5 +104,5 @@ async def test_an_unfollow_hides_posts_others_still_follow_before_any_job_runs(
         )
         assert r.status_code == 200
         # cat's posts stay in ben's home (he follows cat) and leave ann's at once.
-        assert await _api_home(undrained, tokens["ann"]) == _expected(posts, "ann", ["ben"])
-        assert await _api_home(undrained, tokens["ben"]) == _expected(posts, "ben", GRAPH["ben"])
+        assert await api_home(undrained, tokens["ann"]) == _expected(posts, "ann", ["ben"])
+        assert await api_home(undrained, tokens["ben"]) == _expected(posts, "ben", GRAPH["ben"])

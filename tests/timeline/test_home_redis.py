@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
 
 import pytest
 from redis.asyncio import Redis
@@ -18,8 +17,7 @@ from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
-from tests.loops import at_most
-from tests.timeline import read_from_redis, stored_ids
+from tests.timeline import all_pages, read_from_redis, stored_ids
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -35,18 +33,6 @@ def _readers(
 async def _drain(db: Factory, reader: HomeTimeline) -> None:
     ctx = JobContext(session_factory=db, settings=reader.settings, timeline_cache=reader.cache)
     await Worker(ctx, registry.handlers()).drain()
-
-
-async def _all_pages(read: Callable[[Cursor], Awaitable[list[int]]], limit: int) -> list[list[int]]:
-    pages: list[list[int]] = []
-    cursor = Cursor(limit=limit)
-    for _ in at_most(100):
-        page = await read(cursor)
-        if not page:
-            break
-        pages.append(page)
-        cursor = Cursor(max_id=page[-1], limit=limit)
-    return pages
 
 
 def _reader_fn(reader: HomeTimeline, session: AsyncSession, user: User):  # type: ignore[no-untyped-def]
@@ -92,16 +78,16 @@ async def test_redis_and_sql_give_identical_pages(
     users = await _world(session, rng)
     sql, cached = _readers(settings, redis, **overrides)
     for user in users:
-        want = await _all_pages(_reader_fn(sql, session, user), 7)
-        got = await _all_pages(_redis_fn(cached, redis, session, user), 7)  # rebuilt from SQL
+        want = await all_pages(_reader_fn(sql, session, user), 7)
+        got = await all_pages(_redis_fn(cached, redis, session, user), 7)  # rebuilt from SQL
         assert got == want and want
     # New posts arrive by fan-out (or read-time merge) into the built timelines.
     for _ in range(30):
         await make_post(session, rng.choice(users), "later")
     await _drain(db, cached)
     for user in users:
-        want = await _all_pages(_reader_fn(sql, session, user), 9)
-        assert await _all_pages(_redis_fn(cached, redis, session, user), 9) == want
+        want = await all_pages(_reader_fn(sql, session, user), 9)
+        assert await all_pages(_redis_fn(cached, redis, session, user), 9) == want
         newest = want[0][3]
         for cursor in (Cursor(min_id=newest, limit=2), Cursor(since_id=newest, limit=2)):
             a = [p.id for p in await sql.page(session, user_id=user.id, cursor=cursor)]

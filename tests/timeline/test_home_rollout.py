@@ -14,7 +14,7 @@ from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
 from tests.loops import at_most
-from tests.timeline import read_from_redis
+from tests.timeline import all_pages, read_from_redis
 
 
 async def _readers_on_both_sides(session: AsyncSession, percent: int) -> list[User]:
@@ -32,18 +32,13 @@ async def _pages(
     reader: HomeTimeline, session: AsyncSession, user: User, redis: Redis | None = None
 ) -> list[list[int]]:
     """Every page of a home timeline; with ``redis``, each one checked to come from Redis."""
-    pages: list[list[int]] = []
-    cursor = Cursor(limit=4)
-    for _ in at_most(50):
+
+    async def read(cursor: Cursor) -> list[int]:
         if redis is None:
-            page = [p.id for p in await reader.page(session, user_id=user.id, cursor=cursor)]
-        else:
-            page = await read_from_redis(redis, reader, session, user.id, cursor)
-        if not page:
-            break
-        pages.append(page)
-        cursor = Cursor(max_id=page[-1], limit=4)
-    return pages
+            return [p.id for p in await reader.page(session, user_id=user.id, cursor=cursor)]
+        return await read_from_redis(redis, reader, session, user.id, cursor)
+
+    return await all_pages(read, 4)
 
 
 @pytest.mark.parametrize("percent", [30, 70])

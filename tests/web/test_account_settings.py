@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.auth.models import WebSession
 from chirp.users.models import User
-from tests.api.helpers import register_app
+from tests.api.helpers import client_token, register_app
 from tests.conftest import MakeApp, client_of
 from tests.factories import PASSWORD, auth, make_user
-from tests.web.helpers import csrf, login
+from tests.web.helpers import csrf, login, signup
 
 
 async def _users(session: AsyncSession) -> int:
@@ -32,28 +32,13 @@ async def test_closed_registrations_refuse_web_and_api_sign_ups(
         assert 'action="/signup"' not in page.text  # no form to fill in
         landing = await browser.get("/")
         assert "Create an account" not in landing.text and 'href="/signup"' not in landing.text
-        token = await csrf(browser, "/login")
-        r = await browser.post(
-            "/signup",
-            data={
-                "username": "newbie",
-                "email": "new@example.com",
-                "password": PASSWORD,
-                "csrf_token": token,
-            },
-        )
+        r = await signup(browser, "newbie", email="new@example.com")
         assert r.status_code == 403 and "Registrations are closed" in r.text
         assert "chirp_session" not in r.headers.get("set-cookie", "")
 
         # Mastodon answers a registration through the API with 403 and an error.
         oauth_app = await register_app(browser)
-        grant = {
-            "grant_type": "client_credentials",
-            "client_id": oauth_app["client_id"],
-            "client_secret": oauth_app["client_secret"],
-            "scope": "read write",
-        }
-        app_token = (await browser.post("/oauth/token", data=grant)).json()["access_token"]
+        app_token = await client_token(browser, oauth_app, "read write")
         r = await browser.post(
             "/api/v1/accounts",
             data={

@@ -8,23 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.users import service as users_service
 from tests.factories import PASSWORD, make_user
-from tests.web.helpers import csrf, login
+from tests.web.helpers import csrf, login, signup
 
 
 async def test_signup_logs_in_and_lands_home(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    token = await csrf(client, "/signup")
-    r = await client.post(
-        "/signup",
-        data={
-            "username": "newbie",
-            "email": "new@example.com",
-            "password": PASSWORD,
-            "display_name": "New Bie",
-            "csrf_token": token,
-        },
-    )
+    r = await signup(client, "newbie", email="new@example.com", display_name="New Bie")
     assert r.status_code == 303 and r.headers["location"] == "/"
     cookie = r.headers["set-cookie"]
     assert "chirp_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
@@ -46,8 +36,7 @@ async def test_signup_errors_keep_input_and_store_nothing(
 ) -> None:
     data = {"username": "carol", "email": "carol@example.com", "password": PASSWORD}
     data[field] = value
-    token = await csrf(client, "/signup")
-    r = await client.post("/signup", data={**data, "csrf_token": token})
+    r = await signup(client, **data)
     assert r.status_code == 422
     assert message in r.text
     if field != "password":
@@ -60,16 +49,7 @@ async def test_signup_taken_username_any_case(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     await make_user(session, "Carol")
-    token = await csrf(client, "/signup")
-    r = await client.post(
-        "/signup",
-        data={
-            "username": "cAROL",
-            "email": "c2@example.com",
-            "password": PASSWORD,
-            "csrf_token": token,
-        },
-    )
+    r = await signup(client, "cAROL", email="c2@example.com")
     assert r.status_code == 422 and "already been taken" in r.text
 
 

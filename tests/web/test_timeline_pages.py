@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.follows import service as follows_service
 from tests.factories import make_post, make_user
-from tests.loops import at_most
-from tests.web.helpers import login
-
-_POST_IDS = re.compile(r'<article class="post" id="post-(\d+)"')
-_MORE = re.compile(r'hx-get="(/[^"]*max_id=\d+)"')
+from tests.web.helpers import home_post_ids, login, post_ids
 
 
 async def test_logged_out_visitors_see_public_posts(
@@ -38,17 +32,7 @@ async def test_home_pages_through_everything_with_no_gap_or_duplicate(
         post = await make_post(session, author, f"post {i}")
         if author is not carol:
             expected.append(post.id)
-    await login(client, "alice")
-    page = (await client.get("/")).text
-    seen = [int(i) for i in _POST_IDS.findall(page)]
-    for _ in at_most(10):
-        more = _MORE.search(page)
-        if not more:
-            break
-        page = (await client.get(more.group(1), headers={"HX-Request": "true"})).text
-        assert "<html" not in page  # a fragment for htmx
-        seen += [int(i) for i in _POST_IDS.findall(page)]
-    assert seen == sorted(expected, reverse=True)
+    assert await home_post_ids(client, "alice") == sorted(expected, reverse=True)
 
 
 async def test_load_more_without_js_is_a_full_page(
@@ -59,4 +43,4 @@ async def test_load_more_without_js_is_a_full_page(
     await login(client, "alice")
     r = await client.get(f"/?max_id={posts[5].id}")
     assert "<html" in r.text
-    assert [int(i) for i in _POST_IDS.findall(r.text)] == [p.id for p in reversed(posts[:5])]
+    assert post_ids(r.text) == [p.id for p in reversed(posts[:5])]

@@ -1,4 +1,4 @@
-"""The fault proxy (bench/proxy.py) forwards, cuts and blackholes PostgreSQL connections."""
+"""The fault proxy (tests/proxy.py) forwards, cuts, blackholes and restores PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,40 +7,49 @@ import asyncio
 import asyncpg
 import pytest
 from bench.generate import dsn
-from bench.proxy import TcpProxy
 from sqlalchemy.engine import make_url
 
 from tests import services
+from tests.proxy import TcpProxy
 
 
-async def test_cut_refuses_blackhole_holds_heal_forwards() -> None:
+async def test_cut_refuses_blackhole_holds_restore_forwards() -> None:
     if not services.DATABASE_URL:
         services.unavailable("the proxy test needs CHIRP_TEST_DATABASE_URL (PostgreSQL)")
     url = make_url(str(services.DATABASE_URL))
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    through = dsn(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
-    try:
+    with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        through = dsn(
+            url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        )
         conn = await asyncpg.connect(through, timeout=5)
         assert await conn.fetchval("SELECT 1") == 1
+        assert proxy.mode == "forward"
 
-        await proxy.cut()
+        proxy.cut()
         with pytest.raises((OSError, asyncpg.PostgresError, asyncpg.InterfaceError)):
             await conn.fetchval("SELECT 2", timeout=5)  # its connection was reset
         with pytest.raises(OSError):
             await asyncpg.connect(through, timeout=5)  # and a new one is refused
-        await proxy.heal()
-        conn = await asyncpg.connect(through, timeout=5)
+        proxy.restore()
+        conn = await asyncpg.connect(through, timeout=5)  # on the same port as before
         assert await conn.fetchval("SELECT 3") == 3
 
-        await proxy.blackhole()
+        proxy.blackhole()
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(asyncpg.connect(through), timeout=0.5)  # accepted, unanswered
         query = asyncio.ensure_future(conn.fetchval("SELECT 4"))
         await asyncio.sleep(0.5)
         assert not query.done()  # held
-        await proxy.heal()
-        assert await asyncio.wait_for(query, timeout=5) == 4  # delivered once it heals
+        proxy.restore()
+        assert await asyncio.wait_for(query, timeout=5) == 4  # delivered once restored
         await conn.close()
-    finally:
-        await proxy.close()
+
+        # A cut while blackholed, then a blackhole after a cut: each listens again.
+        proxy.cut()
+        proxy.blackhole()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncpg.connect(through), timeout=0.5)
+        proxy.restore()
+        conn = await asyncpg.connect(through, timeout=5)
+        assert await conn.fetchval("SELECT 5") == 5
+        await conn.close()
