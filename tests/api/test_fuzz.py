@@ -70,7 +70,11 @@ async def _empty_redis() -> None:
 
 def _prepare(backend: str, url: str) -> str:
     """Create and migrate a fresh database at ``url``, seed it, and return the token."""
-    if backend != "sqlite":
+    if backend == "sqlite":
+        # The URL is made at import: a second run in one process (mutmut forks its runs
+        # from one) must not find the first run's rows.
+        Path(str(make_url(url).database)).unlink(missing_ok=True)
+    else:
         if not services.DATABASE_URL:
             services.unavailable("PostgreSQL tests need CHIRP_TEST_DATABASE_URL")
         name = make_url(url).database
