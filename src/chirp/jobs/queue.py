@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Insert, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import utcnow
@@ -221,3 +221,16 @@ async def retry_failed(session: AsyncSession) -> int:
     )
     await session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def unfinished_query(kinds: Iterable[str], *, before: datetime) -> Select[int]:
+    """A job of one of ``kinds`` recorded before ``before`` and not yet done, if any."""
+    return (
+        select(Job.id)
+        .where(
+            Job.status.in_((PENDING, RUNNING)),
+            Job.kind.in_(tuple(kinds)),
+            Job.created_at <= before,
+        )
+        .limit(1)
+    )

@@ -12,28 +12,14 @@ import time
 from datetime import datetime
 
 from redis.asyncio import Redis
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import read_outside_transaction, utcnow
-from chirp.jobs.models import PENDING, RUNNING, Job
+from chirp.jobs import queue
 from chirp.timeline import fanout
 
 # Seconds between looks at the job queue while catching up.
 CHECK_INTERVAL = 0.2
-
-
-def unfinished_before(fence: datetime) -> Select[int]:
-    """A timeline job recorded before ``fence`` and not yet done, if any."""
-    return (
-        select(Job.id)
-        .where(
-            Job.status.in_((PENDING, RUNNING)),
-            Job.kind.in_(tuple(fanout.HANDLERS)),
-            Job.created_at <= fence,
-        )
-        .limit(1)
-    )
 
 
 class Recovery:
@@ -63,7 +49,9 @@ class Recovery:
             await redis.ping()  # raises while Redis is still away
             # Jobs recorded from now on find Redis up; those before may have failed.
             self._fence = utcnow()
-        if await read_outside_transaction(session, unfinished_before(self._fence), {}):
+        if await read_outside_transaction(
+            session, queue.unfinished_query(fanout.HANDLERS, before=self._fence), {}
+        ):
             return False
         self.behind = False
         return True
