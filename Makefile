@@ -48,7 +48,7 @@ bench: $(STAMP)  ## Benchmark on PostgreSQL + Redis: make bench TIER=small|mediu
 	   su postgres -c "psql -qc 'CREATE DATABASE chirp_bench'") && \
 	  $(BIN)/python -m bench.run --tier $(TIER)
 
-mutate: $(STAMP)  ## Mutation testing of the core modules (hours; resumable): lists surviving mutants
+mutate: $(STAMP)  ## Mutation testing of the core modules (many hours; resumable): lists surviving mutants
 	eval "$$(bash scripts/services.sh)" && \
 	  $(BIN)/mutmut run --max-children $$(nproc); \
 	  $(BIN)/mutmut results

@@ -34,6 +34,11 @@ async def reset_postgres(engine: AsyncEngine) -> None:
         await conn.execute(text("CREATE SCHEMA public"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Point parallel mutation-testing processes at stores of their own."""
+    services.use_own_stores_in_parallel_runs()
+
+
 SQL_BACKENDS = ["sqlite", "postgresql"]
 # The production shape: PostgreSQL, Redis timelines and rate limits, jobs run by a worker.
 REDIS_BACKEND = "postgresql+redis"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import os
+import tempfile
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from chirp.config import Settings
@@ -46,3 +50,59 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+_slot_lock: int | None = None
+
+
+def _claim_slot(tag: str, slots: int = 16) -> int:
+    """Hold the lowest free slot number among this machine's processes tagged ``tag``."""
+    global _slot_lock
+    for slot in range(slots):
+        path = os.path.join(tempfile.gettempdir(), f"chirp-test-slot-{tag}-{slot}.lock")
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        _slot_lock = fd  # held until the process exits
+        return slot
+    raise RuntimeError(f"all {slots} test slots for {tag} are taken")
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    from chirp.db import make_engine
+
+    url = make_url(admin_url).set(database="postgres").render_as_string(hide_password=False)
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        found = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not found:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+
+
+def use_own_stores_in_parallel_runs() -> None:
+    """Give each of mutmut's parallel test processes a database and Redis db of its own."""
+    # mutmut forks one process per mutant and runs several at once; each drops and migrates
+    # the test database at the start, so sharing one would make them wait on or break each
+    # other (seen as spurious timeouts). Slot 0 keeps the configured stores.
+    global DATABASE_URL, REDIS_URL
+    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        return
+    base = make_url(DATABASE_URL).database if DATABASE_URL else "sqlite"
+    slot = _claim_slot(base or "chirp_test")
+    if slot == 0:
+        return
+    if DATABASE_URL:
+        name = sibling_database(f"slot{slot}")
+        asyncio.run(_create_database(DATABASE_URL, name))
+        url = make_url(DATABASE_URL).set(database=name)
+        DATABASE_URL = url.render_as_string(hide_password=False)
+    if REDIS_URL:
+        redis_url = make_url(REDIS_URL)
+        db = int(redis_url.database or 0) + slot
+        if db > 15:
+            raise RuntimeError(f"Redis db {db} for test slot {slot} does not exist")
+        REDIS_URL = redis_url.set(database=str(db)).render_as_string(hide_password=False)
