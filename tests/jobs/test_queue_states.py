@@ -1,0 +1,133 @@
+"""What each queue transition leaves behind: backoff, failure records, releases, retries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chirp.db import utcnow
+from chirp.jobs import queue
+from chirp.jobs.models import FAILED, PENDING, RUNNING, Job
+
+Factory = async_sessionmaker[AsyncSession]
+LEASE = timedelta(seconds=30)
+
+
+async def _enqueue(db: Factory, n: int, **values: object) -> list[int]:
+    async with db() as s:
+        for i in range(n):
+            await queue.enqueue(s, "noop", {"i": i})
+        await s.commit()
+        ids = list((await s.execute(select(Job.id).order_by(Job.id))).scalars())
+        if values:
+            await s.execute(update(Job).values(**values))
+            await s.commit()
+    return ids
+
+
+async def _claim(db: Factory, worker: str, limit: int) -> list[Job]:
+    async with db() as s:
+        return await queue.claim(s, worker_id=worker, limit=limit, lease=LEASE)
+
+
+async def _job(db: Factory, job_id: int) -> Job:
+    async with db() as s:
+        job = await s.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+async def test_a_failed_attempt_waits_twice_as_long_as_the_one_before_up_to_30_minutes(
+    db: Factory,
+) -> None:
+    # attempts before the claim -> the wait after its failure, in seconds
+    expected = {0: 2, 1: 4, 2: 8, 4: 32, 9: 1024, 10: 1800, 30: 1800}
+    for before, wait in expected.items():
+        async with db() as s:
+            await s.execute(delete(Job))
+            await s.commit()
+        [job_id] = await _enqueue(db, 1, attempts=before, max_attempts=99)
+        [job] = await _claim(db, "w1", 1)
+        start = utcnow()
+        async with db() as s:
+            await queue.fail(s, job, "boom")
+        end = utcnow()
+        after = await _job(db, job_id)
+        assert after.status == PENDING
+        assert start + timedelta(seconds=wait) <= after.run_at <= end + timedelta(seconds=wait), (
+            before,
+            after.run_at - start,
+        )
+
+
+async def test_a_job_waiting_for_its_retry_is_held_by_no_worker(db: Factory) -> None:
+    [job_id] = await _enqueue(db, 1)
+    [job] = await _claim(db, "w1", 1)
+    async with db() as s:
+        await queue.fail(s, job, "boom")
+    after = await _job(db, job_id)
+    assert (after.status, after.locked_by, after.locked_until) == (PENDING, None, None)
+
+
+async def test_a_job_that_gives_up_keeps_the_end_of_its_error(db: Factory) -> None:
+    [job_id] = await _enqueue(db, 1, max_attempts=1)
+    [job] = await _claim(db, "w1", 1)
+    error = "Traceback (most recent call last):\n" + "x" * 5000 + "\nRuntimeError: the cause"
+    async with db() as s:
+        await queue.fail(s, job, error)
+    after = await _job(db, job_id)
+    assert (after.status, after.locked_by, after.locked_until) == (FAILED, None, None)
+    assert after.last_error == error[-4000:]
+    assert after.last_error is not None and len(after.last_error) == 4000
+
+
+async def test_the_latest_errors_come_first(db: Factory) -> None:
+    await _enqueue(db, 2)
+    # Claimed one after the other, failed in the opposite order: the later failure is first.
+    [first] = await _claim(db, "w1", 1)
+    [second] = await _claim(db, "w1", 1)
+    async with db() as s:
+        await queue.fail(s, second, "second failed first")
+    async with db() as s:
+        await queue.fail(s, first, "first failed last")
+        stats = await queue.stats(s)
+    assert [error for _, _, _, error in stats.last_errors] == [
+        "first failed last",
+        "second failed first",
+    ]
+
+
+async def test_releasing_gives_back_only_the_named_jobs_this_worker_holds(db: Factory) -> None:
+    a1, a2, a3, b1 = await _enqueue(db, 4)
+    assert [j.id for j in await _claim(db, "a", 3)] == [a1, a2, a3]
+    assert [j.id for j in await _claim(db, "b", 1)] == [b1]
+    async with db() as s:
+        assert await queue.release(s, worker_id="a", ids=[]) == 0
+        assert await queue.release(s, worker_id="a", ids=[a1, a2, b1]) == 2
+    for job_id in (a1, a2):
+        job = await _job(db, job_id)
+        # Given back without spending an attempt, and claimable at once.
+        assert (job.status, job.attempts, job.locked_by) == (PENDING, 0, None)
+        assert job.run_at <= utcnow()
+    kept_a, kept_b = await _job(db, a3), await _job(db, b1)
+    assert (kept_a.status, kept_a.locked_by) == (RUNNING, "a")
+    assert (kept_b.status, kept_b.locked_by) == (RUNNING, "b")
+    assert sorted(j.id for j in await _claim(db, "c", 4)) == [a1, a2]
+
+
+async def test_retrying_failed_jobs_makes_only_them_claimable_with_fresh_attempts(
+    db: Factory,
+) -> None:
+    failed, pending = await _enqueue(db, 2)
+    async with db() as s:
+        await s.execute(update(Job).where(Job.id == failed).values(status=FAILED, attempts=8))
+        await s.execute(
+            update(Job).where(Job.id == pending).values(run_at=utcnow() + timedelta(hours=1))
+        )
+        await s.commit()
+        assert await queue.retry_failed(s) == 1
+        assert await queue.retry_failed(s) == 0
+    [job] = await _claim(db, "w1", 5)
+    assert (job.id, job.attempts) == (failed, 1)
