@@ -28,6 +28,8 @@ async def test_api_calls_past_the_window_get_429_with_headers(make_app: MakeApp)
         r = await strict.get("/api/v1/nothing-here")
         assert r.status_code == 429
         assert r.json() == {"error": "Too many requests"}
+        assert r.headers["content-type"] == "application/json"
+        assert r.headers["content-length"] == str(len(r.content))
         assert r.headers["x-ratelimit-remaining"] == "0"
     async with client_of(app, "203.0.113.7") as elsewhere:  # another address has its own window
         assert (await elsewhere.get("/api/v1/nothing-here")).status_code == 404
