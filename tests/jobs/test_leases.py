@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from chirp.config import Settings
 from chirp.db import make_session_factory, utcnow
 from chirp.jobs import queue
+from chirp.jobs import worker as worker_module
 from chirp.jobs.models import PENDING, RUNNING, Job
 from chirp.jobs.worker import Handler, JobContext, Worker
 
@@ -266,3 +267,113 @@ async def _ran(calls: list[str], n: int) -> bool:
 
 async def _no_jobs(factory: Factory) -> bool:
     return not await _jobs(factory)
+
+
+async def _stop_while_running(
+    factory: Factory, settings: Settings, handler: Handler, grace: float
+) -> tuple[Worker, float]:
+    """Run ``handler`` as a job, stop the worker while it runs; the seconds stopping took."""
+    started = asyncio.Event()
+
+    async def job(ctx: JobContext, payload: dict[str, Any]) -> None:
+        started.set()
+        await handler(ctx, payload)
+
+    worker = _worker(factory, settings, {"job": job})
+    await _enqueue(factory, "job")
+    stop = asyncio.Event()
+    runner = asyncio.create_task(worker.run_forever(stop, grace=grace))
+    await asyncio.wait_for(started.wait(), timeout=10)
+    stop.set()
+    stopped_at = time.monotonic()
+    await asyncio.wait_for(runner, timeout=30)
+    return worker, time.monotonic() - stopped_at
+
+
+async def test_a_job_that_ends_within_the_grace_period_is_finished_not_given_back(
+    factory: Factory, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def short(ctx: JobContext, payload: dict[str, Any]) -> None:
+        await asyncio.sleep(0.3)
+
+    with caplog.at_level("INFO", logger="chirp.jobs"):
+        await _stop_while_running(factory, settings, short, grace=1.0)
+    assert await _jobs(factory) == []  # done, and deleted as done jobs are
+    assert "back to the queue" not in caplog.text
+
+
+async def test_without_a_grace_period_jobs_in_hand_go_back_at_once(
+    factory: Factory, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def endless(ctx: JobContext, payload: dict[str, Any]) -> None:
+        await asyncio.Event().wait()
+
+    with caplog.at_level("INFO", logger="chirp.jobs"):
+        _, took = await _stop_while_running(factory, settings, endless, grace=0)
+    assert took < 3
+    [job] = await _jobs(factory)
+    assert (job.status, job.locked_by, job.attempts) == (PENDING, None, 0)
+    assert "giving 1 unfinished job(s) back to the queue" in caplog.messages
+
+
+async def test_a_job_that_will_not_stop_is_reported_and_given_back(
+    factory: Factory,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(worker_module, "STOP_WAIT", 0.3)
+
+    async def deaf(ctx: JobContext, payload: dict[str, Any]) -> None:
+        until = time.monotonic() + 3
+        for _ in range(1_000_000):  # swallows every cancellation for 3 s
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.01)
+            if time.monotonic() > until:
+                break
+
+    with caplog.at_level("INFO", logger="chirp.jobs"):
+        _, took = await _stop_while_running(factory, settings, deaf, grace=0)
+    assert took < 2.5  # gave up on it after STOP_WAIT instead of waiting for its end
+    assert "1 job(s) did not stop when cancelled" in caplog.messages
+    [job] = await _jobs(factory)
+    assert (job.status, job.locked_by) == (PENDING, None)
+
+
+async def test_when_jobs_cannot_be_given_back_their_leases_lapse(
+    factory: Factory, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = False
+
+    @contextlib.asynccontextmanager
+    async def sessions() -> AsyncIterator[AsyncSession]:
+        if broken:
+            raise ConnectionRefusedError(111, "Connection refused")
+        async with factory() as s:
+            yield s
+
+    async def endless(ctx: JobContext, payload: dict[str, Any]) -> None:
+        nonlocal broken
+        broken = True  # the database goes away while the job runs
+        await asyncio.Event().wait()
+
+    context = JobContext(session_factory=sessions, settings=settings)  # type: ignore[arg-type]
+    worker = Worker(context, {"endless": endless}, lease=SHORT, idle_sleep=0.01)
+    await _enqueue(factory, "endless")
+    stop = asyncio.Event()
+    with caplog.at_level("INFO", logger="chirp.jobs"):
+        runner = asyncio.create_task(worker.run_forever(stop, grace=0))
+        await _until(lambda: _is(lambda: broken), "the job started")
+        stop.set()
+        await asyncio.wait_for(runner, timeout=10)
+    warnings = [m for m in caplog.messages if m.startswith("could not give jobs back")]
+    assert warnings == [
+        "could not give jobs back, their leases will lapse: "
+        "ConnectionRefusedError(111, 'Connection refused')"
+    ]
+    [job] = await _jobs(factory)
+    assert (job.status, job.locked_by) == (RUNNING, worker.worker_id)
+
+
+async def _is(check: Any) -> bool:
+    return bool(check())
