@@ -26,7 +26,7 @@ async def test_signup_logs_in_and_lands_home(
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("username", "bad name!", "Username must be"),
+        ("username", "bad name!", "Username must contain only letters"),
         ("email", "nope", "Email is invalid"),
         ("password", "short", "Password is too short"),
     ],

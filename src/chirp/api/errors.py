@@ -42,6 +42,19 @@ def error_response(request: Request, status: int, message: str, **extra: object)
     )
 
 
+def _details(exc: ValidationFailed) -> dict[str, list[dict[str, str]]]:
+    """Mastodon's ``details``: every problem, by field, described without the field's name."""
+    details: dict[str, list[dict[str, str]]] = {}
+    for problem in exc.problems:
+        if problem.field:
+            label = problem.field.replace("_", " ").capitalize() + " "
+            description = problem.message.removeprefix(label)
+            details.setdefault(problem.field, []).append(
+                {"error": problem.code, "description": description}
+            )
+    return details
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that shape every error response."""
 
@@ -49,10 +62,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _chirp_error(request: Request, exc: ChirpError) -> Response:
         if isinstance(exc, ValidationFailed) and wants_json(request):
             message = f"Validation failed: {exc.message}"
-            details = (
-                {exc.field: [{"error": exc.code, "description": exc.message}]} if exc.field else {}
+            return JSONResponse(
+                {"error": message, "details": _details(exc)}, status_code=exc.status
             )
-            return JSONResponse({"error": message, "details": details}, status_code=exc.status)
         return error_response(request, exc.status, exc.message)
 
     @app.exception_handler(OAuthError)
