@@ -47,8 +47,9 @@ class NotFound(ChirpError):
     """The record does not exist or is not visible to the caller."""
 
     status = 404
+    DEFAULT = "Record not found"  # Mastodon's words, kept by the API; pages say more
 
-    def __init__(self, message: str = "Record not found") -> None:
+    def __init__(self, message: str = DEFAULT) -> None:
         super().__init__(message)
 
 

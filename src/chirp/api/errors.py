@@ -10,6 +10,7 @@ from starlette.requests import ClientDisconnect
 
 from chirp.errors import ChirpError, ValidationFailed
 from chirp.oauth.service import OAuthError
+from chirp.web import error_pages
 
 _JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/")
 # What nginx logs for a request whose client went away before the answer.
@@ -37,8 +38,13 @@ def error_response(request: Request, status: int, message: str, **extra: object)
     if wants_json(request):
         return JSONResponse({"error": message, **extra}, status_code=status)
     templates = request.app.state.templates
+    context = {
+        "status": status,
+        "message": error_pages.page_message(status, message),
+        "back": error_pages.way_back(request),
+    }
     return templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "error.html", {"status": status, "message": message}, status_code=status
+        request, "error.html", context, status_code=status
     )
 
 
@@ -92,7 +98,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
-        first = errors[0] if errors else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
-        message = f"Validation failed: {where} {first.get('msg', 'is invalid')}".strip()
-        return error_response(request, 422, message)
+        if wants_json(request):
+            return error_response(request, 422, error_pages.api_validation_message(errors))
+        return error_response(request, 422, error_pages.page_validation_message(errors))
