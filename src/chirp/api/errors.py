@@ -11,6 +11,8 @@ from starlette.requests import ClientDisconnect
 from chirp.errors import ChirpError, ValidationFailed
 from chirp.oauth.service import OAuthError
 from chirp.web import error_pages
+from chirp.web.csrf import CsrfFailed
+from chirp.web.csrf_retry import csrf_failed
 
 _JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/")
 # What nginx logs for a request whose client went away before the answer.
@@ -72,6 +74,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 {"error": message, "details": _details(exc)}, status_code=exc.status
             )
         return error_response(request, exc.status, exc.message)
+
+    # The most specific handler wins: a CSRF refusal offers the form back (chirp.web).
+    app.add_exception_handler(CsrfFailed, csrf_failed)
 
     @app.exception_handler(OAuthError)
     async def _oauth_error(request: Request, exc: OAuthError) -> Response:
