@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -16,7 +14,6 @@ from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden, ValidationFailed
 from chirp.parsing import LongText, ShortText
 from chirp.ratelimit.deps import count_signup, per_ip, signup_refused
-from chirp.ratelimit.limiter import Verdict
 from chirp.users import service as users_service
 from chirp.web.htmx import redirect, render, safe_next
 from chirp.web.session import (
@@ -60,7 +57,7 @@ async def signup(
     values = {"username": username, "email": email, "display_name": display_name}
     refused = await signup_refused(request)
     if refused is not None:
-        context = {"values": values, "errors": {}, "limited": _try_again(refused)}
+        context = {"values": values, "errors": {}, "limited": refused}
         headers = {"Retry-After": str(refused.retry_after)}
         return render(request, "auth/signup.html", context, status_code=429, headers=headers)
     try:
@@ -79,16 +76,6 @@ async def signup(
     response = redirect(request, "/", message=welcome)
     set_session_cookie(response, token, settings=settings)
     return response
-
-
-def _try_again(verdict: Verdict) -> dict[str, object]:
-    """When a used-up window ends, for a page: the UTC time and the minutes left."""
-    at = datetime.fromtimestamp(verdict.reset_at, tz=UTC)
-    return {
-        "at": at,
-        "minutes": max(1, math.ceil(verdict.retry_after / 60)),
-        "iso": at.isoformat(timespec="seconds"),
-    }
 
 
 @router.get("/login")
@@ -116,10 +103,9 @@ async def login(
         user = await auth_login.log_in(request, session, login=login, password=password)
     except LoginLocked as exc:
         # Said of every login, known or not, so it tells nothing about which accounts exist.
-        limited = _try_again(exc.verdict)
         context["error"] = (
             "Too many failed attempts to log in to this account. "
-            f"Try again in {_minutes(limited['minutes'])}."
+            f"Try again in {_minutes(exc.verdict.retry_minutes)}."
         )
         headers = {"Retry-After": str(exc.verdict.retry_after)}
         return render(request, "auth/login.html", context, status_code=429, headers=headers)
@@ -134,7 +120,7 @@ async def login(
     return response
 
 
-def _minutes(count: object) -> str:
+def _minutes(count: int) -> str:
     return "1 minute" if count == 1 else f"{count} minutes"
 
 

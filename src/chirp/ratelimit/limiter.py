@@ -33,9 +33,19 @@ class Verdict:
         return max(1, math.ceil(self.reset_at - time.time()))
 
     @property
+    def retry_minutes(self) -> int:
+        """Whole minutes until the window ends (at least 1), as a person is told."""
+        return math.ceil(self.retry_after / 60)
+
+    @property
+    def reset_time(self) -> datetime:
+        """When the window ends (UTC)."""
+        return datetime.fromtimestamp(self.reset_at, tz=UTC)
+
+    @property
     def reset_iso(self) -> str:
         """The reset time as Mastodon sends it (ISO 8601, UTC)."""
-        return datetime.fromtimestamp(self.reset_at, tz=UTC).isoformat(timespec="milliseconds")
+        return self.reset_time.isoformat(timespec="milliseconds")
 
 
 class RateLimiter:
