@@ -106,7 +106,13 @@ class Settings(BaseSettings):
     rate_limit_api: str = Field(
         "300/5 minutes", description="API calls and form posts, per account and per IP."
     )
-    rate_limit_signup: str = Field("5/30 minutes", description="Sign-ups per IP.")
+    rate_limit_signup: str = Field(
+        "5/30 minutes", description="Successful sign-ups per IP (refused ones don't count)."
+    )
+    rate_limit_signup_attempts: str = Field(
+        "25/5 minutes",
+        description="Sign-up attempts per IP, refused or not (Mastodon's ceiling, against abuse).",
+    )
     rate_limit_login_ip: str = Field("25/5 minutes", description="Login attempts per IP.")
     rate_limit_login_account: str = Field(
         "10/15 minutes", description="Failed logins per account (against password guessing)."

@@ -22,14 +22,34 @@ class ValidationFailed(ChirpError):
         super().__init__(message)
         self.field = field
         self.code = code
+        self.problems: list[ValidationFailed] = [self]
+
+
+class InvalidFields(ValidationFailed):
+    """Several inputs break rules at once: one ValidationFailed per problem, shown together."""
+
+    def __init__(self, problems: list[ValidationFailed]) -> None:
+        first = problems[0]
+        super().__init__(", ".join(p.message for p in problems), field=first.field, code=first.code)
+        self.problems = problems
+
+
+def check_all(*checks: ValidationFailed | None) -> None:
+    """Raise every problem found at once (InvalidFields), or the only one, or nothing."""
+    problems = [c for c in checks if c is not None]
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidFields(problems)
 
 
 class NotFound(ChirpError):
     """The record does not exist or is not visible to the caller."""
 
     status = 404
+    DEFAULT = "Record not found"  # Mastodon's words, kept by the API; pages say more
 
-    def __init__(self, message: str = "Record not found") -> None:
+    def __init__(self, message: str = DEFAULT) -> None:
         super().__init__(message)
 
 

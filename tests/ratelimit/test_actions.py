@@ -131,4 +131,4 @@ async def test_failed_logins_lock_the_account_for_a_while(
         r = await limited.post(
             "/login", data={"login": "target", "password": PASSWORD, "csrf_token": token}
         )
-        assert r.status_code == 401
+        assert r.status_code == 429 and "Try again in" in r.text

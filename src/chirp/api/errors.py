@@ -10,6 +10,9 @@ from starlette.requests import ClientDisconnect
 
 from chirp.errors import ChirpError, ValidationFailed
 from chirp.oauth.service import OAuthError
+from chirp.web import error_pages
+from chirp.web.csrf import CsrfFailed
+from chirp.web.csrf_retry import csrf_failed
 
 _JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/")
 # What nginx logs for a request whose client went away before the answer.
@@ -37,9 +40,27 @@ def error_response(request: Request, status: int, message: str, **extra: object)
     if wants_json(request):
         return JSONResponse({"error": message, **extra}, status_code=status)
     templates = request.app.state.templates
+    context = {
+        "status": status,
+        "message": error_pages.page_message(status, message),
+        "back": error_pages.way_back(request),
+    }
     return templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "error.html", {"status": status, "message": message}, status_code=status
+        request, "error.html", context, status_code=status
     )
+
+
+def _details(exc: ValidationFailed) -> dict[str, list[dict[str, str]]]:
+    """Mastodon's ``details``: every problem, by field, described without the field's name."""
+    details: dict[str, list[dict[str, str]]] = {}
+    for problem in exc.problems:
+        if problem.field:
+            label = problem.field.replace("_", " ").capitalize() + " "
+            description = problem.message.removeprefix(label)
+            details.setdefault(problem.field, []).append(
+                {"error": problem.code, "description": description}
+            )
+    return details
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -49,11 +70,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _chirp_error(request: Request, exc: ChirpError) -> Response:
         if isinstance(exc, ValidationFailed) and wants_json(request):
             message = f"Validation failed: {exc.message}"
-            details = (
-                {exc.field: [{"error": exc.code, "description": exc.message}]} if exc.field else {}
+            return JSONResponse(
+                {"error": message, "details": _details(exc)}, status_code=exc.status
             )
-            return JSONResponse({"error": message, "details": details}, status_code=exc.status)
         return error_response(request, exc.status, exc.message)
+
+    # The most specific handler wins: a CSRF refusal offers the form back (chirp.web).
+    app.add_exception_handler(CsrfFailed, csrf_failed)
 
     @app.exception_handler(OAuthError)
     async def _oauth_error(request: Request, exc: OAuthError) -> Response:
@@ -80,7 +103,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
-        first = errors[0] if errors else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
-        message = f"Validation failed: {where} {first.get('msg', 'is invalid')}".strip()
-        return error_response(request, 422, message)
+        if wants_json(request):
+            return error_response(request, 422, error_pages.api_validation_message(errors))
+        return error_response(request, 422, error_pages.page_validation_message(errors))

@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from chirp.auth import login as auth_login
 from chirp.auth import service as auth_service
+from chirp.auth.login import LoginLocked
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden, ValidationFailed
 from chirp.parsing import LongText, ShortText
-from chirp.ratelimit.deps import count_failed_login, login_blocked, per_ip
+from chirp.ratelimit.deps import count_signup, per_ip, signup_refused
 from chirp.users import service as users_service
 from chirp.web.htmx import redirect, render, safe_next
 from chirp.web.session import (
@@ -34,7 +36,7 @@ async def signup_page(request: Request, settings: SettingsDep, viewer: OptionalU
     return render(request, "auth/signup.html", {"values": {}, "errors": {}})
 
 
-@router.post("/signup", dependencies=[Depends(per_ip("signup"))])
+@router.post("/signup")
 async def signup(
     request: Request,
     session: SessionDep,
@@ -51,18 +53,25 @@ async def signup(
         return RedirectResponse("/", status_code=303)
     if not settings.registrations_open:
         raise Forbidden("Registrations are closed on this server.")
+    # What was typed is always shown again (never the password).
     values = {"username": username, "email": email, "display_name": display_name}
+    refused = await signup_refused(request)
+    if refused is not None:
+        context = {"values": values, "errors": {}, "limited": refused}
+        headers = {"Retry-After": str(refused.retry_after)}
+        return render(request, "auth/signup.html", context, status_code=429, headers=headers)
     try:
         user = await users_service.register(
             session, username=username, email=email, password=password, display_name=display_name
         )
     except ValidationFailed as exc:
-        errors = {exc.field or "form": exc.message}
+        errors = {p.field or "form": p.message for p in reversed(exc.problems)}
         return render(
             request, "auth/signup.html", {"values": values, "errors": errors}, status_code=422
         )
     token = await auth_service.start_session(session, user=user, days=settings.session_days)
     await session.commit()
+    await count_signup(request)
     welcome = f"Welcome to {settings.instance_title}, @{user.username}! Find people to follow."
     response = redirect(request, "/", message=welcome)
     set_session_cookie(response, token, settings=settings)
@@ -89,20 +98,30 @@ async def login(
     next: Annotated[LongText, Form()] = "/",
 ) -> Response:
     """Check the credentials and start a session."""
-    user = None
-    if not await login_blocked(request, login):
-        user = await users_service.authenticate(session, login=login, password=password)
-        if user is None:
-            await count_failed_login(request, login)
+    context: dict[str, object] = {"login": login, "next": safe_next(next)}
+    try:
+        user = await auth_login.log_in(request, session, login=login, password=password)
+    except LoginLocked as exc:
+        # Said of every login, known or not, so it tells nothing about which accounts exist.
+        context["error"] = (
+            "Too many failed attempts to log in to this account. "
+            f"Try again in {_minutes(exc.verdict.retry_minutes)}."
+        )
+        headers = {"Retry-After": str(exc.verdict.retry_after)}
+        return render(request, "auth/login.html", context, status_code=429, headers=headers)
     if user is None:
         # One message for every failure: it must not tell which part was wrong.
-        context = {"login": login, "next": safe_next(next), "error": LOGIN_FAILED}
+        context["error"] = LOGIN_FAILED
         return render(request, "auth/login.html", context, status_code=401)
     token = await auth_service.start_session(session, user=user, days=settings.session_days)
     await session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, token, settings=settings)
     return response
+
+
+def _minutes(count: int) -> str:
+    return "1 minute" if count == 1 else f"{count} minutes"
 
 
 @router.post("/logout")

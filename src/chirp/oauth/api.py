@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends, Request
 
 from chirp.api.auth import TokenContext, require_token
 from chirp.api.params import body_docs, params
+from chirp.auth import login as auth_login
+from chirp.auth.login import LoginLocked
 from chirp.deps import SessionDep
 from chirp.oauth import service as oauth_service
 from chirp.oauth.schemas import AppCreate, AppOut, RevokeIn, TokenIn, TokenOut
 from chirp.oauth.service import OAuthError
 from chirp.parsing import text_problem
-from chirp.ratelimit.deps import count_failed_login, login_blocked, per_ip
+from chirp.ratelimit.deps import per_ip
 
 router = APIRouter(tags=["oauth"])
 
@@ -81,16 +83,15 @@ async def token(
             code_verifier=body.code_verifier,
         )
     elif body.grant_type == "password":
-        login = body.username or ""
-        if await login_blocked(request, login):
-            raise OAuthError("invalid_grant", "Too many failed attempts; try again later.", 429)
         try:
-            issued = await oauth_service.password_grant(
-                session, app=app, username=login, password=body.password or "", scope=body.scope
+            user = await auth_login.log_in(
+                request, session, login=body.username or "", password=body.password or ""
             )
-        except OAuthError:
-            await count_failed_login(request, login)
-            raise
+        except LoginLocked as exc:
+            raise OAuthError(
+                "invalid_grant", "Too many failed attempts; try again later.", 429
+            ) from exc
+        issued = await oauth_service.password_grant(session, app=app, user=user, scope=body.scope)
     elif body.grant_type == "client_credentials":
         issued = await oauth_service.client_credentials_grant(session, app=app, scope=body.scope)
     else:

@@ -202,11 +202,10 @@ def _pkce_ok(challenge: str, verifier: str | None) -> bool:
 
 
 async def password_grant(
-    session: AsyncSession, *, app: OAuthApp, username: str, password: str, scope: str | None
+    session: AsyncSession, *, app: OAuthApp, user: User | None, scope: str | None
 ) -> IssuedToken:
-    """Issue a user token for a username (or email) and password."""
+    """Issue a user token for the user a password log-in found (None: the password failed)."""
     scopes = _check_scopes(scope, app.scopes)
-    user = await users_service.authenticate(session, login=username or "", password=password or "")
     if user is None:
         raise OAuthError(
             "invalid_grant",

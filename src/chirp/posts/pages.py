@@ -57,14 +57,21 @@ async def create(
     return redirect(request, "/", message="Your post was sent.")
 
 
+ALREADY_GONE = "This post doesn't exist any more: it may have been deleted already."
+NO_SUCH_POST = "This post doesn't exist: it may have been deleted, or the address may be mistyped."
+
+
 @router.get("/@{username}/{post_id}")
 async def permalink(
     request: Request, session: SessionDep, viewer: OptionalUser, username: str, post_id: str
 ) -> Response:
     """One post on a page of its own."""
-    post = await posts_service.get_post_or_404(session, path_id(post_id))
+    try:
+        post = await posts_service.get_post_or_404(session, path_id(post_id))
+    except NotFound as exc:
+        raise NotFound(NO_SUCH_POST) from exc
     if post.author.username_key != path_text(username).lower():
-        raise NotFound("This post does not exist.")
+        raise NotFound(NO_SUCH_POST)
     return render(request, "posts/permalink.html", {"post": post}, viewer=viewer)
 
 
@@ -78,7 +85,10 @@ async def delete(
     next: Annotated[LongText | None, Form()] = None,
 ) -> Response:
     """Delete one of your posts."""
-    post = await posts_service.get_post_or_404(session, path_id(post_id))
+    try:
+        post = await posts_service.get_post_or_404(session, path_id(post_id))
+    except NotFound as exc:
+        raise NotFound(ALREADY_GONE) from exc
     await timeline.delete_post(session, post=post, actor=viewer)
     htmx = is_htmx(request)
     shown_on = current_path(request) if htmx else safe_next(next or local_referer(request))

@@ -24,6 +24,7 @@ def _keep_tightest(request: Request, verdict: Verdict) -> None:
 
 def _refuse(verdict: Verdict) -> HTTPException:
     headers = {k.decode(): v.decode() for k, v in limit_headers(verdict)}
+    headers["retry-after"] = str(verdict.retry_after)
     return HTTPException(status_code=429, detail="Too many requests", headers=headers)
 
 
@@ -57,13 +58,38 @@ def per_ip(rule: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
     return dependency
 
 
-async def login_blocked(request: Request, login: str) -> bool:
-    """Whether password guessing against this account has used up its window."""
-    verdict = await _limiter(request).peek("login_account", login.strip().lower())
-    return not verdict.allowed
+async def failed_logins(request: Request, account: str) -> Verdict:
+    """The standing of password guessing against one account (``account`` names it once,
+    however it was spelt), without counting."""
+    return await _limiter(request).peek("login_account", account)
 
 
-async def count_failed_login(request: Request, login: str) -> None:
+async def count_failed_login(request: Request, account: str) -> None:
     """Count a failed password for an account (only failures count, so owners aren't locked out
     by their own successful logins)."""
-    await _limiter(request).hit("login_account", login.strip().lower())
+    await _limiter(request).hit("login_account", account)
+
+
+async def signup_refused(request: Request) -> Verdict | None:
+    """Count a sign-up attempt from this address; return the used-up window that refuses it.
+
+    Only sign-ups that succeed use up the ``signup`` window (see count_signup), so typos never
+    lock anyone out; every attempt counts towards the much larger ``signup_attempts`` ceiling.
+    """
+    ip = f"ip:{client_ip(request.scope)}"
+    attempts = await _limiter(request).hit("signup_attempts", ip)
+    _keep_tightest(request, attempts)
+    if not attempts.allowed:
+        return attempts
+    done = await _limiter(request).peek("signup", ip)
+    return None if done.allowed else done
+
+
+async def count_signup(request: Request) -> None:
+    """Count a successful sign-up from this address."""
+    await _limiter(request).hit("signup", f"ip:{client_ip(request.scope)}")
+
+
+def refusal(verdict: Verdict) -> HTTPException:
+    """The 429 answer for a used-up window, with its X-RateLimit-* headers."""
+    return _refuse(verdict)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,9 +28,24 @@ class Verdict:
     reset_at: float  # unix time when the window ends
 
     @property
+    def retry_after(self) -> int:
+        """Whole seconds until the window ends (at least 1)."""
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+    @property
+    def retry_minutes(self) -> int:
+        """Whole minutes until the window ends (at least 1), as a person is told."""
+        return math.ceil(self.retry_after / 60)
+
+    @property
+    def reset_time(self) -> datetime:
+        """When the window ends (UTC)."""
+        return datetime.fromtimestamp(self.reset_at, tz=UTC)
+
+    @property
     def reset_iso(self) -> str:
         """The reset time as Mastodon sends it (ISO 8601, UTC)."""
-        return datetime.fromtimestamp(self.reset_at, tz=UTC).isoformat(timespec="milliseconds")
+        return self.reset_time.isoformat(timespec="milliseconds")
 
 
 class RateLimiter:
@@ -39,6 +56,7 @@ class RateLimiter:
         self.rules: dict[str, RateLimitItem] = {
             "api": parse(settings.rate_limit_api),
             "signup": parse(settings.rate_limit_signup),
+            "signup_attempts": parse(settings.rate_limit_signup_attempts),
             "login_ip": parse(settings.rate_limit_login_ip),
             "login_account": parse(settings.rate_limit_login_account),
             "post": parse(settings.rate_limit_posts),

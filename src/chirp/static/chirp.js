@@ -136,7 +136,38 @@
     } catch (ignored) { /* fall through to a generic message */ }
     return "Something went wrong (" + xhr.status + "). Please try again.";
   }
+  // ---- A request refused by the CSRF check (the page outlived its token: a lost cookie, a
+  // new server key) comes back with a fresh token: use it on this page and send the request
+  // once more, so nothing typed is lost. A second refusal is shown like any other error.
+  function useCsrfToken(token) {
+    var headers = {};
+    try { headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}"); }
+    catch (ignored) { /* start afresh */ }
+    headers["X-CSRF-Token"] = token;
+    document.body.setAttribute("hx-headers", JSON.stringify(headers));
+    document.querySelectorAll("input[name=csrf_token]").forEach(function (input) {
+      input.value = token;
+    });
+  }
+
+  function retriedWithFreshToken(detail) {
+    var token = detail.xhr.getResponseHeader("X-CSRF-Token");
+    var elt = detail.elt;
+    var config = detail.requestConfig;
+    if (detail.xhr.status !== 403 || !token || !config || elt.dataset.csrfRetry) return false;
+    useCsrfToken(token);
+    elt.dataset.csrfRetry = "1";
+    // After this request has ended, so htmx sends the retry instead of queueing it.
+    setTimeout(function () {
+      htmx.ajax(config.verb.toUpperCase(), config.path, { source: elt }).finally(function () {
+        delete elt.dataset.csrfRetry;
+      });
+    }, 0);
+    return true;
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
+    if (retriedWithFreshToken(event.detail)) return;
     toast(errorMessage(event.detail.xhr), "error");
   });
   document.addEventListener("htmx:sendError", function () {

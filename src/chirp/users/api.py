@@ -14,7 +14,7 @@ from chirp.api.paging import CursorDep, parse_id
 from chirp.api.params import body_docs, params
 from chirp.config import Settings
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.errors import Forbidden, NotFound, ValidationFailed
+from chirp.errors import Forbidden, NotFound
 from chirp.follows import service as follows_service
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
@@ -23,7 +23,7 @@ from chirp.parsing import MAX_OFFSET, Limit, Offset, ShortText, query_ids
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.posts.schemas import StatusOut
-from chirp.ratelimit.deps import per_ip
+from chirp.ratelimit.deps import count_signup, refusal, signup_refused
 from chirp.users import service as users_service
 from chirp.users.models import User
 from chirp.users.schemas import (
@@ -54,9 +54,9 @@ async def _account(session: SessionDep, raw_id: str) -> User:
     "/accounts",
     response_model=TokenOut,
     openapi_extra=body_docs(RegistrationIn),
-    dependencies=[Depends(per_ip("signup"))],
 )
 async def register(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     ctx: Annotated[TokenContext, Depends(require_token("write:accounts"))],
@@ -65,15 +65,21 @@ async def register(
     """Register an account with an app token; returns a token for the new user."""
     if not settings.registrations_open:
         raise Forbidden("Registrations are closed on this server")
-    if not body.agreement:
-        raise ValidationFailed("Agreement must be accepted", field="agreement", code="ERR_ACCEPTED")
+    refused = await signup_refused(request)
+    if refused is not None:
+        raise refusal(refused)
     user = await users_service.register(
-        session, username=body.username, email=body.email, password=body.password
+        session,
+        username=body.username,
+        email=body.email,
+        password=body.password,
+        agreement=body.agreement,
     )
     issued = await oauth_service.issue_for_user(
         session, app=ctx.token.app, user=user, scopes=scope_rules.parse(ctx.token.scopes)
     )
     await session.commit()
+    await count_signup(request)
     return TokenOut.of(issued)
 
 

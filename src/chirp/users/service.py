@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, Sess
 
 from chirp.auth.passwords import hash_password, needs_rehash, verify_password
 from chirp.db import show_written, utcnow
-from chirp.errors import NotFound, ValidationFailed
+from chirp.errors import NotFound, ValidationFailed, check_all
 from chirp.pagination import Cursor, fetch_page
 from chirp.users import validation
 from chirp.users.models import User
@@ -26,23 +26,43 @@ async def register(
     password: str,
     display_name: str = "",
     is_admin: bool = False,
+    agreement: bool = True,
 ) -> User:
-    """Create an account after checking every rule; raise ValidationFailed on the first broken.
+    """Create an account; raise ValidationFailed naming every broken rule at once.
 
     Call it before writing anything in ``session``: it ends a read-only transaction to hash.
     """
+    bad_name = validation.problem(validation.clean_username, username)
+    bad_email = validation.problem(validation.clean_email, email)
+    bad_display_name = validation.problem(validation.clean_display_name, display_name)
+    taken_name = taken_email = None
+    # Taken names are checked before hashing, so refusals cost no hash (the unique index
+    # still decides a race, below).
+    if bad_name is None and await get_by_username(session, username) is not None:
+        taken_name = ValidationFailed(
+            "Username has already been taken", field="username", code="ERR_TAKEN"
+        )
+    if bad_email is None and await _get_by_email(session, validation.clean_email(email)):
+        taken_email = ValidationFailed(
+            "Email has already been taken", field="email", code="ERR_TAKEN"
+        )
+    not_agreed = (
+        None
+        if agreement
+        else ValidationFailed("Agreement must be accepted", field="agreement", code="ERR_ACCEPTED")
+    )
+    check_all(
+        bad_name or taken_name,
+        bad_email or taken_email,
+        validation.problem(validation.check_password, password),
+        bad_display_name,
+        not_agreed,
+    )
     username = validation.clean_username(username)
     email = validation.clean_email(email)
-    validation.check_password(password)
     display_name = validation.clean_display_name(display_name)
     await _hand_back_connection(session)
     password_hash = await hash_password(password)
-    if await get_by_username(session, username) is not None:
-        raise ValidationFailed(
-            "Username has already been taken", field="username", code="ERR_TAKEN"
-        )
-    if await _get_by_email(session, email) is not None:
-        raise ValidationFailed("Email has already been taken", field="email", code="ERR_TAKEN")
     user = User(
         username=username,
         username_key=username.lower(),
@@ -64,22 +84,38 @@ async def register(
     return user
 
 
-async def authenticate(session: AsyncSession, *, login: str, password: str) -> User | None:
-    """Return the user whose username or email and password match, else None.
+def login_key(login: str) -> str:
+    """The form of a login (username, @username or email, any case) that accounts are found by."""
+    return login.strip().lower().removeprefix("@")
+
+
+async def find_for_login(session: AsyncSession, login: str) -> User | None:
+    """Return the user a login names (username, @username or email, any case), or None."""
+    key = login_key(login)
+    stmt = select(User).where(or_(User.username_key == key, User.email_key == key))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def password_matches(session: AsyncSession, user: User | None, password: str) -> bool:
+    """Whether ``password`` is the user's (False for None, after as long a check).
 
     Call it before writing anything in ``session``: it ends a read-only transaction to hash.
     """
-    key = login.strip().lower().removeprefix("@")
-    stmt = select(User).where(or_(User.username_key == key, User.email_key == key))
-    user = (await session.execute(stmt)).scalar_one_or_none()
     await _hand_back_connection(session)
     # Always run one argon2 verification so a missing account takes as long as a bad password.
     ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
-        return None
+        return False
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
-    return user
+    return True
+
+
+async def authenticate(session: AsyncSession, *, login: str, password: str) -> User | None:
+    """Return the user whose username or email and password match, else None (no limits:
+    the log-in doors go through chirp.auth.login, which counts failures per account)."""
+    user = await find_for_login(session, login)
+    return user if await password_matches(session, user, password) else None
 
 
 # Set on a session once its transaction has written anything, cleared when it ends.

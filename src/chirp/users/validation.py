@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from email_validator import EmailNotValidError, validate_email
 
 from chirp.errors import ValidationFailed
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+MAX_USERNAME = 30
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_DISPLAY_NAME = 50
@@ -21,9 +23,15 @@ def clean_username(username: str) -> str:
     username = username.strip()
     if not username:
         raise ValidationFailed("Username can't be blank", field="username", code="ERR_BLANK")
+    if len(username) > MAX_USERNAME:
+        raise ValidationFailed(
+            f"Username is too long ({len(username)} characters; the maximum is {MAX_USERNAME})",
+            field="username",
+            code="ERR_TOO_LONG",
+        )
     if not USERNAME_RE.match(username):
         raise ValidationFailed(
-            "Username must be 1 to 30 letters, digits or underscores",
+            "Username must contain only letters, digits and underscores",
             field="username",
             code="ERR_INVALID",
         )
@@ -41,6 +49,15 @@ def clean_email(email: str) -> str:
         raise ValidationFailed(
             f"Email is invalid: {exc}", field="email", code="ERR_INVALID"
         ) from exc
+
+
+def problem(check: Callable[[str], object], value: str) -> ValidationFailed | None:
+    """Run one check and return what it refused, so a form can report every field at once."""
+    try:
+        check(value)
+    except ValidationFailed as exc:
+        return exc
+    return None
 
 
 def check_password(password: str) -> None:

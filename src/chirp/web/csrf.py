@@ -34,20 +34,33 @@ def csrf_token(request: Request) -> str:
     return _sign(request.app.state.settings.secret_key, csrf_raw(request))
 
 
+class CsrfFailed(Forbidden):
+    """An unsafe request whose token does not match the browser's CSRF cookie: a page open
+    since the cookie was lost or the key changed, or a request forged by another site.
+    ``fields`` holds the form's text fields, to offer them back."""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        super().__init__(
+            "Your form had expired, so nothing was sent (its security check failed). "
+            "Reload the page and try again."
+        )
+        self.fields = fields
+
+
 async def verify_csrf(request: Request) -> None:
     """Refuse an unsafe request whose token does not match the browser's CSRF cookie."""
     if request.method in _SAFE_METHODS:
         return
     raw = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            value = (await request.form()).get(CSRF_FIELD)
+    fields: list[tuple[str, str]] = []
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        if sent is None:
+            value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
     expected = _sign(request.app.state.settings.secret_key, raw) if raw else None
     if not expected or not sent or not same_secret(expected, sent):
-        raise Forbidden(
-            "Your form expired or was sent from elsewhere (CSRF check failed). "
-            "Reload the page and try again."
-        )
+        raise CsrfFailed([(k, v) for k, v in fields if k != CSRF_FIELD])
