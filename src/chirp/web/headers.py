@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chirp.web.session import SESSION_COOKIE
 
 _ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
@@ -67,9 +70,19 @@ def _lacking(scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[byt
     html = names.get(b"content-type", b"").startswith(b"text/html")
     if html and b"content-security-policy" not in names:
         extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
-    # The session dependency leaves the logged-in user in the request's state.
-    logged_in = scope["state"].get("user") is not None
-    private = (html and logged_in) or scope["path"].startswith(_PRIVATE_PREFIXES)
+    private = (html and _logged_in(scope)) or scope["path"].startswith(_PRIVATE_PREFIXES)
     if private and b"cache-control" not in names:
         extra.append((b"cache-control", PRIVATE.encode()))
     return extra
+
+
+def _logged_in(scope: Scope) -> bool:
+    # The session dependency leaves the user in the request's state; pages that do not ask
+    # for it (an error page) may still show who is logged in, so a session cookie counts.
+    if scope["state"].get("user") is not None:
+        return True
+    return any(
+        SESSION_COOKIE in cookie_parser(value.decode("latin-1"))
+        for name, value in scope["headers"]
+        if name == b"cookie"
+    )
