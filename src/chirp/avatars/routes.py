@@ -18,7 +18,7 @@ _FOREVER = "public, max-age=31536000, immutable"
 # Gravatar did not answer (in time): the identicon stands in until it is asked again.
 _FOR_NOW = "public, max-age=60"
 # Nothing in an avatar needs to run or load anything, even opened on its own.
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+_CSP = "default-src 'none'; sandbox"
 _SVG = "image/svg+xml"
 
 
