@@ -232,3 +232,19 @@ async def test_authorize_page_lets_the_approval_go_to_the_apps_address(
     assert_strict_policy(r.headers["content-security-policy"], form_action=False)
     assert r.headers["cache-control"] == "private, no-store"
     assert CONTENT_SECURITY_POLICY.startswith(r.headers["content-security-policy"])
+
+
+async def test_the_last_resort_error_page_has_the_headers_too(make_app: MakeApp) -> None:
+    app = await make_app(https=True)
+
+    async def boom() -> None:
+        raise RuntimeError("a bug the test planted")
+
+    app.add_api_route("/test-boom", boom, methods=["GET"])
+    async with client_of(app) as client:
+        r = await client.get("/test-boom")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert_strict_policy(r.headers["content-security-policy"])
+    assert r.headers["strict-transport-security"] == "max-age=31536000"
+    refs = page_refs(r.text)
+    assert foreign(BASE, BASE, refs) == [] and refs.inline == []
