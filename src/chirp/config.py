@@ -61,6 +61,34 @@ class Settings(BaseSettings):
     )
     domain: str = Field("127.0.0.1:8000", description="Public host[:port] of this instance.")
     https: bool = Field(False, description="Whether the public site is served over HTTPS.")
+    gravatar: bool = Field(
+        False,
+        description=(
+            "Show Gravatar images as avatars, fetched and cached by the server (visitors' "
+            "browsers never contact Gravatar); otherwise, and when Gravatar has none, an "
+            "identicon drawn by Chirp."
+        ),
+    )
+    gravatar_url: str = Field(
+        "https://www.gravatar.com", description="Base URL of the Gravatar service."
+    )
+    gravatar_timeout: float = Field(
+        2.0,
+        gt=0,
+        description=(
+            "Seconds to fetch a Gravatar image; a request waits at most this long for one, "
+            "and is answered with the identicon meanwhile."
+        ),
+    )
+    gravatar_refresh_seconds: int = Field(
+        86_400, ge=60, description="How long a fetched Gravatar image (or its absence) is kept."
+    )
+    gravatar_cache_dir: str = Field(
+        "./data/gravatar", description="Directory of the server's cache of Gravatar images."
+    )
+    gravatar_cache_mb: int = Field(
+        100, ge=1, description="Largest size of the Gravatar cache on disk, in MiB."
+    )
     instance_title: str = Field("Chirp", description="Name shown in the UI and API.")
     instance_description: str = Field(
         "A small, fast place to say what's happening.", description="Shown on the landing page."

@@ -13,9 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp import __version__
+from chirp.api import reference as api_reference
 from chirp.api.allow import install_method_not_allowed
 from chirp.api.errors import install_error_handlers
 from chirp.api.router import api_router
+from chirp.avatars import routes as avatar_routes
+from chirp.avatars.gravatar import GravatarCache
 from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.instance.service import InstanceStats
@@ -30,6 +33,7 @@ from chirp.redis_client import make_redis
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from chirp.web.body_limit import BodyLimitMiddleware
+from chirp.web.headers import SecurityHeadersMiddleware
 from chirp.web.middleware import WebResponseMiddleware
 from chirp.web.router import web_router
 from chirp.web.session import install_login_redirect
@@ -49,6 +53,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            if app.state.gravatar is not None:
+                stack.push_async_callback(app.state.gravatar.aclose)
             if session_factory is None:
                 engine = make_engine(settings.database_url, **settings.engine_options)
                 stack.push_async_callback(engine.dispose)
@@ -78,7 +84,8 @@ def create_app(
             "Chirp's JSON API, compatible with the Mastodon client API. "
             "Authenticate with an OAuth 2 bearer token from `/oauth/token`."
         ),
-        docs_url="/docs",
+        # Served by api.reference from vendored files: FastAPI's page loads them from a CDN.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -86,6 +93,7 @@ def create_app(
     app.state.timeline_cache = None
     app.state.home_timeline = HomeTimeline(settings, None)
     app.state.instance_stats = InstanceStats(period=settings.instance_stats_seconds)
+    app.state.gravatar = GravatarCache(settings) if settings.gravatar else None
     if session_factory is not None:
         # Available before lifespan runs, for clients that do not send lifespan events.
         app.state.session_factory = session_factory
@@ -104,11 +112,16 @@ def create_app(
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.include_router(api_router)
     app.include_router(ops_api.router)
+    app.include_router(api_reference.router)
+    # Outside the web router: no session or CSRF cookie on an image every page loads.
+    app.include_router(avatar_routes.router)
     if settings.bench_endpoints:
         app.include_router(ops_api.bench_router)
     app.include_router(web_router)
     # Last: request ids, HEAD and the last-resort error answer wrap everything above.
     install_outer_middleware(app)
+    # Outermost: the last-resort error pages get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     return app
 
 

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests import services
 from tests.factories import PASSWORD
 from tests.live import LiveServer
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if shutil.which(services.CHROMIUM) is None and not Path(services.CHROMIUM).exists():
-        services.unavailable(f"browser tests need Chromium at {services.CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=services.CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _signup(page: Page, url: str, username: str) -> None:

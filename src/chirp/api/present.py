@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from chirp.avatars.urls import avatar_path
 from chirp.config import Settings
 from chirp.follows.service import Relationship
 from chirp.posts.models import PostView
@@ -34,7 +35,7 @@ def account(user: Profile, settings: Settings) -> AccountOut:
     # formatted with isoformat (strftime alone was a third of the cost).
     base = settings.base_url
     username = user.username
-    avatar = user.avatar_url
+    avatar = base + avatar_path(user, settings)
     last_post = user.last_post_at
     header = f"{base}/static/header.png"
     return AccountOut(

@@ -14,6 +14,7 @@ from chirp.oauth import service as oauth_service
 from chirp.oauth.models import OAuthApp
 from chirp.oauth.service import OOB_REDIRECT
 from chirp.parsing import LongText, Token
+from chirp.web.headers import OAUTH_AUTHORIZE_POLICY
 from chirp.web.htmx import render
 from chirp.web.session import CurrentUser, OptionalUser
 
@@ -73,7 +74,13 @@ async def authorize_page(
             "code_challenge": code_challenge or "",
         },
     }
-    return render(request, "oauth/authorize.html", context, viewer=viewer)
+    return render(
+        request,
+        "oauth/authorize.html",
+        context,
+        viewer=viewer,
+        headers={"Content-Security-Policy": OAUTH_AUTHORIZE_POLICY},
+    )
 
 
 @router.post("/oauth/authorize")

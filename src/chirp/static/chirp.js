@@ -1,5 +1,6 @@
 // Chirp's only script, and none of it is needed for the site to work: the composer's live
-// character counter, avatars that fail to load, and messages when an htmx request fails.
+// character counter, avatars that fail to load, messages when an htmx request fails, and
+// behaviour that would otherwise be inline handlers (which the Content-Security-Policy refuses).
 (function () {
   "use strict";
 
@@ -97,8 +98,8 @@
     form.querySelectorAll("textarea[data-max-length]").forEach(updateCounter);
   });
 
-  // ---- Avatars come from Gravatar; offline or blocked, hide the image and let the initial
-  // underneath show instead of a broken-image icon.
+  // ---- Avatars come from this server; if one cannot load, hide the image and let the
+  // initial underneath show instead of a broken-image icon.
   function hideBroken(img) {
     img.hidden = true;
   }
@@ -113,6 +114,12 @@
       if (img.complete && img.naturalWidth === 0) hideBroken(img);
     });
   }
+
+  // ---- Fields whose whole value is selected on a click (an OAuth code to copy).
+  document.addEventListener("click", function (event) {
+    var el = event.target;
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-select-on-click")) el.select();
+  });
 
   // ---- Toasts: htmx does not swap error answers, so say what went wrong.
   function toast(message, kind) {

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import md5
 from typing import Protocol
-
-
-def gravatar_url(email_key: str) -> str:
-    """Gravatar URL for a normalised email address, falling back to an identicon."""
-    digest = md5(email_key.encode(), usedforsecurity=False).hexdigest()
-    return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s=96"
 
 
 class Shown:
@@ -23,11 +16,6 @@ class Shown:
     def name(self: Profile) -> str:
         """Display name, or the username when none is set."""
         return self.display_name or self.username
-
-    @property
-    def avatar_url(self: Profile) -> str:
-        """Gravatar URL, falling back to an identicon."""
-        return gravatar_url(self.email_key)
 
 
 class Profile(Protocol):
@@ -65,9 +53,6 @@ class Profile(Protocol):
 
     @property
     def name(self) -> str: ...
-
-    @property
-    def avatar_url(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""ASGI middleware for the web UI: CSRF cookie issuing and security headers."""
+"""ASGI middleware for the web UI: CSRF cookie issuing (security headers: ``web.headers``)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chirp.web.csrf import CSRF_COOKIE
 
-_SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-]
-
 
 class WebResponseMiddleware:
-    """Set a freshly minted CSRF cookie and baseline security headers on every response."""
+    """Set a freshly minted CSRF cookie on the response that minted it."""
 
     def __init__(self, app: ASGIApp, *, secure_cookies: bool) -> None:
         self.app = app
@@ -30,12 +24,11 @@ class WebResponseMiddleware:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.extend(_SECURITY_HEADERS)
                 cookie = self._csrf_cookie(scope)
                 if cookie:
+                    headers = list(message.get("headers", []))
                     headers.append((b"set-cookie", cookie.encode("latin-1")))
-                message["headers"] = headers
+                    message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
