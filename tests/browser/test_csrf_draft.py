@@ -3,29 +3,12 @@ JavaScript (htmx retries once with a fresh token) and without (the form comes ba
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
+from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Response, expect, sync_playwright
-
-from tests import services
-from tests.browser.test_browser_flow import ARGS
 from tests.factories import PASSWORD
 from tests.live import LiveServer
 
 DRAFT = "Typed before the page went stale, and worth keeping"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if shutil.which(services.CHROMIUM) is None and not Path(services.CHROMIUM).exists():
-        services.unavailable(f"browser tests need Chromium at {services.CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=services.CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _sign_up(page: Page, url: str, username: str) -> None:
