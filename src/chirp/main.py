@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp import __version__
 from chirp.api.allow import install_method_not_allowed
+from chirp.api.cors import ScopedCORSMiddleware
 from chirp.api.errors import install_error_handlers
 from chirp.api.router import api_router
 from chirp.config import Settings
@@ -109,6 +110,8 @@ def create_app(
     app.include_router(web_router)
     # Last: request ids, HEAD and the last-resort error answer wrap everything above.
     install_outer_middleware(app)
+    # Outermost: every answer on the API, a 429, 500 or 503 included, is readable cross-origin.
+    app.add_middleware(ScopedCORSMiddleware)
     return app
 
 
