@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from chirp.api import present
 from chirp.api.auth import TokenContext, UserContext, optional_user, require_token, require_user
 from chirp.api.links import set_link_header
-from chirp.api.paging import CursorDep, parse_id
+from chirp.api.paging import AccountsCursorDep, CursorDep, parse_id
 from chirp.api.params import body_docs, params
 from chirp.config import Settings
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
@@ -156,7 +156,7 @@ async def followers(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    cursor: CursorDep,
+    cursor: AccountsCursorDep,
 ) -> list[AccountOut]:
     """Accounts following this one, most recent follow first (paged by follow id)."""
     user = await _account(session, account_id)
@@ -171,7 +171,7 @@ async def following(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    cursor: CursorDep,
+    cursor: AccountsCursorDep,
 ) -> list[AccountOut]:
     """Accounts this one follows, most recent follow first (paged by follow id)."""
     user = await _account(session, account_id)
