@@ -117,3 +117,18 @@ async def test_followers_and_following_pages_are_40_by_default_and_80_at_most(
         assert len((await client.get(f"{url}?limit=5")).json()) == 5, which
     # Statuses keep Mastodon's 20 and 40.
     assert "At most 40" in (await client.get("/openapi.json")).text
+
+
+async def test_openapi_documents_every_status_each_operation_can_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    # Any API call may be refused for its token (401, 403, or 422 for an app-only token on a
+    # user endpoint), its parameters (400, 404, 422), its size (413), the rate limits (429),
+    # or fail (500, 503); OAuth's revoke answers 403 for another client's token.
+    every = {"200", "400", "401", "403", "404", "413", "422", "429", "500", "503"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            expected = {"200", "500", "503"} if path == "/health" else every
+            assert expected <= documented, (method, path, expected - documented)
