@@ -93,7 +93,11 @@ class Settings(BaseSettings):
     instance_description: str = Field(
         "A small, fast place to say what's happening.", description="Shown on the landing page."
     )
-    contact_email: str = Field("", description="Admin contact address shown by the API.")
+    contact_email: str = Field(
+        "",
+        pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$",
+        description="Admin contact address shown by the API (left out of it when empty).",
+    )
     max_post_length: int = Field(140, ge=1, le=100_000, description="Characters per post.")
     registrations_open: bool = Field(True, description="Whether anyone may sign up.")
     auto_migrate: bool = Field(False, description="Apply migrations when the server starts.")

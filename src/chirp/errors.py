@@ -63,3 +63,12 @@ class Unauthorized(ChirpError):
     """The caller must authenticate first."""
 
     status = 401
+
+
+class UserRequired(ChirpError):
+    """An endpoint for a user's own data was called with an app-only token (Mastodon: 422)."""
+
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__("This method requires an authenticated user")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chirp import __version__
 from chirp.api import reference as api_reference
 from chirp.api.allow import install_method_not_allowed
+from chirp.api.cors import ScopedCORSMiddleware
 from chirp.api.errors import install_error_handlers
 from chirp.api.router import api_router
 from chirp.avatars import routes as avatar_routes
@@ -120,7 +121,9 @@ def create_app(
     app.include_router(web_router)
     # Last: request ids, HEAD and the last-resort error answer wrap everything above.
     install_outer_middleware(app)
-    # Outermost: the last-resort error pages get the headers too.
+    # Around those: every answer on the API, a 429, 500 or 503 included, is readable
+    # cross-origin, and (outermost) the last-resort error pages get the security headers too.
+    app.add_middleware(ScopedCORSMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     return app
 

@@ -88,7 +88,7 @@ async def test_trailing_slash_oob_and_deny(
     basic = base64.b64encode(f"{app['client_id']}:{app['client_secret']}".encode()).decode()
     r = await client.post(
         "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code},
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": oob},
         headers={"Authorization": f"Basic {basic}"},
     )
     assert r.status_code == 200

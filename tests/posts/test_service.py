@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp.db import utcnow
-from chirp.errors import Forbidden, ValidationFailed
+from chirp.errors import NotFound, ValidationFailed
 from chirp.posts import service as posts_service
 from chirp.posts.models import IdempotencyKey, Post
 from tests.factories import make_post, make_user, reload
@@ -88,7 +88,7 @@ async def test_an_idempotency_key_is_forgotten_after_an_hour(session: AsyncSessi
 async def test_only_the_author_can_delete(session: AsyncSession) -> None:
     alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
     post = await make_post(session, alice, "mine")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         await posts_service.delete_post(session, post=post, actor=bob)
     assert await posts_service.get_post(session, post.id) is not None
     await posts_service.delete_post(session, post=post, actor=alice)

@@ -10,6 +10,7 @@ from chirp.api import present
 from chirp.api.auth import UserContext, require_user
 from chirp.api.links import set_link_header
 from chirp.api.paging import CursorDep
+from chirp.api.unsupported import refuse
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden
 from chirp.parsing import ShortText
@@ -19,7 +20,18 @@ from chirp.users.schemas import AdminAccountOut
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-@router.get("/accounts", response_model=list[AdminAccountOut])
+@router.get(
+    "/accounts",
+    response_model=list[AdminAccountOut],
+    dependencies=[
+        Depends(
+            refuse(
+                display_name="filter by username instead",
+                ip="Chirp keeps no IP addresses of accounts",
+            )
+        )
+    ],
+)
 async def accounts(
     request: Request,
     response: Response,
@@ -37,12 +49,15 @@ async def accounts(
     silenced: bool = False,
     suspended: bool = False,
     staff: bool = False,
+    sensitized: bool = False,
+    by_domain: Annotated[ShortText | None, Query()] = None,
 ) -> list[AdminAccountOut]:
     """Accounts with their admin details, newest first (administrators only)."""
     if not ctx.user.is_admin:
         raise Forbidden("This action is not allowed")
-    if remote or pending or disabled or silenced or suspended:
-        users = []  # Chirp has no remote, pending or moderated accounts
+    if remote or pending or disabled or silenced or suspended or sensitized or by_domain:
+        # Chirp has no remote (by_domain filters those), pending or moderated accounts.
+        users = []
     else:
         users = await users_service.admin_page(
             session, cursor=cursor, username=username, email=email, staff=staff

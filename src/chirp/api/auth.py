@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from chirp.deps import SessionDep
-from chirp.errors import Forbidden, Unauthorized
+from chirp.errors import Forbidden, Unauthorized, UserRequired
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
 from chirp.oauth.models import OAuthToken
@@ -65,7 +65,7 @@ def _check_scope(ctx: TokenContext, *scopes: str) -> None:
 
 
 def require_user(scope: str, *alternatives: str) -> Callable[..., Coroutine[Any, Any, UserContext]]:
-    """Dependency: a user token holding ``scope`` or one of ``alternatives`` (401, 403)."""
+    """Dependency: a user token holding ``scope`` or one of ``alternatives`` (401, 403, 422)."""
 
     async def dependency(request: Request, session: SessionDep) -> UserContext:
         ctx = await _resolve(request, session)
@@ -73,7 +73,7 @@ def require_user(scope: str, *alternatives: str) -> Callable[..., Coroutine[Any,
             raise Unauthorized("The access token is invalid")
         _check_scope(ctx, scope, *alternatives)
         if ctx.user is None:
-            raise Unauthorized("This method requires an authenticated user")
+            raise UserRequired()
         return UserContext(token=ctx.token, user=ctx.user)
 
     return dependency

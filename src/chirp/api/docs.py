@@ -23,7 +23,8 @@ _WHEN = {
     413: "The request body is larger than the server accepts.",
     422: "A parameter is invalid; the message names it.",
     429: "Too many requests; see the X-RateLimit-* headers.",
-    503: "A service Chirp needs is unavailable; try again later.",
+    500: "An unexpected error on the server (logged); the request may be retried.",
+    503: "A service Chirp needs is unavailable; try again later (see Retry-After).",
 }
 
 # Documented on every API operation: each may be refused for its token, its parameters,

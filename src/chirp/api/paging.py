@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 from chirp.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
 from chirp.parsing import Limit, path_id, query_id
 
-__all__ = ["CursorDep", "parse_id"]
+__all__ = ["AccountsCursorDep", "CursorDep", "parse_id"]
 
 # The path-id rule lives with the other parsers; kept under this name for the handlers.
 parse_id = path_id
@@ -17,29 +17,63 @@ parse_id = path_id
 _ID_PATTERN = r"^[0-9]{0,19}$"
 
 
-async def _cursor(  # async: no worker-thread hop (see chirp.deps)
-    max_id: Annotated[
-        str | None,
-        Query(description="Return results older than this id.", pattern=_ID_PATTERN),
-    ] = None,
-    since_id: Annotated[
-        str | None,
-        Query(description="Return results newer than this id.", pattern=_ID_PATTERN),
-    ] = None,
-    min_id: Annotated[
-        str | None,
-        Query(description="Return results immediately newer than this id.", pattern=_ID_PATTERN),
-    ] = None,
-    limit: Annotated[
-        Limit, Query(description=f"At most {MAX_LIMIT}; larger values are taken as {MAX_LIMIT}.")
-    ] = DEFAULT_LIMIT,
+# Mastodon pages accounts (followers, following) 40 at a time, up to 80 on request.
+ACCOUNTS_DEFAULT_LIMIT = 40
+ACCOUNTS_MAX_LIMIT = 80
+
+
+_MaxId = Annotated[
+    str | None, Query(description="Return results older than this id.", pattern=_ID_PATTERN)
+]
+_SinceId = Annotated[
+    str | None, Query(description="Return results newer than this id.", pattern=_ID_PATTERN)
+]
+_MinId = Annotated[
+    str | None,
+    Query(description="Return results immediately newer than this id.", pattern=_ID_PATTERN),
+]
+_StatusesLimit = Annotated[
+    Limit, Query(description=f"At most {MAX_LIMIT}; larger values are taken as {MAX_LIMIT}.")
+]
+_AccountsLimit = Annotated[
+    Limit,
+    Query(
+        description=f"At most {ACCOUNTS_MAX_LIMIT}; larger values are taken as "
+        f"{ACCOUNTS_MAX_LIMIT}."
+    ),
+]
+
+
+def _cursor(
+    max_id: str | None, since_id: str | None, min_id: str | None, limit: int, maximum: int
 ) -> Cursor:
     return Cursor(
         max_id=query_id("max_id", max_id),
         since_id=query_id("since_id", since_id),
         min_id=query_id("min_id", min_id),
         limit=limit,
-    ).clamp()
+    ).clamp(maximum)
 
 
-CursorDep = Annotated[Cursor, Depends(_cursor)]
+async def _statuses_cursor(  # async: no worker-thread hop (see chirp.deps)
+    max_id: _MaxId = None,
+    since_id: _SinceId = None,
+    min_id: _MinId = None,
+    limit: _StatusesLimit = DEFAULT_LIMIT,
+) -> Cursor:
+    return _cursor(max_id, since_id, min_id, limit, MAX_LIMIT)
+
+
+async def _accounts_cursor(
+    max_id: _MaxId = None,
+    since_id: _SinceId = None,
+    min_id: _MinId = None,
+    limit: _AccountsLimit = ACCOUNTS_DEFAULT_LIMIT,
+) -> Cursor:
+    return _cursor(max_id, since_id, min_id, limit, ACCOUNTS_MAX_LIMIT)
+
+
+CursorDep = Annotated[Cursor, Depends(_statuses_cursor)]
+"""Paging of statuses: 20 by default, at most 40."""
+AccountsCursorDep = Annotated[Cursor, Depends(_accounts_cursor)]
+"""Paging of accounts (followers, following): 40 by default, at most 80."""

@@ -18,6 +18,7 @@ from chirp.users.schemas import (
     AdminAccountOut,
     CredentialAccountOut,
     RelationshipOut,
+    RoleOut,
     SourceOut,
 )
 
@@ -59,13 +60,21 @@ def account(user: Profile, settings: Settings) -> AccountOut:
     )
 
 
+# Mastodon's built-in roles. Everyone's role (id -99) grants nothing here: Mastodon's
+# default lets everyone invite people (permissions 65536), and Chirp has no invitations.
+_EVERYONE_ROLE = RoleOut(id="-99", name="", permissions="0", color="", highlighted=False)
+_ADMIN_ROLE = RoleOut(id="3", name="Admin", permissions="1", color="", highlighted=True)
+
+
+def role(user: User) -> RoleOut:
+    """Mastodon's Role entity for a user: Admin, or the default role everyone has."""
+    return _ADMIN_ROLE if user.is_admin else _EVERYONE_ROLE
+
+
 def credential_account(user: User, settings: Settings) -> CredentialAccountOut:
-    """The authenticated user's own Account, with its editable source."""
+    """The authenticated user's own Account, with its editable source and role."""
     base = account(user, settings).model_dump()
-    role = {"id": "3", "name": "Admin", "permissions": "1", "color": "", "highlighted": True}
-    return CredentialAccountOut(
-        **base, source=SourceOut(note=user.bio), role=role if user.is_admin else None
-    )
+    return CredentialAccountOut(**base, source=SourceOut(note=user.bio), role=role(user))
 
 
 def statuses(
@@ -120,16 +129,11 @@ def relationship(rel: Relationship) -> RelationshipOut:
 
 def admin_account(user: User, settings: Settings) -> AdminAccountOut:
     """Mastodon's Admin::Account entity."""
-    role = (
-        {"id": "3", "name": "Admin", "permissions": "1", "color": "", "highlighted": True}
-        if user.is_admin
-        else {"id": "-99", "name": "", "permissions": "65536", "color": "", "highlighted": False}
-    )
     return AdminAccountOut(
         id=str(user.id),
         username=user.username,
         created_at=iso(user.created_at),
         email=user.email,
-        role=role,
+        role=role(user),
         account=account(user, settings),
     )

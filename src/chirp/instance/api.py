@@ -65,9 +65,11 @@ async def instance_v1(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
         "title": settings.instance_title,
         "short_description": settings.instance_description,
         "description": settings.instance_description,
-        "email": settings.contact_email,
+        # Left out when not configured: an empty string is not an email address.
+        **({"email": settings.contact_email} if settings.contact_email else {}),
         "version": version(),
-        "urls": {"streaming_api": ""},
+        # No streaming server yet: clients find no URL to connect to (an empty one is invalid).
+        "urls": {},
         "stats": {"user_count": stats.users, "status_count": stats.posts, "domain_count": 0},
         "thumbnail": f"{settings.base_url}/static/header.png",
         "languages": ["en"],
@@ -99,7 +101,7 @@ async def instance_v2(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
         "icon": [],
         "languages": ["en"],
         "configuration": {
-            "urls": {"streaming": "", "status": None},
+            "urls": {"status": None},  # no streaming server (see instance_v1)
             "vapid": {"public_key": ""},
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
             "statuses": _statuses(settings),
@@ -114,6 +116,9 @@ async def instance_v2(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
             "url": None,
         },
         "api_versions": {"mastodon": 2},
-        "contact": {"email": settings.contact_email, "account": None},
+        "contact": {
+            **({"email": settings.contact_email} if settings.contact_email else {}),
+            "account": None,
+        },
         "rules": [],
     }

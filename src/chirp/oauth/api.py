@@ -11,9 +11,17 @@ from chirp.api.auth import TokenContext, require_token
 from chirp.api.params import body_docs, params
 from chirp.auth import login as auth_login
 from chirp.auth.login import LoginLocked
-from chirp.deps import SessionDep
+from chirp.deps import SessionDep, SettingsDep
+from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
-from chirp.oauth.schemas import AppCreate, AppOut, RevokeIn, TokenIn, TokenOut
+from chirp.oauth.schemas import (
+    AppCreate,
+    AppOut,
+    AuthorizationServerOut,
+    RevokeIn,
+    TokenIn,
+    TokenOut,
+)
 from chirp.oauth.service import OAuthError
 from chirp.parsing import text_problem
 from chirp.ratelimit.deps import per_ip
@@ -117,3 +125,25 @@ async def revoke(
     await oauth_service.revoke(session, app=app, access_token=body.token)
     await session.commit()
     return {}
+
+
+@router.get("/.well-known/oauth-authorization-server", response_model=AuthorizationServerOut)
+async def authorization_server(settings: SettingsDep) -> AuthorizationServerOut:
+    """This server's OAuth 2.0 metadata (RFC 8414), so clients discover its endpoints."""
+    base = settings.base_url
+    return AuthorizationServerOut(
+        issuer=f"{base}/",
+        service_documentation=f"{base}/docs",
+        authorization_endpoint=f"{base}/oauth/authorize",
+        token_endpoint=f"{base}/oauth/token",
+        # Mastodon's own (non-RFC 7591) registration endpoint, under the name it uses.
+        app_registration_endpoint=f"{base}/api/v1/apps",
+        revocation_endpoint=f"{base}/oauth/revoke",
+        scopes_supported=scope_rules.supported(),
+        response_types_supported=["code"],
+        # The code comes back in the redirect's query string: the one mode Chirp answers in.
+        response_modes_supported=["query"],
+        grant_types_supported=list(oauth_service.GRANT_TYPES),
+        token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
+        code_challenge_methods_supported=["S256"],
+    )

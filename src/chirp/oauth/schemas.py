@@ -95,3 +95,20 @@ class TokenOut(BaseModel):
             scope=issued.token.scopes,
             created_at=int(issued.token.created_at.timestamp()),
         )
+
+
+class AuthorizationServerOut(BaseModel):
+    """OAuth 2.0 Authorization Server Metadata (RFC 8414), the fields Mastodon 4.3 serves."""
+
+    issuer: str
+    service_documentation: str
+    authorization_endpoint: str
+    token_endpoint: str
+    app_registration_endpoint: str
+    revocation_endpoint: str
+    scopes_supported: list[str]
+    response_types_supported: list[str]
+    response_modes_supported: list[str]
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    code_challenge_methods_supported: list[str]

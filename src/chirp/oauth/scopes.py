@@ -58,6 +58,12 @@ FOLLOW_GRANTS = {
     "write:mutes",
 }
 DEFAULT = "read"
+_TOP_LEVEL_ORDER = ("read", "write", "follow", "push", "profile", "admin:read", "admin:write")
+
+
+def supported() -> list[str]:
+    """Every scope, top-level ones first, in a stable order (for the server metadata)."""
+    return [*_TOP_LEVEL_ORDER, *sorted(ALL - TOP_LEVEL)]
 
 
 def parse(scopes: str | None) -> list[str]:

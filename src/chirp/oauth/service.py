@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,10 @@ from chirp.users.models import User
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 CODE_LIFETIME = timedelta(minutes=10)
+GRANT_TYPES = ("authorization_code", "password", "client_credentials")
+# What the columns hold (oauth_apps.website and every scopes column are VARCHAR(500)).
+MAX_WEBSITE_LENGTH = 500
+MAX_SCOPES_LENGTH = 500
 
 
 class OAuthError(Exception):
@@ -44,7 +49,11 @@ class IssuedToken:
 
 def _check_scopes(requested: str | None, allowed: str) -> list[str]:
     scopes = scope_rules.parse(requested) or [scope_rules.DEFAULT]
-    if scope_rules.unknown(scopes) or not scope_rules.is_subset(scopes, scope_rules.parse(allowed)):
+    if (
+        scope_rules.unknown(scopes)
+        or not scope_rules.is_subset(scopes, scope_rules.parse(allowed))
+        or len(" ".join(scopes)) > MAX_SCOPES_LENGTH
+    ):
         raise OAuthError(
             "invalid_scope",
             "The requested scope is invalid, unknown, or malformed.",
@@ -76,14 +85,33 @@ async def create_app(
             raise ValidationFailed(
                 "Redirect URI must be an absolute URI", field="redirect_uris", code="ERR_INVALID"
             )
+    website = (website or "").strip() or None
+    if website is not None and not _is_web_url(website):
+        raise ValidationFailed(
+            "Website is invalid: it must be an http(s) URL", field="website", code="ERR_INVALID"
+        )
+    if website is not None and len(website) > MAX_WEBSITE_LENGTH:
+        raise ValidationFailed(
+            f"Website is too long (at most {MAX_WEBSITE_LENGTH} characters)",
+            field="website",
+            code="ERR_TOO_LONG",
+        )
     scope_list = scope_rules.parse(scopes) or [scope_rules.DEFAULT]
     if bad := scope_rules.unknown(scope_list):
         raise ValidationFailed(
             f"Scopes are not valid: {' '.join(bad)}", field="scopes", code="ERR_INVALID"
         )
+    if len(" ".join(scope_list)) > MAX_SCOPES_LENGTH:
+        # Every sub-scope spelled out: a parent scope (read, write, ...) says the same in less.
+        raise ValidationFailed(
+            f"Scopes are too long (at most {MAX_SCOPES_LENGTH} characters): "
+            "ask for a parent scope such as read or write instead of all of its parts",
+            field="scopes",
+            code="ERR_TOO_LONG",
+        )
     app = OAuthApp(
         name=name,
-        website=(website or "").strip() or None,
+        website=website,
         redirect_uris="\n".join(uris),
         scopes=" ".join(scope_list),
         client_id=secrets.token_urlsafe(32),
@@ -92,6 +120,15 @@ async def create_app(
     session.add(app)
     await session.flush()
     return app
+
+
+def _is_web_url(value: str) -> bool:
+    # Mastodon's rule for an app's website: an absolute http or https URL with a host.
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unclosed IPv6 bracket, say
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 async def get_app(session: AsyncSession, client_id: str) -> OAuthApp | None:
@@ -173,7 +210,14 @@ async def exchange_code(
     redirect_uri: str | None,
     code_verifier: str | None = None,
 ) -> IssuedToken:
-    """Trade an authorisation code for a user token; each code works once."""
+    """Trade an authorisation code for a user token; each code works once.
+
+    The redirect URI must be sent and be the one of the authorisation request (RFC 6749
+    4.1.3): a missing one is ``invalid_request`` and another one ``invalid_grant``, as
+    Doorkeeper answers for Mastodon; either way nothing is issued.
+    """
+    if not redirect_uri:
+        raise OAuthError("invalid_request", "Missing required parameter: redirect_uri.")
     stmt = select(OAuthCode).where(OAuthCode.code_hash == digest(code or ""))
     grant = (await session.execute(stmt)).scalar_one_or_none()
     invalid = OAuthError(
@@ -183,7 +227,7 @@ async def exchange_code(
     )
     if grant is None or grant.app_id != app.id or grant.expires_at < utcnow():
         raise invalid
-    if redirect_uri and redirect_uri != grant.redirect_uri:
+    if redirect_uri != grant.redirect_uri:
         raise invalid
     if grant.code_challenge and not _pkce_ok(grant.code_challenge, code_verifier):
         raise invalid
@@ -264,13 +308,22 @@ async def resolve_with_user(
 
 
 async def revoke(session: AsyncSession, *, app: OAuthApp, access_token: str) -> None:
-    """Revoke a token issued to ``app``; unknown tokens are ignored, as RFC 7009 says."""
+    """Revoke a token issued to ``app`` (RFC 7009).
+
+    An unknown token is ignored (200, as RFC 7009 says); another client's token is refused
+    with 403 ``unauthorized_client``, as Doorkeeper answers for Mastodon, and stays valid.
+    """
+    owner = (
+        await session.execute(
+            select(OAuthToken.app_id).where(OAuthToken.token_hash == digest(access_token))
+        )
+    ).scalar_one_or_none()
+    if owner is None:
+        return
+    if owner != app.id:
+        raise OAuthError("unauthorized_client", "You are not authorized to revoke this token", 403)
     await session.execute(
         update(OAuthToken)
-        .where(
-            OAuthToken.token_hash == digest(access_token),
-            OAuthToken.app_id == app.id,
-            OAuthToken.revoked_at.is_(None),
-        )
+        .where(OAuthToken.token_hash == digest(access_token), OAuthToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )

@@ -27,7 +27,13 @@ HEALTH_TIMEOUT = 0.4
 _abandoned: set[asyncio.Task[None]] = set()
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    responses={
+        503: {"description": "The database does not answer (the body says which check failed)."},
+        500: {"description": "An unexpected error on the server (logged)."},
+    },
+)
 async def health(request: Request) -> Response:
     """Report whether the database and Redis (when configured) answer, within a second."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory

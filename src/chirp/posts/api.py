@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
 
 from chirp.api import present
 from chirp.api.auth import UserContext, optional_user, require_user
 from chirp.api.paging import parse_id
 from chirp.api.params import body_docs, params
+from chirp.api.unsupported import refuse
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.errors import ValidationFailed
 from chirp.parsing import Token
 from chirp.posts import service as posts_service
 from chirp.posts.schemas import StatusCreate, StatusOut
@@ -20,7 +20,32 @@ from chirp.ratelimit.deps import enforce_posting
 router = APIRouter(prefix="/api/v1/statuses", tags=["statuses"])
 
 
-@router.post("", response_model=StatusOut, openapi_extra=body_docs(StatusCreate))
+_NO_POLLS = "Chirp has no polls yet"
+_NO_QUOTES = "Chirp has no quote posts yet"
+
+
+@router.post(
+    "",
+    response_model=StatusOut,
+    openapi_extra=body_docs(StatusCreate),
+    dependencies=[
+        Depends(
+            refuse(
+                **{
+                    "poll[options]": _NO_POLLS,
+                    "poll[expires_in]": _NO_POLLS,
+                    "poll[multiple]": _NO_POLLS,
+                    "poll[hide_totals]": _NO_POLLS,
+                },
+                media_ids="Chirp has no media attachments yet",
+                in_reply_to_id="Chirp has no replies yet",
+                scheduled_at="Chirp cannot schedule posts yet",
+                quoted_status_id=_NO_QUOTES,
+                quote_approval_policy=_NO_QUOTES,
+            )
+        )
+    ],
+)
 async def create_status(
     session: SessionDep,
     settings: SettingsDep,
@@ -31,18 +56,6 @@ async def create_status(
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> StatusOut:
     """Publish a status; a repeated ``Idempotency-Key`` returns the first one."""
-    if body.media_ids:
-        raise ValidationFailed(
-            "Media attachments are not supported yet", field="media_ids", code="ERR_INVALID"
-        )
-    if body.in_reply_to_id:
-        raise ValidationFailed(
-            "Replies are not supported yet", field="in_reply_to_id", code="ERR_INVALID"
-        )
-    if body.scheduled_at:
-        raise ValidationFailed(
-            "Scheduled posts are not supported yet", field="scheduled_at", code="ERR_INVALID"
-        )
     post = await posts_service.create_post(
         session,
         author=ctx.user,
@@ -75,6 +88,9 @@ async def delete_status(
     settings: SettingsDep,
     timeline: HomeTimelineDep,
     ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
+    delete_media: Annotated[
+        bool, Query(description="Chirp posts carry no media: there is none to keep or delete.")
+    ] = False,
 ) -> StatusOut:
     """Delete one of your statuses; returns it with its source ``text``."""
     post = await posts_service.get_post_or_404(session, parse_id(status_id))

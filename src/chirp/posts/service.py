@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from chirp.db import on_postgresql, show_written, utcnow
-from chirp.errors import Forbidden, NotFound, ValidationFailed
+from chirp.errors import NotFound, ValidationFailed
 from chirp.ids import new_id
 from chirp.jobs import kinds, queue
 from chirp.pagination import Cursor, fetch_page
@@ -166,7 +166,8 @@ async def get_post_or_404(session: AsyncSession, post_id: int) -> Post:
 async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None:
     """Delete ``post``; only its author may."""
     if post.author_id != actor.id:
-        raise Forbidden("You can only delete your own posts")
+        # As Mastodon: among the actor's posts there is none with this id (404, not 403).
+        raise NotFound()
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
     await session.delete(post)
     await session.flush()

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from chirp.api import present
 from chirp.api.auth import TokenContext, UserContext, optional_user, require_token, require_user
 from chirp.api.links import set_link_header
-from chirp.api.paging import CursorDep, parse_id
+from chirp.api.paging import AccountsCursorDep, CursorDep, parse_id
 from chirp.api.params import body_docs, params
+from chirp.api.unsupported import refuse
 from chirp.config import Settings
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import Forbidden, NotFound
@@ -54,6 +55,14 @@ async def _account(session: SessionDep, raw_id: str) -> User:
     "/accounts",
     response_model=TokenOut,
     openapi_extra=body_docs(RegistrationIn),
+    dependencies=[
+        Depends(
+            refuse(
+                reason="sign-ups here need no approval, so there is no one to read a reason",
+                date_of_birth="this server asks no minimum age",
+            )
+        ),
+    ],
 )
 async def register(
     request: Request,
@@ -98,6 +107,9 @@ async def relationships(
         list[str],
         Query(alias="id[]", description=f"Account ids (also as ``id``), at most {MAX_IDS}."),
     ] = [],  # noqa: B006 - FastAPI copies defaults
+    with_suspended: Annotated[
+        bool, Query(description="Chirp suspends no accounts: every one is always included.")
+    ] = False,
 ) -> list[RelationshipOut]:
     """The viewer's relationship with each account in ``id[]``."""
     raw = request.query_params.getlist("id[]") + request.query_params.getlist("id")
@@ -131,7 +143,11 @@ async def get_account(account_id: str, session: SessionDep, settings: SettingsDe
     return present.account(await _account(session, account_id), settings)
 
 
-@router.get("/accounts/{account_id}/statuses", response_model=list[StatusOut])
+@router.get(
+    "/accounts/{account_id}/statuses",
+    response_model=list[StatusOut],
+    dependencies=[Depends(refuse(tagged="Chirp does not index hashtags yet"))],
+)
 async def account_statuses(
     account_id: str,
     request: Request,
@@ -162,7 +178,7 @@ async def followers(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    cursor: CursorDep,
+    cursor: AccountsCursorDep,
 ) -> list[AccountOut]:
     """Accounts following this one, most recent follow first (paged by follow id)."""
     user = await _account(session, account_id)
@@ -177,7 +193,7 @@ async def following(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    cursor: CursorDep,
+    cursor: AccountsCursorDep,
 ) -> list[AccountOut]:
     """Accounts this one follows, most recent follow first (paged by follow id)."""
     user = await _account(session, account_id)
@@ -197,6 +213,7 @@ def _people(
     "/accounts/{account_id}/follow",
     response_model=RelationshipOut,
     openapi_extra=body_docs(FollowIn),
+    dependencies=[Depends(refuse(languages="posts have no language filter in home timelines yet"))],
 )
 async def follow(
     account_id: str,

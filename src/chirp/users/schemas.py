@@ -41,6 +41,16 @@ class AccountOut(BaseModel):
     roles: list[dict[str, str]] = Field(default_factory=list)
 
 
+class RoleOut(BaseModel):
+    """Mastodon's Role entity (permissions are a bitmask written as a decimal string)."""
+
+    id: str
+    name: str
+    permissions: str
+    color: str
+    highlighted: bool
+
+
 class SourceOut(BaseModel):
     """The editable source of a profile (CredentialAccount.source)."""
 
@@ -59,7 +69,7 @@ class CredentialAccountOut(AccountOut):
     """The authenticated user's own Account, with its source."""
 
     source: SourceOut
-    role: dict[str, object] | None = None
+    role: RoleOut
 
 
 class RelationshipOut(BaseModel):
@@ -94,7 +104,7 @@ class AdminAccountOut(BaseModel):
     ips: list[dict[str, str]] = Field(default_factory=list)
     locale: str = ""
     invite_request: str | None = None
-    role: dict[str, object]
+    role: RoleOut
     confirmed: bool = True
     approved: bool = True
     disabled: bool = False

@@ -1,0 +1,490 @@
+"""Every parameter Mastodon documents is honoured as Mastodon defines it, or refused with 422.
+
+``MASTODON_DOCUMENTED`` is transcribed from docs.joinmastodon.org (the mastodon/documentation
+repository, ``content/en/methods/*.md``, as of July 2026), one entry per operation Chirp
+serves, leaving out the ``Authorization`` header and path ids (the route itself). ``TABLE``
+says what Chirp does with each: honoured (with the test that proves it) or refused (with a
+value to send). The tests check that the table covers exactly what Mastodon documents for
+every Mastodon operation in ``/openapi.json``, that every pointer names a real test, and that
+each refused parameter is answered 422 naming it, with nothing changed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.follows import service as follows_service
+from chirp.follows.models import Follow
+from chirp.oauth.models import OAuthApp, OAuthToken
+from chirp.posts.models import Post
+from chirp.users.models import User
+from tests.api.helpers import client_token, register_app
+from tests.factories import PASSWORD, auth, make_post, make_token, make_user
+
+Op = tuple[str, str]
+
+MASTODON_DOCUMENTED: dict[Op, list[str]] = {
+    ("GET", "/api/v1/instance"): [],
+    ("GET", "/api/v2/instance"): [],
+    ("POST", "/api/v1/apps"): ["client_name", "redirect_uris", "scopes", "website"],
+    ("GET", "/api/v1/apps/verify_credentials"): [],
+    ("POST", "/oauth/token"): [
+        "grant_type",
+        "code",
+        "client_id",
+        "client_secret",
+        "redirect_uri",
+        "code_verifier",
+        "scope",
+    ],
+    ("POST", "/oauth/revoke"): ["client_id", "client_secret", "token"],
+    ("GET", "/.well-known/oauth-authorization-server"): [],
+    ("POST", "/api/v1/accounts"): [
+        "username",
+        "email",
+        "password",
+        "agreement",
+        "locale",
+        "reason",
+        "date_of_birth",
+    ],
+    ("GET", "/api/v1/accounts/verify_credentials"): [],
+    ("GET", "/api/v1/accounts/relationships"): ["id[]", "with_suspended"],
+    ("GET", "/api/v1/accounts/lookup"): ["acct"],
+    ("GET", "/api/v1/accounts/:id"): [],
+    ("GET", "/api/v1/accounts/:id/statuses"): [
+        "max_id",
+        "since_id",
+        "min_id",
+        "limit",
+        "only_media",
+        "exclude_replies",
+        "exclude_reblogs",
+        "pinned",
+        "tagged",
+    ],
+    ("GET", "/api/v1/accounts/:id/followers"): ["max_id", "since_id", "min_id", "limit"],
+    ("GET", "/api/v1/accounts/:id/following"): ["max_id", "since_id", "min_id", "limit"],
+    ("POST", "/api/v1/accounts/:id/follow"): ["reblogs", "notify", "languages[]"],
+    ("POST", "/api/v1/accounts/:id/unfollow"): [],
+    ("GET", "/api/v1/directory"): ["offset", "limit", "order", "local"],
+    ("POST", "/api/v1/statuses"): [
+        "Idempotency-Key",
+        "status",
+        "media_ids[]",
+        "poll[options][]",
+        "poll[expires_in]",
+        "poll[multiple]",
+        "poll[hide_totals]",
+        "in_reply_to_id",
+        "sensitive",
+        "spoiler_text",
+        "visibility",
+        "language",
+        "scheduled_at",
+        "quoted_status_id",
+        "quote_approval_policy",
+    ],
+    ("GET", "/api/v1/statuses/:id"): [],
+    ("DELETE", "/api/v1/statuses/:id"): ["delete_media"],
+    ("GET", "/api/v1/timelines/home"): ["max_id", "since_id", "min_id", "limit"],
+    ("GET", "/api/v1/timelines/public"): [
+        "local",
+        "remote",
+        "only_media",
+        "max_id",
+        "since_id",
+        "min_id",
+        "limit",
+    ],
+    ("GET", "/api/v1/admin/accounts"): [
+        "local",
+        "remote",
+        "active",
+        "pending",
+        "disabled",
+        "silenced",
+        "suspended",
+        "sensitized",
+        "username",
+        "display_name",
+        "by_domain",
+        "email",
+        "ip",
+        "staff",
+        "max_id",
+        "since_id",
+        "min_id",
+        "limit",
+    ],
+}
+# Chirp's own operations, with no Mastodon counterpart.
+CHIRP_ONLY = {("GET", "/health")}
+
+
+@dataclass(frozen=True)
+class Honoured:
+    """Acted on as Mastodon defines it; ``proof`` is ``path::test`` of the test showing it."""
+
+    proof: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Refused with 422 naming it; ``value`` is what the test sends."""
+
+    value: Any
+
+
+# Visibility, content warnings, language, follow options and locale land with issue 13's
+# visibility branch, with their tests.
+VIS_BRANCH = Honoured("visibility branch (issue 13): its tests land with it")
+PAGING = "tests/api/test_timelines.py::test_home_pages_with_link_headers_without_gaps"
+ACCOUNT_PAGING = (
+    "tests/api/test_mastodon_entities.py::"
+    "test_followers_and_following_pages_are_40_by_default_and_80_at_most"
+)
+NOTHING_TO_FILTER = "tests/api/test_parameters.py::test_filters_chirp_has_nothing_for"
+CURSOR_EDGES = "tests/api/test_input_edges.py::test_cursors_are_ascii_digits_in_range_or_422"
+OAUTH_FLOW = "tests/oauth/test_flows.py::test_authorization_code_flow"
+
+TABLE: dict[Op, dict[str, Honoured | Refused]] = {
+    ("GET", "/api/v1/instance"): {},
+    ("GET", "/api/v2/instance"): {},
+    ("POST", "/api/v1/apps"): {
+        "client_name": Honoured("tests/oauth/test_flows.py::test_bad_requests"),
+        "redirect_uris": Honoured(OAUTH_FLOW),
+        "scopes": Honoured(OAUTH_FLOW),
+        "website": Honoured(
+            "tests/oauth/test_mastodon_rules.py::test_app_website_must_be_an_http_url"
+        ),
+    },
+    ("GET", "/api/v1/apps/verify_credentials"): {},
+    ("POST", "/oauth/token"): {
+        "grant_type": Honoured(OAUTH_FLOW),
+        "code": Honoured(OAUTH_FLOW),
+        "client_id": Honoured(OAUTH_FLOW),
+        "client_secret": Honoured("tests/oauth/test_flows.py::test_trailing_slash_oob_and_deny"),
+        "redirect_uri": Honoured(
+            "tests/oauth/test_mastodon_rules.py::"
+            "test_a_code_is_exchanged_only_with_the_redirect_uri_it_was_issued_for"
+        ),
+        "code_verifier": Honoured("tests/oauth/test_flows.py::test_pkce"),
+        "scope": Honoured(
+            "tests/oauth/test_scopes.py::test_each_scope_opens_exactly_its_endpoints"
+        ),
+    },
+    ("POST", "/oauth/revoke"): {
+        name: Honoured(
+            "tests/oauth/test_mastodon_rules.py::"
+            "test_revoking_another_clients_token_is_403_and_leaves_it_valid"
+        )
+        for name in ("client_id", "client_secret", "token")
+    },
+    ("GET", "/.well-known/oauth-authorization-server"): {},
+    ("POST", "/api/v1/accounts"): {
+        "username": Honoured("tests/api/test_accounts.py::test_register_with_app_token"),
+        "email": Honoured("tests/api/test_accounts.py::test_register_with_app_token"),
+        "password": Honoured("tests/api/test_accounts.py::test_register_with_app_token"),
+        "agreement": Honoured("tests/api/test_accounts.py::test_register_with_app_token"),
+        "locale": VIS_BRANCH,
+        "reason": Refused("Let me in, please"),
+        "date_of_birth": Refused("2000-01-01"),
+    },
+    ("GET", "/api/v1/accounts/verify_credentials"): {},
+    ("GET", "/api/v1/accounts/relationships"): {
+        "id[]": Honoured("tests/api/test_accounts.py::test_follow_unfollow_relationships"),
+        "with_suspended": Honoured(NOTHING_TO_FILTER),
+    },
+    ("GET", "/api/v1/accounts/lookup"): {
+        "acct": Honoured("tests/api/test_accounts.py::test_account_lookup_and_lists")
+    },
+    ("GET", "/api/v1/accounts/:id"): {},
+    ("GET", "/api/v1/accounts/:id/statuses"): {
+        **{name: Honoured(CURSOR_EDGES) for name in ("max_id", "since_id", "min_id", "limit")},
+        "only_media": Honoured(NOTHING_TO_FILTER),
+        "exclude_replies": Honoured(NOTHING_TO_FILTER),
+        "exclude_reblogs": Honoured(NOTHING_TO_FILTER),
+        "pinned": Honoured(NOTHING_TO_FILTER),
+        "tagged": Refused("chirp"),
+    },
+    ("GET", "/api/v1/accounts/:id/followers"): {
+        name: Honoured(ACCOUNT_PAGING) for name in ("max_id", "since_id", "min_id", "limit")
+    },
+    ("GET", "/api/v1/accounts/:id/following"): {
+        name: Honoured(ACCOUNT_PAGING) for name in ("max_id", "since_id", "min_id", "limit")
+    },
+    ("POST", "/api/v1/accounts/:id/follow"): {
+        "reblogs": VIS_BRANCH,
+        "notify": VIS_BRANCH,
+        "languages[]": Refused(["en"]),
+    },
+    ("POST", "/api/v1/accounts/:id/unfollow"): {},
+    ("GET", "/api/v1/directory"): {
+        "offset": Honoured("tests/api/test_accounts.py::test_directory"),
+        "limit": Honoured("tests/api/test_accounts.py::test_directory"),
+        "order": Honoured(
+            "tests/users/test_directory.py::test_directory_lists_the_most_recently_active_first"
+        ),
+        "local": Honoured(NOTHING_TO_FILTER),
+    },
+    ("POST", "/api/v1/statuses"): {
+        "Idempotency-Key": Honoured(
+            "tests/api/test_statuses.py::test_idempotency_key_gives_one_status"
+        ),
+        "status": Honoured("tests/api/test_statuses.py::test_create_accepts_every_encoding"),
+        "media_ids[]": Refused(["1"]),
+        "poll[options][]": Refused(["yes", "no"]),
+        "poll[expires_in]": Refused(3600),
+        "poll[multiple]": Refused(True),
+        "poll[hide_totals]": Refused(True),
+        "in_reply_to_id": Refused("1"),
+        "sensitive": VIS_BRANCH,
+        "spoiler_text": VIS_BRANCH,
+        "visibility": VIS_BRANCH,
+        "language": VIS_BRANCH,
+        "scheduled_at": Refused("2099-01-01T00:00:00.000Z"),
+        "quoted_status_id": Refused("1"),
+        "quote_approval_policy": Refused("nobody"),
+    },
+    ("GET", "/api/v1/statuses/:id"): {},
+    ("DELETE", "/api/v1/statuses/:id"): {"delete_media": Honoured(NOTHING_TO_FILTER)},
+    ("GET", "/api/v1/timelines/home"): {
+        name: Honoured(PAGING) for name in ("max_id", "since_id", "min_id", "limit")
+    },
+    ("GET", "/api/v1/timelines/public"): {
+        "local": Honoured(NOTHING_TO_FILTER),
+        "remote": Honoured(NOTHING_TO_FILTER),
+        "only_media": Honoured(NOTHING_TO_FILTER),
+        **{name: Honoured(CURSOR_EDGES) for name in ("max_id", "since_id", "min_id", "limit")},
+    },
+    ("GET", "/api/v1/admin/accounts"): {
+        **{
+            name: Honoured(NOTHING_TO_FILTER)
+            for name in (
+                "local",
+                "remote",
+                "active",
+                "pending",
+                "disabled",
+                "silenced",
+                "suspended",
+                "sensitized",
+                "by_domain",
+                "username",
+                "email",
+            )
+        },
+        "staff": Honoured("tests/api/test_accounts.py::test_admin_accounts_only_for_admins"),
+        "display_name": Refused("Alice"),
+        "ip": Refused("192.0.2.1"),
+        **{name: Honoured(CURSOR_EDGES) for name in ("max_id", "since_id", "min_id", "limit")},
+    },
+}
+
+
+def _mastodon_path(openapi_path: str) -> str:
+    # FastAPI names path ids ({account_id}); Mastodon's docs write :id.
+    parts = openapi_path.split("/")
+    return "/".join(":id" if p.startswith("{") else p for p in parts)
+
+
+async def test_the_table_covers_every_documented_parameter_of_every_operation(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    served = {
+        (method.upper(), _mastodon_path(path))
+        for path, operations in spec["paths"].items()
+        for method in operations
+    }
+    assert served - CHIRP_ONLY == set(MASTODON_DOCUMENTED), "an operation lacks its table"
+    assert set(TABLE) == set(MASTODON_DOCUMENTED)
+    for op, documented in MASTODON_DOCUMENTED.items():
+        assert sorted(TABLE[op]) == sorted(documented), op
+
+
+def test_every_honoured_parameter_points_at_a_real_test() -> None:
+    for op, rows in TABLE.items():
+        for name, row in rows.items():
+            if not isinstance(row, Honoured) or row is VIS_BRANCH:
+                continue
+            path, _, test = row.proof.partition("::")
+            module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+            assert callable(getattr(module, test, None)), (op, name, row.proof)
+
+
+@dataclass
+class World:
+    """Two users who follow each other, with a post each, and the tokens to act."""
+
+    alice: User
+    bob: User
+    token: str
+    admin_token: str
+    app_token: str
+    post: Post
+
+
+async def _world(client: httpx.AsyncClient, session: AsyncSession) -> World:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    root = await make_user(session, "root", is_admin=True)
+    await follows_service.follow(session, follower=bob, followee=alice)
+    await session.commit()
+    post = await make_post(session, alice, "hello")
+    await make_post(session, bob, "hi")
+    return World(
+        alice=alice,
+        bob=bob,
+        token=await make_token(session, alice),
+        admin_token=await make_token(session, root, scopes="read admin:read"),
+        app_token=await client_token(client, await register_app(client)),
+        post=post,
+    )
+
+
+def _request(op: Op, world: World, extra: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``client.request``: a call that succeeds without ``extra``."""
+    if op == ("POST", "/api/v1/statuses"):
+        return {"json": {"status": "with extras", **extra}, "headers": auth(world.token)}
+    if op == ("POST", "/api/v1/accounts"):
+        body = {
+            "username": "newbie",
+            "email": "newbie@example.com",
+            "password": PASSWORD,
+            "agreement": True,
+        }
+        return {"json": {**body, **extra}, "headers": auth(world.app_token)}
+    if op == ("POST", "/api/v1/accounts/:id/follow"):
+        return {"json": extra, "headers": auth(world.token)}
+    if op == ("GET", "/api/v1/accounts/:id/statuses"):
+        return {"params": extra}
+    if op == ("GET", "/api/v1/admin/accounts"):
+        return {"params": extra, "headers": auth(world.admin_token)}
+    raise AssertionError(f"no request built for {op}")
+
+
+def _url(op: Op, world: World) -> str:
+    target = world.bob.id if op[1].endswith("/follow") else world.alice.id
+    return op[1].replace(":id", str(target))
+
+
+async def _state(session: AsyncSession) -> tuple[int, ...]:
+    counts = []
+    for model in (Post, Follow, User, OAuthApp, OAuthToken):
+        counts.append((await session.execute(select(func.count()).select_from(model))).scalar())
+    return tuple(int(c or 0) for c in counts)
+
+
+REFUSED = [
+    (op, name, row.value)
+    for op, rows in TABLE.items()
+    for name, row in rows.items()
+    if isinstance(row, Refused)
+]
+
+
+def _as_sent(name: str, value: Any) -> dict[str, Any]:
+    # JSON, as clients send it: ``poll[options][]`` is {"poll": {"options": [...]}}.
+    key = name.removesuffix("[]")
+    if "[" in key:
+        outer, inner = key.rstrip("]").split("[", 1)
+        return {outer: {inner: value}}
+    return {key: value}
+
+
+@pytest.mark.parametrize(
+    ("op", "name", "value"), REFUSED, ids=[f"{o[1]} {n}" for o, n, _ in REFUSED]
+)
+async def test_each_refused_parameter_is_422_naming_it_and_changes_nothing(
+    client: httpx.AsyncClient, session: AsyncSession, op: Op, name: str, value: Any
+) -> None:
+    world = await _world(client, session)
+    before = await _state(session)
+    r = await client.request(op[0], _url(op, world), **_request(op, world, _as_sent(name, value)))
+    field = name.removesuffix("[]")
+    assert r.status_code == 422, (op, name, r.status_code, r.text)
+    assert field in r.json()["error"], r.json()
+    assert field in r.json().get("details", {}), r.json()
+    assert await _state(session) == before
+    # Form-encoded, as other clients send it, the same.
+    if op[0] == "POST":
+        kwargs = _request(op, world, {})
+        form = {
+            k: str(v).lower() if isinstance(v, bool) else v for k, v in kwargs.pop("json").items()
+        }
+        values = value if isinstance(value, list) else [value]
+        form[name] = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+        r = await client.request(op[0], _url(op, world), data=form, **kwargs)
+        assert r.status_code == 422 and field in r.json()["error"], (name, r.text)
+        assert await _state(session) == before
+    # Without it, the same call succeeds: the refusal is the parameter's, not the call's.
+    ok = await client.request(op[0], _url(op, world), **_request(op, world, {}))
+    assert ok.status_code == 200, (op, ok.text)
+
+
+async def test_filters_chirp_has_nothing_for(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Mastodon's filters for things Chirp has none of (media, replies, reblogs, pins, remote,
+    suspended or moderated accounts) give the answer Mastodon's definition gives here."""
+    world = await _world(client, session)
+    alice_posts = f"/api/v1/accounts/{world.alice.id}/statuses"
+    everything = [s["id"] for s in (await client.get(alice_posts)).json()]
+    assert everything == [str(world.post.id)]
+    for query, expected in (
+        ("only_media=true", []),  # no post has media
+        ("pinned=true", []),  # no post is pinned
+        ("exclude_replies=true", everything),  # no post is a reply
+        ("exclude_reblogs=true", everything),  # no post is a reblog
+    ):
+        r = await client.get(f"{alice_posts}?{query}")
+        assert [s["id"] for s in r.json()] == expected, query
+
+    public = [s["id"] for s in (await client.get("/api/v1/timelines/public")).json()]
+    assert len(public) == 2
+    for query, expected in (("local=true", public), ("remote=true", []), ("only_media=true", [])):
+        r = await client.get(f"/api/v1/timelines/public?{query}")
+        assert [s["id"] for s in r.json()] == expected, query
+
+    rel = f"/api/v1/accounts/relationships?id[]={world.bob.id}"
+    plain = (await client.get(rel, headers=auth(world.token))).json()
+    suspended_too = await client.get(f"{rel}&with_suspended=true", headers=auth(world.token))
+    assert suspended_too.json() == plain and plain[0]["followed_by"] is True
+
+    directory = [a["id"] for a in (await client.get("/api/v1/directory")).json()]
+    assert [a["id"] for a in (await client.get("/api/v1/directory?local=true")).json()] == directory
+
+    admin = auth(world.admin_token)
+    every = {
+        a["username"] for a in (await client.get("/api/v1/admin/accounts", headers=admin)).json()
+    }
+    assert every == {"alice", "bob", "root"}
+    for query, expected in (
+        ("local=true", every),
+        ("active=true", every),
+        ("remote=true", set()),
+        ("by_domain=mastodon.social", set()),
+        ("pending=true", set()),
+        ("disabled=true", set()),
+        ("silenced=true", set()),
+        ("suspended=true", set()),
+        ("sensitized=true", set()),
+        ("username=ali", {"alice"}),
+        ("email=bob@", {"bob"}),
+    ):
+        r = await client.get(f"/api/v1/admin/accounts?{query}", headers=admin)
+        assert {a["username"] for a in r.json()} == expected, query
+
+    r = await client.delete(
+        f"/api/v1/statuses/{world.post.id}?delete_media=true", headers=auth(world.token)
+    )
+    assert r.status_code == 200 and r.json()["media_attachments"] == []
+    assert (await client.get(f"/api/v1/statuses/{world.post.id}")).status_code == 404

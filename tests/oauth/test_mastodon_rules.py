@@ -1,0 +1,222 @@
+"""OAuth as Mastodon serves it: RFC 8414 metadata, RFC 7009 revocation, RFC 6749 redirect rule."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.oauth import scopes as scope_rules
+from chirp.oauth.models import OAuthApp, OAuthToken
+from chirp.posts.models import Post
+from tests.api.helpers import client_token, password_token, register_app
+from tests.conftest import MakeApp, client_of
+from tests.factories import auth, make_user
+from tests.web.helpers import login
+
+REDIRECT = "https://client.example/callback"
+
+
+async def _count(session: AsyncSession, model: type[OAuthToken] | type[OAuthApp]) -> int:
+    return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_authorization_server_metadata_names_this_servers_real_endpoints(
+    make_app: MakeApp,
+) -> None:
+    app: FastAPI = await make_app(domain="social.example", https=True)
+    async with client_of(app) as c:
+        r = await c.get("/.well-known/oauth-authorization-server")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        meta = r.json()
+        assert meta["issuer"] == "https://social.example/"
+        endpoints = {
+            "authorization_endpoint": "/oauth/authorize",
+            "token_endpoint": "/oauth/token",
+            "revocation_endpoint": "/oauth/revoke",
+            "app_registration_endpoint": "/api/v1/apps",
+        }
+        for field, path in endpoints.items():
+            assert meta[field] == f"https://social.example{path}", field
+        assert meta["response_types_supported"] == ["code"]
+        assert meta["response_modes_supported"] == ["query"]
+        assert set(meta["grant_types_supported"]) == {
+            "authorization_code",
+            "password",
+            "client_credentials",
+        }
+        assert meta["code_challenge_methods_supported"] == ["S256"]
+        assert set(meta["token_endpoint_auth_methods_supported"]) == {
+            "client_secret_basic",
+            "client_secret_post",
+        }
+        assert {"read", "write", "follow", "push", "profile", "write:statuses"} <= set(
+            meta["scopes_supported"]
+        )
+        # Each advertised endpoint is served here (the paths answer, not 404).
+        assert (await c.get("/oauth/authorize")).status_code != 404
+        assert (await c.post("/oauth/token")).status_code in (400, 401)
+        assert (await c.post("/oauth/revoke")).status_code in (400, 401)
+        # Every scope advertised is one an app may register with (ten at a time).
+        scopes = meta["scopes_supported"]
+        for start in range(0, len(scopes), 10):
+            registered = await c.post(
+                "/api/v1/apps",
+                data={
+                    "client_name": "scopes",
+                    "redirect_uris": REDIRECT,
+                    "scopes": " ".join(scopes[start : start + 10]),
+                },
+            )
+            assert registered.status_code == 200, registered.text
+        # All of them spelled out is more than an app's scopes hold: refused, not a 500.
+        r = await c.post(
+            "/api/v1/apps",
+            data={"client_name": "all", "redirect_uris": REDIRECT, "scopes": " ".join(scopes)},
+        )
+        assert r.status_code == 422 and "scopes" in r.json()["details"]
+
+
+async def test_revoking_another_clients_token_is_403_and_leaves_it_valid(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await make_user(session, "alice")
+    mine, other = await register_app(client), await register_app(client)
+    token = await password_token(client, other, "alice")
+    r = await client.post(
+        "/oauth/revoke",
+        data={
+            "client_id": mine["client_id"],
+            "client_secret": mine["client_secret"],
+            "token": token,
+        },
+    )
+    assert r.status_code == 403
+    assert r.json()["error"] == "unauthorized_client" and r.json()["error_description"]
+    me = await client.get("/api/v1/accounts/verify_credentials", headers=auth(token))
+    assert me.status_code == 200  # still valid
+    # An unknown token is no error (RFC 7009 2.2) and its owner revokes its own.
+    own = {"client_id": other["client_id"], "client_secret": other["client_secret"]}
+    unknown = await client.post("/oauth/revoke", data={**own, "token": "never-issued"})
+    assert unknown.status_code == 200 and unknown.json() == {}
+    done = await client.post("/oauth/revoke", data={**own, "token": token})
+    assert done.status_code == 200 and done.json() == {}
+    me = await client.get("/api/v1/accounts/verify_credentials", headers=auth(token))
+    assert me.status_code == 401
+    # A token already revoked is still another client's: refused the same way.
+    theirs = {"client_id": mine["client_id"], "client_secret": mine["client_secret"]}
+    again = await client.post("/oauth/revoke", data={**theirs, "token": token})
+    assert again.status_code == 403
+
+
+async def _code(client: httpx.AsyncClient, app: dict[str, str]) -> str:
+    query = f"client_id={app['client_id']}&redirect_uri={REDIRECT}&response_type=code&scope=read"
+    page = await client.get(f"/oauth/authorize?{query}")
+    assert page.status_code == 200, page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    r = await client.post("/oauth/authorize", data={**fields, "decision": "approve"})
+    assert r.status_code == 303
+    return parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
+
+
+async def test_a_code_is_exchanged_only_with_the_redirect_uri_it_was_issued_for(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await make_user(session, "alice")
+    other_uri = "https://client.example/other"
+    r = await client.post(
+        "/api/v1/apps",
+        data={"client_name": "Client", "redirect_uris": f"{REDIRECT}\n{other_uri}"},
+    )
+    app = r.json()
+    await login(client, "alice")
+    code = await _code(client, app)
+    base = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+    }
+    tokens = await _count(session, OAuthToken)
+    missing = await client.post("/oauth/token", data=base)
+    # RFC 6749 5.2: a missing parameter is invalid_request (Doorkeeper answers so for Mastodon).
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
+    assert "redirect_uri" in missing.json()["error_description"]
+    for uri in ("", other_uri, REDIRECT + "/", "urn:ietf:wg:oauth:2.0:oob"):
+        r = await client.post("/oauth/token", data={**base, "redirect_uri": uri})
+        assert r.status_code == 400 and "access_token" not in r.json(), uri
+        expected = "invalid_request" if uri == "" else "invalid_grant"
+        assert r.json()["error"] == expected, uri
+    assert await _count(session, OAuthToken) == tokens  # nothing issued
+    ok = await client.post("/oauth/token", data={**base, "redirect_uri": REDIRECT})
+    assert ok.status_code == 200 and ok.json()["scope"] == "read"
+
+
+async def test_app_website_must_be_an_http_url(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    apps = await _count(session, OAuthApp)
+    too_long = "https://client.example/" + "a" * 500
+    bad = ("not a url", "javascript:alert(1)", "ftp://files.example", "https://", "//x", too_long)
+    for website in bad:
+        r = await client.post(
+            "/api/v1/apps",
+            data={"client_name": "x", "redirect_uris": REDIRECT, "website": website},
+        )
+        assert r.status_code == 422, website
+        assert "website" in r.json()["details"] and "Website" in r.json()["error"], website
+    assert await _count(session, OAuthApp) == apps
+    for website in ("https://client.example", "http://127.0.0.1:3000/app", ""):
+        r = await client.post(
+            "/api/v1/apps",
+            data={"client_name": "x", "redirect_uris": REDIRECT, "website": website},
+        )
+        assert r.status_code == 200, (website, r.text)
+        assert r.json()["website"] == (website or None)
+
+
+async def test_an_app_token_on_a_user_endpoint_is_422_and_changes_nothing(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    app = await register_app(client)
+    token = await client_token(client, app)
+    posts = int((await session.execute(select(func.count()).select_from(Post))).scalar_one())
+    calls = [
+        client.get("/api/v1/accounts/verify_credentials", headers=auth(token)),
+        client.get("/api/v1/timelines/home", headers=auth(token)),
+        client.post("/api/v1/statuses", data={"status": "hi"}, headers=auth(token)),
+        client.get("/api/v1/accounts/relationships?id[]=1", headers=auth(token)),
+    ]
+    for call in calls:
+        r = await call
+        assert r.status_code == 422, r.text
+        assert r.json() == {"error": "This method requires an authenticated user"}
+    after = int((await session.execute(select(func.count()).select_from(Post))).scalar_one())
+    assert after == posts
+    # The app token still does what an app may: verify itself.
+    assert (
+        await client.get("/api/v1/apps/verify_credentials", headers=auth(token))
+    ).status_code == 200
+
+
+async def test_a_token_asking_for_every_sub_scope_is_refused_not_a_server_error(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    app = await register_app(client, scopes="read write admin:read admin:write")
+    tokens = await _count(session, OAuthToken)
+    every_part = " ".join(sorted(scope_rules.READ | scope_rules.WRITE | scope_rules.ADMIN))
+    r = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": every_part,
+        },
+    )
+    assert r.status_code == 400 and r.json()["error"] == "invalid_scope"
+    assert await _count(session, OAuthToken) == tokens
