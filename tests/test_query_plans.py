@@ -82,6 +82,8 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         # /users, /api/v1/directory
         "directory, active": users_service.directory_query(order="active").limit(40),
         "directory, new": users_service.directory_query(order="new").limit(40),
+        # GET / on an empty home: who to follow
+        "who to follow": follows_service.suggestions_query(USER).limit(5),
         # /api/v1/admin/accounts
         "admin accounts": _page(users_service.admin_query(), User.id),
         "admin staff": _page(users_service.admin_query(staff=True), User.id),

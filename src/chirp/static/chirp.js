@@ -1,5 +1,6 @@
 // Chirp's only script, and none of it is needed for the site to work: the composer's live
-// character counter, avatars that fail to load, and messages when an htmx request fails.
+// character counter, avatars that fail to load, messages when an htmx request fails, keyboard
+// focus after in-place changes, "Load more" kept in the address for Back, and local times.
 (function () {
   "use strict";
 
@@ -53,6 +54,9 @@
     var status = form.querySelector("[data-counter-status]");
     var button = form.querySelector("button[type=submit]");
     var left = max - postLength(textarea.value);
+    // The page says the limit in words; with this script running, the live count takes over.
+    counter.hidden = false;
+    form.dataset.live = "1";
     var state = left < 0 ? "over" : left <= 20 ? "warn" : "ok";
     counter.textContent = String(left);
     counter.classList.toggle("warn", state === "warn");
@@ -95,7 +99,98 @@
     var error = form.querySelector("[data-composer-error]");
     if (error) error.innerHTML = "";
     form.querySelectorAll("textarea[data-max-length]").forEach(updateCounter);
+    // The button was disabled while sending, which drops focus to the page: put it back in
+    // the composer, ready for the next post, and say that this one went out.
+    var textarea = form.querySelector("textarea");
+    if (textarea) textarea.focus();
+    toast("Your post was sent.");
   });
+
+  // ---- Keyboard focus: a control swapped out or removed by htmx would leave focus on <body>.
+  function hadFocus(elt) {
+    return elt.dataset.hadFocus === "1";
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!(elt instanceof HTMLElement)) return;
+    var active = document.activeElement;
+    elt.dataset.hadFocus = active && (elt === active || elt.contains(active)) ? "1" : "";
+    if (elt.hasAttribute("data-load-more")) elt.dataset.shown = String(timelinePosts().length);
+  });
+
+  function succeeded(event) {
+    var status = event.detail.xhr.status;
+    return event.detail.successful && status >= 200 && status < 300;
+  }
+
+  // Follow and unfollow swap the whole form: focus the new button (same id) instead.
+  function refocusFollow(form) {
+    var swapped = form.id && document.getElementById(form.id);
+    var button = swapped && swapped.querySelector("button");
+    if (button) button.focus();
+  }
+
+  // A deleted post fades out: focus the next post, or the one before, or the page heading.
+  function focusAfterDelete(form) {
+    var post = form.closest(".post");
+    if (!post) return;
+    var next = post.nextElementSibling;
+    while (next && !next.classList.contains("post")) next = next.nextElementSibling;
+    var prev = post.previousElementSibling;
+    while (prev && !prev.classList.contains("post")) prev = prev.previousElementSibling;
+    var target = next || prev || document.querySelector("#main h1");
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // A control its own answer replaced is no longer in the page: htmx then tells one of its
+    // old ancestors instead (as detail.elt); the request still knows the control itself.
+    var config = event.detail.requestConfig;
+    var elt = config ? config.elt : event.detail.elt;
+    if (!(elt instanceof HTMLElement) || !succeeded(event)) return;
+    if (elt.classList.contains("follow-form") && hadFocus(elt)) refocusFollow(elt);
+    if (elt.hasAttribute("data-delete-post") && hadFocus(elt)) focusAfterDelete(elt);
+    if (elt.hasAttribute("data-load-more")) loadedMore(elt);
+  });
+
+  // ---- "Load more": the address keeps the oldest post shown (?until=), so Back and reload
+  // render every page loaded so far and the browser puts the scroll position back. Nothing
+  // here depends on the back/forward cache, which pages with Cache-Control: no-store skip.
+  function timelinePosts() {
+    return document.querySelectorAll("#timeline > .post");
+  }
+  function loadedMore(link) {
+    var posts = timelinePosts();
+    var shown = parseInt(link.dataset.shown || "0", 10);
+    var last = posts[posts.length - 1];
+    if (!last) return;
+    var url = new URL(location.href);
+    url.searchParams.set("until", last.id.replace("post-", ""));
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    // The button is gone: carry on reading from the first post it loaded.
+    if (hadFocus(link) && posts[shown]) posts[shown].focus();
+  }
+
+  // ---- Times: the server writes UTC; show the reader's own zone and language instead.
+  var EXACT = { weekday: "long", year: "numeric", month: "long", day: "numeric",
+                hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+  function localTimes(root) {
+    var format;
+    try {
+      format = new Intl.DateTimeFormat(undefined, EXACT);
+    } catch (ignored) {
+      return; // an old browser keeps the UTC times, which say so
+    }
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when.getTime())) return;
+      var text = format.format(when);
+      if (el.hasAttribute("title")) el.title = text;
+      if (el.hasAttribute("data-exact")) el.textContent = text;
+    });
+  }
 
   // ---- Avatars come from Gravatar; offline or blocked, hide the image and let the initial
   // underneath show instead of a broken-image icon.
@@ -147,9 +242,11 @@
   document.addEventListener("DOMContentLoaded", function () {
     wireComposers(document);
     fixBroken(document);
+    localTimes(document);
   });
   document.addEventListener("htmx:load", function (event) {
     wireComposers(event.target);
     fixBroken(event.target);
+    localTimes(event.target);
   });
 })();
