@@ -156,6 +156,8 @@ def test_no_accessibility_violations_on_any_page(
     expect(page.locator("[data-timeline-end]")).to_be_visible()
     if violations := _axe(page):
         found["ann / after loading everything"] = violations
+    page.emulate_media(color_scheme="dark")
+    found |= _check_pages(page, url, ["/", own[0], own[1], "/users"], "ann (dark)")
 
     nina = _context(browser).new_page()
     _login(nina, url, "nina")  # an empty home: suggestions in the side column
@@ -183,8 +185,11 @@ def test_back_after_load_more_keeps_the_pages_and_the_scroll_position(
     page = _context(browser).new_page()
     _login(page, url, "ann")
     expect(page.locator("#timeline > .post")).to_have_count(20)
-    page.click("[data-load-more]")
+    page.locator("[data-load-more]").focus()
+    page.keyboard.press("Enter")
     expect(page.locator("#timeline > .post")).to_have_count(40)
+    # The button is gone: keyboard focus goes on with the first post it loaded.
+    expect(page.locator("#timeline > .post").nth(20)).to_be_focused()
     page.click("[data-load-more]")
     # 51 posts on Ann's home (hers and Bob's): the last page ends with a marker.
     expect(page.locator("#timeline > .post")).to_have_count(51)
@@ -193,11 +198,15 @@ def test_back_after_load_more_keeps_the_pages_and_the_scroll_position(
     assert re.search(r"\?until=\d+$", page.url), page.url
     loaded = _post_ids(page)
 
-    target = page.locator("#timeline > .post").nth(37)
-    target.scroll_into_view_if_needed()
-    page.mouse.wheel(0, 200)
-    page.wait_for_function("() => window.scrollY > 2000")
+    page.evaluate("y => window.scrollTo(0, y)", 2500)
     scrolled = page.evaluate("window.scrollY")
+    assert scrolled == 2500
+    # A post in sight, so clicking it scrolls nothing.
+    in_sight = page.evaluate(
+        "() => [...document.querySelectorAll('#timeline > .post')]"
+        ".find(p => p.getBoundingClientRect().top > 100).id"
+    )
+    target = page.locator(f"#{in_sight}")
     target.locator("a.time").click()
     page.wait_for_url(re.compile(r"/@ann/\d+$"))
 

@@ -115,7 +115,7 @@
     if (!(elt instanceof HTMLElement)) return;
     var active = document.activeElement;
     elt.dataset.hadFocus = active && (elt === active || elt.contains(active)) ? "1" : "";
-    if (elt.hasAttribute("data-load-more")) elt.dataset.shown = String(timelinePosts().length);
+    if (elt.hasAttribute("data-load-more")) elt.dataset.shown = String(listed(elt).length);
   });
 
   function succeeded(event) {
@@ -158,19 +158,46 @@
   // ---- "Load more": the address keeps the oldest post shown (?until=), so Back and reload
   // render every page loaded so far and the browser puts the scroll position back. Nothing
   // here depends on the back/forward cache, which pages with Cache-Control: no-store skip.
-  function timelinePosts() {
-    return document.querySelectorAll("#timeline > .post");
+  function listed(link) {
+    var list = document.querySelector(link.getAttribute("data-load-more") || "#timeline");
+    return list ? list.querySelectorAll(":scope > .post, :scope > .user-card") : [];
   }
   function loadedMore(link) {
-    var posts = timelinePosts();
+    var items = listed(link);
     var shown = parseInt(link.dataset.shown || "0", 10);
-    var last = posts[posts.length - 1];
-    if (!last) return;
-    var url = new URL(location.href);
-    url.searchParams.set("until", last.id.replace("post-", ""));
-    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
-    // The button is gone: carry on reading from the first post it loaded.
-    if (hadFocus(link) && posts[shown]) posts[shown].focus();
+    var last = items[items.length - 1];
+    if (last && last.classList.contains("post")) {
+      var url = new URL(location.href);
+      url.searchParams.set("until", last.id.replace("post-", ""));
+      history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    }
+    // The button is gone: carry on reading from the first item it loaded.
+    var first = items[shown];
+    if (hadFocus(link) && first) {
+      if (!first.hasAttribute("tabindex")) first.setAttribute("tabindex", "-1");
+      first.focus();
+    }
+  }
+
+  // The scroll position is kept in the history entry too, and put back when the page is shown
+  // again by Back, Forward or reload: the browser's own restoration may run before the page
+  // is laid out, and never runs at all in some browsers once the page was not cached.
+  var saveTimer = null;
+  function saveScroll() {
+    saveTimer = null;
+    var state = Object.assign({}, history.state, { chirpScroll: Math.round(window.scrollY) });
+    history.replaceState(state, "");
+  }
+  window.addEventListener("scroll", function () {
+    if (saveTimer === null) saveTimer = setTimeout(saveScroll, 200);
+  }, { passive: true });
+  window.addEventListener("pagehide", function () {
+    if (saveTimer !== null) clearTimeout(saveTimer);
+    saveScroll();
+  });
+  function restoreScroll() {
+    var saved = history.state && history.state.chirpScroll;
+    if (typeof saved === "number" && Math.abs(window.scrollY - saved) > 1) window.scrollTo(0, saved);
   }
 
   // ---- Times: the server writes UTC; show the reader's own zone and language instead.
@@ -244,6 +271,7 @@
     fixBroken(document);
     localTimes(document);
   });
+  window.addEventListener("load", restoreScroll);
   document.addEventListener("htmx:load", function (event) {
     wireComposers(event.target);
     fixBroken(event.target);
