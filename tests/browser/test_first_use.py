@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -84,6 +85,9 @@ def world(live_server: LiveServer) -> World:
             (await make_post(session, ann, f"Ann's post number {i}")).id for i in range(50)
         ]
         bob_post = await make_post(session, bob, "Read https://example.com/docs and say hi")
+        # Late in the evening in UTC: already the next day in Tokyo.
+        old = await make_post(session, await make_user(session, "olga"), "From long ago")
+        old.created_at = datetime(2025, 1, 10, 20, 30, tzinfo=UTC)
         app = await oauth_service.create_app(
             session,
             name="Test client",
@@ -296,7 +300,14 @@ def test_times_show_in_the_readers_own_zone(
     assert expected in exact.inner_text()
     title = page.locator("#timeline .post time, .post time").first.get_attribute("title")
     assert title and "GMT+9" in title
+    # A post older than a week shows its date: the reader's date, not London's.
+    page.goto(f"{url}/@olga")
+    expect(page.locator(".post a.time time")).to_have_text("Jan 11, 2025")
     page.context.close()
+    utc = _context(browser, timezone_id="UTC", locale="en-US").new_page()
+    utc.goto(f"{url}/@olga")
+    expect(utc.locator(".post a.time time")).to_have_text("Jan 10, 2025")
+    utc.context.close()
 
 
 def test_the_site_without_javascript(

@@ -203,19 +203,29 @@
   // ---- Times: the server writes UTC; show the reader's own zone and language instead.
   var EXACT = { weekday: "long", year: "numeric", month: "long", day: "numeric",
                 hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+  // Relative times ("now", "5m", "3h", "2d") are the same everywhere; older posts show a
+  // date, which depends on the zone.
+  var RELATIVE = /^(now|\d+[mhd])$/;
   function localTimes(root) {
-    var format;
+    var format, day, dayYear;
     try {
       format = new Intl.DateTimeFormat(undefined, EXACT);
+      day = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+      dayYear = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", year: "numeric" });
     } catch (ignored) {
       return; // an old browser keeps the UTC times, which say so
     }
+    var thisYear = new Date().getFullYear();
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when.getTime())) return;
       var text = format.format(when);
       if (el.hasAttribute("title")) el.title = text;
-      if (el.hasAttribute("data-exact")) el.textContent = text;
+      if (el.hasAttribute("data-exact")) {
+        el.textContent = text;
+      } else if (!RELATIVE.test(el.textContent.trim())) {
+        el.textContent = (when.getFullYear() === thisYear ? day : dayYear).format(when);
+      }
     });
   }
 
