@@ -7,10 +7,10 @@ import asyncio
 import json
 import re
 import shutil
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
