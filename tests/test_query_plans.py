@@ -50,6 +50,8 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "home page 1": _home(Cursor()),
         "home deep page": _home(Cursor(max_id=POST)),
         "home since": _home(Cursor(min_id=POST)),
+        # GET /?until= (Back after "Load more"): every page down to a post
+        "home down to a post": _home(Cursor(since_id=POST, limit=200)),
         "home posts by id": timeline_service.visible_home_posts_statement(array=True).params(
             user_id=USER, ids=[POST, POST + 1]
         ),
@@ -67,6 +69,12 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         ),
         # GET /@name, /api/v1/accounts/:id/statuses
         "profile posts": _page(posts_service.by_author_query(USER), Post.id),
+        "profile posts down to a post": _page(
+            posts_service.by_author_query(USER), Post.id, Cursor(since_id=POST, limit=200)
+        ),
+        "public timeline down to a post": _page(
+            timeline_service.public_query(), Post.id, Cursor(since_id=POST, limit=200)
+        ),
         "profile posts deep page": _page(
             posts_service.by_author_query(USER), Post.id, Cursor(max_id=POST)
         ),
@@ -82,6 +90,8 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         # /users, /api/v1/directory
         "directory, active": users_service.directory_query(order="active").limit(40),
         "directory, new": users_service.directory_query(order="new").limit(40),
+        # GET / on an empty home: who to follow
+        "who to follow": follows_service.suggestions_query(USER).limit(5),
         # /api/v1/admin/accounts
         "admin accounts": _page(users_service.admin_query(), User.id),
         "admin staff": _page(users_service.admin_query(staff=True), User.id),
@@ -125,7 +135,7 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
 
 # Pages merged from one index range per followed account, each bounded by the page size: the
 # Sort orders those few rows (see timeline.service.post_ids_statement).
-MERGED = {"home page 1", "home deep page", "home since"}
+MERGED = {"home page 1", "home deep page", "home since", "home down to a post"}
 
 # Tables that grow with the instance; a lookup in any of them must go through an index.
 TABLES = (

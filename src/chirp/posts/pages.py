@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.errors import NotFound, ValidationFailed
+from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.parsing import BodyText, LongText, path_id, path_text
 from chirp.posts import service as posts_service
 from chirp.ratelimit.deps import enforce_posting
@@ -73,6 +73,23 @@ async def permalink(
     if post.author.username_key != path_text(username).lower():
         raise NotFound(NO_SUCH_POST)
     return render(request, "posts/permalink.html", {"post": post}, viewer=viewer)
+
+
+@router.get("/posts/{post_id}/delete")
+async def confirm_delete(
+    request: Request,
+    session: SessionDep,
+    viewer: CurrentUser,
+    post_id: str,
+    next: Annotated[LongText | None, Query()] = None,
+) -> Response:
+    """Ask before deleting one of your posts (the step taken without JavaScript)."""
+    post = await posts_service.get_post_or_404(session, path_id(post_id))
+    if post.author_id != viewer.id:
+        raise Forbidden("You can only delete your own posts")
+    back_to = safe_next(next or local_referer(request), f"/@{viewer.username}/{post.id}")
+    context = {"post": post, "next": back_to}
+    return render(request, "posts/delete.html", context, viewer=viewer)
 
 
 @router.post("/posts/{post_id}/delete")

@@ -1,5 +1,6 @@
 // Chirp's only script, and none of it is needed for the site to work: the composer's live
-// character counter, avatars that fail to load, messages when an htmx request fails, and
+// character counter, avatars that fail to load, messages when an htmx request fails, keyboard
+// focus after in-place changes, "Load more" kept in the address for Back, local times, and
 // behaviour that would otherwise be inline handlers (which the Content-Security-Policy refuses).
 (function () {
   "use strict";
@@ -54,6 +55,9 @@
     var status = form.querySelector("[data-counter-status]");
     var button = form.querySelector("button[type=submit]");
     var left = max - postLength(textarea.value);
+    // The page says the limit in words; with this script running, the live count takes over.
+    counter.hidden = false;
+    form.dataset.live = "1";
     var state = left < 0 ? "over" : left <= 20 ? "warn" : "ok";
     counter.textContent = String(left);
     counter.classList.toggle("warn", state === "warn");
@@ -96,7 +100,135 @@
     var error = form.querySelector("[data-composer-error]");
     if (error) error.innerHTML = "";
     form.querySelectorAll("textarea[data-max-length]").forEach(updateCounter);
+    // The button was disabled while sending, which drops focus to the page: put it back in
+    // the composer, ready for the next post, and say that this one went out.
+    var textarea = form.querySelector("textarea");
+    if (textarea) textarea.focus();
+    toast("Your post was sent.");
   });
+
+  // ---- Keyboard focus: a control swapped out or removed by htmx would leave focus on <body>.
+  function hadFocus(elt) {
+    return elt.dataset.hadFocus === "1";
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!(elt instanceof HTMLElement)) return;
+    var active = document.activeElement;
+    elt.dataset.hadFocus = active && (elt === active || elt.contains(active)) ? "1" : "";
+    if (elt.hasAttribute("data-load-more")) elt.dataset.shown = String(listed(elt).length);
+  });
+
+  function succeeded(event) {
+    var status = event.detail.xhr.status;
+    return event.detail.successful && status >= 200 && status < 300;
+  }
+
+  // Follow and unfollow swap the whole form: focus the new button (same id) instead.
+  function refocusFollow(form) {
+    var swapped = form.id && document.getElementById(form.id);
+    var button = swapped && swapped.querySelector("button");
+    if (button) button.focus();
+  }
+
+  // A deleted post fades out: focus the next post, or the one before, or the page heading.
+  function focusAfterDelete(form) {
+    var post = form.closest(".post");
+    if (!post) return;
+    var next = post.nextElementSibling;
+    while (next && !next.classList.contains("post")) next = next.nextElementSibling;
+    var prev = post.previousElementSibling;
+    while (prev && !prev.classList.contains("post")) prev = prev.previousElementSibling;
+    var target = next || prev || document.querySelector("#main h1");
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // A control its own answer replaced is no longer in the page: htmx then tells one of its
+    // old ancestors instead (as detail.elt); the request still knows the control itself.
+    var config = event.detail.requestConfig;
+    var elt = config ? config.elt : event.detail.elt;
+    if (!(elt instanceof HTMLElement) || !succeeded(event)) return;
+    if (elt.classList.contains("follow-form") && hadFocus(elt)) refocusFollow(elt);
+    if (elt.hasAttribute("data-delete-post") && hadFocus(elt)) focusAfterDelete(elt);
+    if (elt.hasAttribute("data-load-more")) loadedMore(elt);
+  });
+
+  // ---- "Load more": the address keeps the oldest post shown (?until=), so Back and reload
+  // render every page loaded so far and the browser puts the scroll position back. Nothing
+  // here depends on the back/forward cache, which pages with Cache-Control: no-store skip.
+  function listed(link) {
+    var list = document.querySelector(link.getAttribute("data-load-more") || "#timeline");
+    return list ? list.querySelectorAll(":scope > .post, :scope > .user-card") : [];
+  }
+  function loadedMore(link) {
+    var items = listed(link);
+    var shown = parseInt(link.dataset.shown || "0", 10);
+    var last = items[items.length - 1];
+    if (last && last.classList.contains("post")) {
+      var url = new URL(location.href);
+      url.searchParams.set("until", last.id.replace("post-", ""));
+      history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    }
+    // The button is gone: carry on reading from the first item it loaded.
+    var first = items[shown];
+    if (hadFocus(link) && first) {
+      if (!first.hasAttribute("tabindex")) first.setAttribute("tabindex", "-1");
+      first.focus();
+    }
+  }
+
+  // The scroll position is kept in the history entry too, and put back when the page is shown
+  // again by Back, Forward or reload: the browser's own restoration may run before the page
+  // is laid out, and never runs at all in some browsers once the page was not cached.
+  var saveTimer = null;
+  function saveScroll() {
+    saveTimer = null;
+    var state = Object.assign({}, history.state, { chirpScroll: Math.round(window.scrollY) });
+    history.replaceState(state, "");
+  }
+  window.addEventListener("scroll", function () {
+    if (saveTimer === null) saveTimer = setTimeout(saveScroll, 200);
+  }, { passive: true });
+  window.addEventListener("pagehide", function () {
+    if (saveTimer !== null) clearTimeout(saveTimer);
+    saveScroll();
+  });
+  function restoreScroll() {
+    var saved = history.state && history.state.chirpScroll;
+    if (typeof saved === "number" && Math.abs(window.scrollY - saved) > 1) window.scrollTo(0, saved);
+  }
+
+  // ---- Times: the server writes UTC; show the reader's own zone and language instead.
+  var EXACT = { weekday: "long", year: "numeric", month: "long", day: "numeric",
+                hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+  // Relative times ("now", "5m", "3h", "2d") are the same everywhere; older posts show a
+  // date, which depends on the zone.
+  var RELATIVE = /^(now|\d+[mhd])$/;
+  function localTimes(root) {
+    var format, day, dayYear;
+    try {
+      format = new Intl.DateTimeFormat(undefined, EXACT);
+      day = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+      dayYear = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", year: "numeric" });
+    } catch (ignored) {
+      return; // an old browser keeps the UTC times, which say so
+    }
+    var thisYear = new Date().getFullYear();
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when.getTime())) return;
+      var text = format.format(when);
+      if (el.hasAttribute("title")) el.title = text;
+      if (el.hasAttribute("data-exact")) {
+        el.textContent = text;
+      } else if (!RELATIVE.test(el.textContent.trim())) {
+        el.textContent = (when.getFullYear() === thisYear ? day : dayYear).format(when);
+      }
+    });
+  }
 
   // ---- Avatars come from this server; if one cannot load, hide the image and let the
   // initial underneath show instead of a broken-image icon.
@@ -185,9 +317,12 @@
   document.addEventListener("DOMContentLoaded", function () {
     wireComposers(document);
     fixBroken(document);
+    localTimes(document);
   });
+  window.addEventListener("load", restoreScroll);
   document.addEventListener("htmx:load", function (event) {
     wireComposers(event.target);
     fixBroken(event.target);
+    localTimes(event.target);
   });
 })();

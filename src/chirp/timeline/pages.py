@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Request, Response
 
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
+from chirp.follows import service as follows_service
+from chirp.pagination import Cursor
 from chirp.posts.models import PostView
 from chirp.timeline import service as timeline_service
 from chirp.web import paging
@@ -14,6 +16,8 @@ from chirp.web.htmx import is_htmx, render
 from chirp.web.session import OptionalUser
 
 router = APIRouter()
+
+SUGGESTIONS = 5
 
 
 @router.get("/")
@@ -24,22 +28,28 @@ async def home(
     timeline: HomeTimelineDep,
     viewer: OptionalUser,
     max_id: str | None = None,
+    until: str | None = None,
 ) -> Response:
     """Your home timeline with the composer; logged out, the public timeline."""
-    cursor = paging.cursor(max_id, settings.page_size)
-    posts: Sequence[PostView]
-    if viewer is not None:
-        posts = await timeline.page(session, user_id=viewer.id, cursor=cursor)
-        template = "timeline/home.html"
-    else:
-        posts = await timeline_service.public(session, cursor=cursor)
-        template = "timeline/landing.html"
-    context = {
-        "posts": posts,
-        "next_max_id": paging.next_max_id([p.id for p in posts], settings.page_size),
+
+    async def fetch(cursor: Cursor) -> Sequence[PostView]:
+        if viewer is not None:
+            return await timeline.page(session, user_id=viewer.id, cursor=cursor)
+        return await timeline_service.public(session, cursor=cursor)
+
+    listed = await paging.read(fetch, max_id=max_id, until=until, page_size=settings.page_size)
+    template = "timeline/home.html" if viewer is not None else "timeline/landing.html"
+    context: dict[str, object] = {
+        "posts": listed.items,
+        "next_max_id": listed.next_max_id,
         "more_url": "/",
         "paged": max_id is not None,
     }
+    if viewer is not None and not listed.items and max_id is None:
+        # An empty home: suggest people to follow instead of an empty side column.
+        context["suggestions"] = await follows_service.suggestions(
+            session, viewer_id=viewer.id, limit=SUGGESTIONS
+        )
     if is_htmx(request) and max_id:
         template = "posts/_page.html"
     return render(request, template, context, viewer=viewer)

@@ -10,8 +10,10 @@ from fastapi.responses import RedirectResponse
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import NotFound
 from chirp.follows import service as follows_service
+from chirp.pagination import Cursor
 from chirp.parsing import MAX_PAGE, Page, path_text
 from chirp.posts import service as posts_service
+from chirp.posts.models import Post
 from chirp.users import service as users_service
 from chirp.users.models import User
 from chirp.web import paging
@@ -70,17 +72,21 @@ async def profile(
     viewer: OptionalUser,
     username: str,
     max_id: str | None = None,
+    until: str | None = None,
 ) -> Response:
     """A user's profile and posts, newest first."""
     user = await _user(session, username)
-    if user.username != username and not max_id:
+    if user.username != username and not max_id and not until:
         return RedirectResponse(f"/@{user.username}", status_code=301)
-    cursor = paging.cursor(max_id, settings.page_size)
-    posts = await posts_service.by_author(session, author_id=user.id, cursor=cursor)
+
+    async def fetch(cursor: Cursor) -> list[Post]:
+        return await posts_service.by_author(session, author_id=user.id, cursor=cursor)
+
+    listed = await paging.read(fetch, max_id=max_id, until=until, page_size=settings.page_size)
     context = {
         "user": user,
-        "posts": posts,
-        "next_max_id": paging.next_max_id([p.id for p in posts], settings.page_size),
+        "posts": listed.items,
+        "next_max_id": listed.next_max_id,
         "more_url": f"/@{user.username}",
         "paged": max_id is not None,
         "followed": await _followed(session, viewer, [user]),

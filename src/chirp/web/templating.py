@@ -12,7 +12,7 @@ from chirp.config import Settings
 from chirp.posts.text import to_html
 from chirp.web.csrf import CSRF_FIELD, csrf_token
 from chirp.web.htmx import current_path
-from chirp.web.timefmt import exact_time, month_year, relative_time
+from chirp.web.timefmt import exact_time, iso_time, month_year, relative_time
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -33,6 +33,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         post_html=to_html,
         reltime=relative_time,
         exacttime=exact_time,
+        isotime=iso_time,
         monthyear=month_year,
         num=thousands,
     )

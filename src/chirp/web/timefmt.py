@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from chirp.db import utcnow
 
@@ -32,3 +32,8 @@ def exact_time(moment: datetime) -> str:
 def month_year(moment: datetime) -> str:
     """Return the month and year, for "Joined November 2026"."""
     return f"{moment:%B %Y}"
+
+
+def iso_time(moment: datetime) -> str:
+    """Return the machine-readable UTC time of a ``<time datetime>``: ``2026-11-03T09:05:00Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
