@@ -22,7 +22,8 @@ from chirp.db import make_engine, make_session_factory
 from chirp.follows import service as follows_service
 from chirp.oauth import service as oauth_service
 from tests import services
-from tests.browser.test_browser_flow import ARGS, OUTPUT
+from tests.browser.conftest import ARGS
+from tests.browser.test_browser_flow import OUTPUT
 from tests.factories import PASSWORD, make_post, make_user
 from tests.live import LiveServer
 
