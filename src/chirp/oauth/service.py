@@ -273,14 +273,6 @@ async def issue_for_user(
     return await _issue(session, app=app, user=user, scopes=scopes)
 
 
-async def resolve(session: AsyncSession, access_token: str) -> OAuthToken | None:
-    """Return the live token for a bearer secret, or None."""
-    stmt = select(OAuthToken).where(
-        OAuthToken.token_hash == digest(access_token), OAuthToken.revoked_at.is_(None)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 @functools.cache
 def token_with_user() -> Select[OAuthToken, User]:
     """The live token with a given ``token_hash``, and its user."""
