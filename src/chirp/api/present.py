@@ -63,7 +63,11 @@ def credential_account(user: User, settings: Settings) -> CredentialAccountOut:
     base = account(user, settings).model_dump()
     role = {"id": "3", "name": "Admin", "permissions": "1", "color": "", "highlighted": True}
     return CredentialAccountOut(
-        **base, source=SourceOut(note=user.bio), role=role if user.is_admin else None
+        **base,
+        source=SourceOut(
+            note=user.bio, privacy=user.default_privacy, language=user.default_language or ""
+        ),
+        role=role if user.is_admin else None,
     )
 
 
@@ -97,7 +101,10 @@ def _status(post: PostView, author: AccountOut, *, viewer: User | None) -> Statu
         account=author,
         content=str(to_html(post.text)),
         application=ApplicationOut(name=post.app_name) if post.app_name else None,
-        language=None,
+        visibility=post.visibility,
+        sensitive=post.sensitive,
+        spoiler_text=post.spoiler_text,
+        language=post.language,
         favourited=flag,
         reblogged=flag,
         muted=flag,
@@ -112,7 +119,8 @@ def relationship(rel: Relationship) -> RelationshipOut:
     return RelationshipOut(
         id=str(rel.id),
         following=rel.following,
-        showing_reblogs=rel.following,
+        showing_reblogs=rel.showing_reblogs,
+        notifying=rel.notifying,
         followed_by=rel.followed_by,
     )
 

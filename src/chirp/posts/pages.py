@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
-from chirp.parsing import BodyText, LongText, path_id, path_text
+from chirp.parsing import BodyText, LongText, ShortText, path_id, path_text
 from chirp.posts import service as posts_service
 from chirp.ratelimit.deps import enforce_posting
 from chirp.web.flash import set_flash
@@ -37,18 +37,30 @@ async def create(
     timeline: HomeTimelineDep,
     viewer: CurrentUser,
     text: Annotated[BodyText, Form()] = "",
+    visibility: Annotated[ShortText | None, Form()] = None,
+    spoiler_text: Annotated[LongText, Form()] = "",
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> Response:
-    """Publish a post from the composer."""
+    """Publish a post from the composer (visibility: the author's default when left out)."""
     try:
         post = await posts_service.create_post(
-            session, author=viewer, text=text, max_length=settings.max_post_length
+            session,
+            author=viewer,
+            text=text,
+            max_length=settings.max_post_length,
+            visibility=visibility,
+            spoiler_text=spoiler_text,
         )
     except ValidationFailed as exc:
-        # Nothing was written (the text is checked first); the session ends without a commit.
+        # Nothing was written (the input is checked first); the session ends without a commit.
         if is_htmx(request):
             return form_error(request, exc.message, target="#composer-error")
-        context = {"composer_text": text, "composer_error": exc.message}
+        context = {
+            "composer_text": text,
+            "composer_error": exc.message,
+            "composer_spoiler": spoiler_text,
+            "composer_visibility": visibility,
+        }
         return render(request, "posts/compose.html", context, viewer=viewer, status_code=422)
     await session.commit()
     await timeline.published(post)
@@ -61,8 +73,8 @@ async def create(
 async def permalink(
     request: Request, session: SessionDep, viewer: OptionalUser, username: str, post_id: str
 ) -> Response:
-    """One post on a page of its own."""
-    post = await posts_service.get_post_or_404(session, path_id(post_id))
+    """One post on a page of its own (followers-only: for the author and followers alone)."""
+    post = await posts_service.get_visible_post_or_404(session, path_id(post_id), viewer=viewer)
     if post.author.username_key != path_text(username).lower():
         raise NotFound("This post does not exist.")
     return render(request, "posts/permalink.html", {"post": post}, viewer=viewer)
@@ -78,7 +90,7 @@ async def delete(
     next: Annotated[LongText | None, Form()] = None,
 ) -> Response:
     """Delete one of your posts."""
-    post = await posts_service.get_post_or_404(session, path_id(post_id))
+    post = await posts_service.get_visible_post_or_404(session, path_id(post_id), viewer=viewer)
     await timeline.delete_post(session, post=post, actor=viewer)
     htmx = is_htmx(request)
     shown_on = current_path(request) if htmx else safe_next(next or local_referer(request))

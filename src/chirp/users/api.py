@@ -32,6 +32,7 @@ from chirp.users.schemas import (
     FollowIn,
     RegistrationIn,
     RelationshipOut,
+    UpdateCredentialsIn,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -68,7 +69,11 @@ async def register(
     if not body.agreement:
         raise ValidationFailed("Agreement must be accepted", field="agreement", code="ERR_ACCEPTED")
     user = await users_service.register(
-        session, username=body.username, email=body.email, password=body.password
+        session,
+        username=body.username,
+        email=body.email,
+        password=body.password,
+        locale=body.locale,
     )
     issued = await oauth_service.issue_for_user(
         session, app=ctx.token.app, user=user, scopes=scope_rules.parse(ctx.token.scopes)
@@ -80,6 +85,49 @@ async def register(
 @router.get("/accounts/verify_credentials", response_model=CredentialAccountOut)
 async def verify_credentials(ctx: OwnAccount, settings: SettingsDep) -> CredentialAccountOut:
     """The authenticated user's own account, with its source."""
+    return present.credential_account(ctx.user, settings)
+
+
+# Account features Chirp does not have: each may be sent only with the value it always has.
+_FIXED = {
+    "locked": False,
+    "bot": False,
+    "discoverable": True,
+    "hide_collections": False,
+    "indexable": True,
+}
+
+
+@router.patch(
+    "/accounts/update_credentials",
+    response_model=CredentialAccountOut,
+    openapi_extra=body_docs(UpdateCredentialsIn),
+)
+async def update_credentials(
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[UserContext, Depends(require_user("write:accounts"))],
+    body: Annotated[UpdateCredentialsIn, Depends(params(UpdateCredentialsIn))],
+) -> CredentialAccountOut:
+    """Change your display name, bio and posting defaults (``source[privacy]``, ``[language]``)."""
+    for name, fixed in _FIXED.items():
+        sent = getattr(body, name)
+        if sent is not None and sent != fixed:
+            wanted = str(fixed).lower()
+            raise ValidationFailed(f"{name} can only be {wanted} on this server", field=name)
+    source = body.source
+    if source is not None and source.sensitive:
+        raise ValidationFailed(
+            "source[sensitive] is not supported yet (Chirp has no media)", field="source[sensitive]"
+        )
+    await users_service.update_profile(
+        session, user=ctx.user, display_name=body.display_name, bio=body.note
+    )
+    if source is not None:
+        await users_service.update_posting_defaults(
+            session, user=ctx.user, privacy=source.privacy, language=source.language
+        )
+    await session.commit()
     return present.credential_account(ctx.user, settings)
 
 
@@ -144,7 +192,9 @@ async def account_statuses(
     if pinned or only_media:
         posts: list[Post] = []  # Chirp has no pinned posts or media yet
     else:
-        posts = await posts_service.by_author(session, author_id=user.id, cursor=cursor)
+        posts = await posts_service.by_author(
+            session, author_id=user.id, cursor=cursor, viewer=viewer.user if viewer else None
+        )
     _link(request, response, [p.id for p in posts])
     return present.statuses(posts, settings, viewer=viewer.user if viewer else None)
 
@@ -201,7 +251,9 @@ async def follow(
 ) -> RelationshipOut:
     """Follow an account (doing it again changes nothing)."""
     target = await _account(session, account_id)
-    await timeline.follow(session, follower=ctx.user, followee=target)
+    await timeline.follow(
+        session, follower=ctx.user, followee=target, reblogs=body.reblogs, notify=body.notify
+    )
     return await _relationship(session, ctx.user, target)
 
 

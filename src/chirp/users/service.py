@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, SessionTransaction
 
+from chirp import languages
+from chirp import visibility as post_visibility
 from chirp.auth.passwords import hash_password, needs_rehash, verify_password
 from chirp.db import show_written, utcnow
 from chirp.errors import NotFound, ValidationFailed
@@ -26,6 +28,7 @@ async def register(
     password: str,
     display_name: str = "",
     is_admin: bool = False,
+    locale: str = "en",
 ) -> User:
     """Create an account after checking every rule; raise ValidationFailed on the first broken.
 
@@ -35,6 +38,7 @@ async def register(
     email = validation.clean_email(email)
     validation.check_password(password)
     display_name = validation.clean_display_name(display_name)
+    locale = languages.locale(locale)
     await _hand_back_connection(session)
     password_hash = await hash_password(password)
     if await get_by_username(session, username) is not None:
@@ -51,6 +55,7 @@ async def register(
         password_hash=password_hash,
         display_name=display_name,
         is_admin=is_admin,
+        locale=locale,
     )
     session.add(user)
     try:
@@ -212,6 +217,27 @@ async def update_profile(
         user.display_name = validation.clean_display_name(display_name)
     if bio is not None:
         user.bio = validation.clean_bio(bio)
+    await session.flush()
+    return user
+
+
+async def update_posting_defaults(
+    session: AsyncSession,
+    *,
+    user: User,
+    privacy: str | None = None,
+    language: str | None = None,
+) -> User:
+    """Change the visibility and language a user's posts get when they name none.
+
+    ``language`` "" clears it; None leaves either setting as it is.
+    """
+    if privacy is not None:
+        user.default_privacy = post_visibility.parse(
+            privacy, default=user.default_privacy, field="source[privacy]"
+        )
+    if language is not None:
+        user.default_language = languages.language(language, field="source[language]")
     await session.flush()
     return user
 

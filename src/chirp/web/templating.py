@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from chirp import __version__
+from chirp import __version__, visibility
 from chirp.config import Settings
 from chirp.posts.text import to_html
 from chirp.web.csrf import CSRF_FIELD, csrf_token
@@ -26,6 +26,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         csrf_token=csrf_token,
         csrf_field=CSRF_FIELD,
         current_path=current_path,
+        visibility_labels=visibility.LABELS,
     )
     env.filters.update(
         post_html=to_html,
