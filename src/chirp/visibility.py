@@ -30,7 +30,7 @@ def parse(raw: str | None, *, default: str, field: str = "visibility") -> Visibi
     value = default if raw is None or raw == "" else raw
     if value == "direct":
         raise ValidationFailed(
-            "Direct messages are not supported yet: choose public, unlisted or private",
+            f"Direct messages are not supported yet: {field} must be public, unlisted or private",
             field=field,
         )
     for choice in CHOICES:
