@@ -124,3 +124,15 @@ async def test_sign_up_keeps_the_locale(client: httpx.AsyncClient, session: Asyn
         )
         assert r.status_code == 422 and "locale" in r.json()["error"], r.text
     assert (await session.execute(select(User).where(User.username == "eve"))).first() is None
+
+
+async def test_update_credentials_answers_other_methods_with_405_naming_patch(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    ann = await make_user(session, "ann")
+    token = await make_token(session, ann)
+    r = await client.put("/api/v1/accounts/update_credentials", headers=auth(token))
+    assert r.status_code == 405 and r.headers["allow"] == "PATCH"
+    # Account ids are still read as before, and a name that is no id is still not found.
+    assert (await client.get(f"/api/v1/accounts/{ann.id}")).json()["username"] == "ann"
+    assert (await client.get("/api/v1/accounts/ann")).status_code == 404

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from chirp.api import present
 from chirp.api.auth import TokenContext, UserContext, optional_user, require_token, require_user
 from chirp.api.links import set_link_header
-from chirp.api.paging import CursorDep, parse_id
+from chirp.api.paging import ID_SEGMENT, CursorDep, parse_id
 from chirp.api.params import body_docs, params
 from chirp.config import Settings
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
@@ -167,7 +167,9 @@ async def lookup(
     return present.account(user, settings)
 
 
-@router.get("/accounts/{account_id}", response_model=AccountOut)
+# Digits only in the route itself, so /accounts/update_credentials (PATCH) is not also this
+# GET: a 405 there lists PATCH alone. Any other segment is a 404, as before.
+@router.get(f"/accounts/{{account_id:{ID_SEGMENT}}}", response_model=AccountOut)
 async def get_account(account_id: str, session: SessionDep, settings: SettingsDep) -> AccountOut:
     """An account by id."""
     return present.account(await _account(session, account_id), settings)
