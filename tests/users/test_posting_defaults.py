@@ -25,7 +25,8 @@ async def test_default_privacy_set_by_api_applies_to_posts_without_visibility(
 ) -> None:
     ann = await make_user(session, "ann")
     token = await make_token(session, ann)
-    assert (await _source(client, token))["privacy"] == "public"
+    source = await _source(client, token)
+    assert (source["privacy"], source["language"]) == ("public", None)
     url = "/api/v1/accounts/update_credentials"
     # Forms send source[privacy]; JSON nests it.
     r = await client.patch(url, data={"source[privacy]": "private"}, headers=auth(token))

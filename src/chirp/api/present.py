@@ -65,7 +65,7 @@ def credential_account(user: User, settings: Settings) -> CredentialAccountOut:
     return CredentialAccountOut(
         **base,
         source=SourceOut(
-            note=user.bio, privacy=user.default_privacy, language=user.default_language or ""
+            note=user.bio, privacy=user.default_privacy, language=user.default_language
         ),
         role=role if user.is_admin else None,
     )

@@ -48,7 +48,8 @@ class SourceOut(BaseModel):
 
     privacy: str = "public"
     sensitive: bool = False
-    language: str = ""
+    # The default language of new posts (ISO 639-1), null when none is set, as on Mastodon.
+    language: str | None = None
     note: str
     fields: list[dict[str, str]] = Field(default_factory=list)
     follow_requests_count: int = 0
