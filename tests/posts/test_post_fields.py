@@ -63,6 +63,8 @@ async def test_content_warning_sensitive_and_language_round_trip(
     assert "Film spoilers" in summary and "Show more" in summary
     assert "the ending, explained" not in summary
     assert 'lang="en"' in page
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "Film spoilers" in title and "the ending" not in title
 
 
 async def test_bad_language_and_long_warning_are_refused(
