@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from chirp import models  # noqa: F401 - registers every table
-from chirp.db import Base
-from chirp.migrate import current_revision, head_revision
+from chirp.db import Base, UTCDateTime, make_engine
+from chirp.follows import service as follows_service
+from chirp.migrate import current_revision, head_revision, upgrade_connection
+from chirp.pagination import Cursor
+from chirp.posts import service as posts_service
+from chirp.timeline import service as timeline_service
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -24,3 +34,142 @@ async def test_migrated_schema_matches_models(engine: AsyncEngine) -> None:
 
 async def test_database_is_at_head(engine: AsyncEngine) -> None:
     assert await current_revision(engine) == head_revision()
+
+
+# The scratch schema of the upgrade test on PostgreSQL, beside the session's migrated one.
+SCRATCH = "upgrade_0005"
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+# Tables as the previous head (0004) has them, to write rows the way that release did.
+_users = sa.table(
+    "users",
+    *(sa.column(c) for c in ("id", "username", "username_key", "email", "email_key")),
+    *(sa.column(c) for c in ("password_hash", "display_name", "bio", "is_admin")),
+    *(sa.column(c) for c in ("posts_count", "followers_count", "following_count")),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("last_active_at", UTCDateTime()),
+)
+_follows = sa.table(
+    "follows",
+    *(sa.column(c) for c in ("id", "follower_id", "followee_id")),
+    sa.column("created_at", UTCDateTime()),
+)
+_posts = sa.table(
+    "posts",
+    *(sa.column(c) for c in ("id", "author_id", "text", "app_name")),
+    sa.column("created_at", UTCDateTime()),
+)
+
+
+def _user(user_id: int, name: str, **counts: int) -> dict[str, object]:
+    return {
+        "id": user_id,
+        "username": name,
+        "username_key": name,
+        "email": f"{name}@example.com",
+        "email_key": f"{name}@example.com",
+        "password_hash": "x",
+        "display_name": "",
+        "bio": "",
+        "is_admin": False,
+        "posts_count": counts.get("posts", 0),
+        "followers_count": counts.get("followers", 0),
+        "following_count": counts.get("following", 0),
+        "created_at": NOW,
+        "last_active_at": NOW,
+    }
+
+
+def _populate_previous_release(connection: Connection) -> None:
+    upgrade_connection(connection, "0004")
+    connection.execute(
+        _users.insert(),
+        [_user(1, "ann", posts=2, followers=1), _user(2, "bob", following=1)],
+    )
+    connection.execute(
+        _follows.insert(), [{"id": 10, "follower_id": 2, "followee_id": 1, "created_at": NOW}]
+    )
+    connection.execute(
+        _posts.insert(),
+        [
+            {"id": 100, "author_id": 1, "text": "first", "app_name": None, "created_at": NOW},
+            {"id": 101, "author_id": 1, "text": "second", "app_name": "app", "created_at": NOW},
+        ],
+    )
+
+
+@asynccontextmanager
+async def _scratch_connection(
+    engine: AsyncEngine, tmp_path: Path
+) -> AsyncIterator[AsyncConnection]:
+    """A connection to an empty database (SQLite) or schema (PostgreSQL) of the test's own."""
+    if engine.dialect.name == "sqlite":
+        scratch = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}")
+        try:
+            async with scratch.connect() as conn:
+                yield conn
+        finally:
+            await scratch.dispose()
+        return
+    async with engine.connect() as conn:
+        await conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCRATCH} CASCADE"))
+        await conn.execute(sa.text(f"CREATE SCHEMA {SCRATCH}"))
+        await conn.execute(sa.text(f"SET search_path TO {SCRATCH}"))
+        try:
+            yield conn
+        finally:
+            await conn.rollback()
+            await conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCRATCH} CASCADE"))
+            await conn.execute(sa.text("SET search_path TO public"))
+            await conn.commit()
+
+
+async def test_0005_upgrades_a_populated_database_and_keeps_its_data(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with _scratch_connection(engine, tmp_path) as conn:
+        await conn.run_sync(_populate_previous_release)
+        await conn.run_sync(upgrade_connection)
+        assert (
+            await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+            == head_revision()
+        )
+        # Every earlier post stays public, as it was shown; follows keep showing reposts.
+        posts = (
+            await conn.execute(
+                sa.text(
+                    "SELECT id, text, app_name, visibility, spoiler_text, sensitive, language"
+                    " FROM posts ORDER BY id"
+                )
+            )
+        ).all()
+        assert [tuple(p) for p in posts] == [
+            (100, "first", None, "public", "", False, None),
+            (101, "second", "app", "public", "", False, None),
+        ]
+        follows = (await conn.execute(sa.text("SELECT show_reblogs, notify FROM follows"))).all()
+        assert [tuple(f) for f in follows] == [(True, False)]
+        users = (
+            await conn.execute(
+                sa.text(
+                    "SELECT username, posts_count, default_privacy, default_language, locale"
+                    " FROM users ORDER BY id"
+                )
+            )
+        ).all()
+        assert [tuple(u) for u in users] == [
+            ("ann", 2, "public", None, "en"),
+            ("bob", 0, "public", None, "en"),
+        ]
+        # The services read the upgraded rows: the public timeline (its new partial index
+        # covers the old posts) and a stranger's view of the profile.
+        async with AsyncSession(bind=conn) as session:
+            public = await timeline_service.public(session, cursor=Cursor())
+            assert [p.id for p in public] == [101, 100]
+            profile = await posts_service.by_author(
+                session, author_id=1, cursor=Cursor(), viewer=None
+            )
+            assert [p.id for p in profile] == [101, 100]
+            [rel] = await follows_service.relationships(session, viewer_id=2, ids=[1])
+            assert (rel.following, rel.showing_reblogs, rel.notifying) == (True, True, False)

@@ -67,7 +67,7 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "public timeline deep page": _page(
             timeline_service.public_query(), Post.id, Cursor(max_id=POST)
         ),
-        # GET /@name, /api/v1/accounts/:id/statuses
+        # GET /@name, /api/v1/accounts/:id/statuses (the author and followers)
         "profile posts": _page(posts_service.by_author_query(USER), Post.id),
         "profile posts down to a post": _page(
             posts_service.by_author_query(USER), Post.id, Cursor(since_id=POST, limit=200)
@@ -77,6 +77,13 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         ),
         "profile posts deep page": _page(
             posts_service.by_author_query(USER), Post.id, Cursor(max_id=POST)
+        ),
+        # the same for everyone else: followers-only posts left out
+        "profile posts, not a follower": _page(
+            posts_service.by_author_query(USER, private=False), Post.id
+        ),
+        "profile posts, not a follower, deep page": _page(
+            posts_service.by_author_query(USER, private=False), Post.id, Cursor(max_id=POST)
         ),
         # /@name/followers, /api/v1/accounts/:id/followers (and following)
         "followers list": _page(follows_service.followers_query(USER), Follow.id),
@@ -102,6 +109,9 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "followed among a page": select(Follow.followee_id).where(
             Follow.follower_id == USER, Follow.followee_id.in_([USER + 1, USER + 2])
         ),
+        "follow options among a page": select(
+            Follow.followee_id, Follow.show_reblogs, Follow.notify
+        ).where(Follow.follower_id == USER, Follow.followee_id.in_([USER + 1, USER + 2])),
         "followed by among a page": select(Follow.follower_id).where(
             Follow.followee_id == USER, Follow.follower_id.in_([USER + 1, USER + 2])
         ),
@@ -189,3 +199,17 @@ async def test_fanout_batches_read_follows_from_the_index_alone(
     plan = await _plan(engine, session, _fanout_batch())
     assert "Index Only Scan using ix_follows_followee_id_id on follows" in plan, plan
     assert "users" not in plan, plan  # activity is Redis's concern (see fanout)
+
+
+@pytest.mark.parametrize("cursor", [Cursor(), Cursor(max_id=POST), Cursor(min_id=POST)])
+async def test_public_timeline_reads_only_public_posts_from_its_index(
+    engine: AsyncEngine, session: AsyncSession, cursor: Cursor
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("query plans are checked on PostgreSQL")
+    # Read through the primary key, a run of unlisted or followers-only posts would be read
+    # and thrown away before a page filled; the partial index holds public posts alone.
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = await _plan(engine, session, _page(timeline_service.public_query(), Post.id, cursor))
+    assert "using ix_posts_public_id on posts" in plan, plan
+    assert not [line for line in plan.splitlines() if "visibility" in line], plan  # no filter

@@ -15,6 +15,7 @@ from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
+from chirp.timeline.post_cache import CachedPost
 from chirp.users.models import User
 from tests.factories import make_post, make_user
 
@@ -102,3 +103,41 @@ async def test_a_reader_that_raced_a_delete_cannot_bring_the_post_back(
     await reader.cache.posts.put_many([stale])
     # No job has run, so the timeline still holds the id: only the tombstone hides it.
     assert await reader.page(session, user_id=alice.id, cursor=Cursor()) == []
+
+
+async def test_cached_posts_keep_visibility_warning_and_language(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    post = await posts_service.create_post(
+        session,
+        author=bob,
+        text="behind a warning",
+        max_length=500,
+        visibility="private",
+        spoiler_text="cw",
+        language="de",
+    )
+    await session.commit()
+    reader = _reader(settings, redis)
+    await reader.page(session, user_id=alice.id, cursor=Cursor())  # fills the post cache
+    with _statements(session) as seen:
+        [again] = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert not [s for s in seen if " from posts" in s], seen  # served from Redis
+    assert (again.id, again.visibility, again.spoiler_text, again.sensitive, again.language) == (
+        post.id,
+        "private",
+        "cw",
+        True,
+        "de",
+    )
+
+
+def test_entries_cached_before_visibility_existed_read_as_public() -> None:
+    # An upgrade keeps the cache: entries written by the previous release have four fields,
+    # and every post then was public, without a warning or a language.
+    cached = CachedPost.load(7, '[3, "old post", 1700000000000000, null]')
+    assert (cached.author_id, cached.text, cached.visibility) == (3, "old post", "public")
+    assert (cached.spoiler_text, cached.sensitive, cached.language) == ("", False, None)
+    assert CachedPost.load(7, cached.dump()) == cached

@@ -129,9 +129,9 @@ async def test_delete_without_javascript_asks_first_on_a_page_of_its_own(
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert await _count(session) == 0
 
-    # Another's post: no question to answer; logged out: log in first.
+    # Another's post: not among yours (404, as deleting it answers); logged out: log in first.
     other = await make_post(session, await _user(session, "bob"), "not yours")
-    assert (await client.get(f"/posts/{other.id}/delete")).status_code == 403
+    assert (await client.get(f"/posts/{other.id}/delete")).status_code == 404
     client.cookies.clear()
     r = await client.get(f"/posts/{other.id}/delete")
     assert r.status_code == 303 and r.headers["location"].startswith("/login")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query
+from starlette.convertors import Convertor, register_url_convertor
 
 from chirp.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
 from chirp.parsing import Limit, path_id, query_id
@@ -15,6 +16,29 @@ __all__ = ["AccountsCursorDep", "CursorDep", "parse_id"]
 parse_id = path_id
 
 _ID_PATTERN = r"^[0-9]{0,19}$"
+
+# The name of a path segment that only ever holds an id: "/accounts/{account_id:id}".
+ID_SEGMENT = "id"
+
+
+class _IdSegment(Convertor[str]):
+    """A path segment of up to 19 ASCII digits, kept as text for ``parse_id`` to check."""
+
+    # Where a fixed path shares a prefix with an id route (PATCH /accounts/update_credentials
+    # and GET /accounts/{id}), only the fixed one matches it, so 405s list its methods alone.
+    regex = "[0-9]{1,19}"
+
+    def convert(self, value: str) -> str:
+        """The segment as matched."""
+        return value
+
+    def to_string(self, value: str) -> str:
+        """The segment to put in a URL."""
+        return value
+
+
+# Routes name the convertor when their module is imported, so it is registered here first.
+register_url_convertor(ID_SEGMENT, _IdSegment())
 
 
 # Mastodon pages accounts (followers, following) 40 at a time, up to 80 on request.

@@ -74,7 +74,13 @@ def role(user: User) -> RoleOut:
 def credential_account(user: User, settings: Settings) -> CredentialAccountOut:
     """The authenticated user's own Account, with its editable source and role."""
     base = account(user, settings).model_dump()
-    return CredentialAccountOut(**base, source=SourceOut(note=user.bio), role=role(user))
+    return CredentialAccountOut(
+        **base,
+        source=SourceOut(
+            note=user.bio, privacy=user.default_privacy, language=user.default_language
+        ),
+        role=role(user),
+    )
 
 
 def statuses(
@@ -107,7 +113,10 @@ def _status(post: PostView, author: AccountOut, *, viewer: User | None) -> Statu
         account=author,
         content=str(to_html(post.text)),
         application=ApplicationOut(name=post.app_name) if post.app_name else None,
-        language=None,
+        visibility=post.visibility,
+        sensitive=post.sensitive,
+        spoiler_text=post.spoiler_text,
+        language=post.language,
         favourited=flag,
         reblogged=flag,
         muted=flag,
@@ -122,7 +131,8 @@ def relationship(rel: Relationship) -> RelationshipOut:
     return RelationshipOut(
         id=str(rel.id),
         following=rel.following,
-        showing_reblogs=rel.following,
+        showing_reblogs=rel.showing_reblogs,
+        notifying=rel.notifying,
         followed_by=rel.followed_by,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chirp.db import Base, SnowflakePK, utcnow
@@ -18,6 +18,9 @@ class Follow(SnowflakePK, Base):
     follower_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     followee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Mastodon's follow options: show the followee's reposts, notify of their posts.
+    show_reblogs: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("follower_id", "followee_id"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import Select, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,20 +24,42 @@ class Relationship:
     id: int
     following: bool
     followed_by: bool
+    # The follow's options (false when not following), as Mastodon reports them.
+    showing_reblogs: bool = False
+    notifying: bool = False
 
 
-async def follow(session: AsyncSession, *, follower: User, followee: User) -> bool:
-    """Make ``follower`` follow ``followee``; return False if they already did."""
+async def follow(
+    session: AsyncSession,
+    *,
+    follower: User,
+    followee: User,
+    reblogs: bool | None = None,
+    notify: bool | None = None,
+) -> bool:
+    """Make ``follower`` follow ``followee``; return False if they already did.
+
+    ``reblogs`` and ``notify`` set the follow's options (None: keep them, or the defaults
+    for a new follow); following again with other values changes them, as on Mastodon.
+    """
     if follower.id == followee.id:
         raise ValidationFailed("You can't follow yourself", field="id", code="ERR_SELF_FOLLOW")
+    options = {
+        name: value
+        for name, value in (("show_reblogs", reblogs), ("notify", notify))
+        if value is not None
+    }
     if await is_following(session, follower_id=follower.id, followee_id=followee.id):
+        await _set_options(session, follower=follower, followee=followee, options=options)
         return False
     try:
         async with session.begin_nested():
-            session.add(Follow(follower_id=follower.id, followee_id=followee.id))
+            session.add(Follow(follower_id=follower.id, followee_id=followee.id, **options))
             await session.flush()
     except IntegrityError:
-        return False  # a concurrent request made the same follow first
+        # A concurrent request made the same follow first; these options still apply.
+        await _set_options(session, follower=follower, followee=followee, options=options)
+        return False
     await _bump_counts(session, follower=follower, followee=followee, delta=1)
     await queue.enqueue(session, kinds.FOLLOWED, _pair(follower, followee))
     return True
@@ -53,6 +75,18 @@ async def unfollow(session: AsyncSession, *, follower: User, followee: User) -> 
     await _bump_counts(session, follower=follower, followee=followee, delta=-1)
     await queue.enqueue(session, kinds.UNFOLLOWED, _pair(follower, followee))
     return True
+
+
+async def _set_options(
+    session: AsyncSession, *, follower: User, followee: User, options: dict[str, bool]
+) -> None:
+    if not options:
+        return
+    await session.execute(
+        update(Follow)
+        .where(Follow.follower_id == follower.id, Follow.followee_id == followee.id)
+        .values(**options)
+    )
 
 
 def _pair(follower: User, followee: User) -> dict[str, int]:
@@ -109,12 +143,26 @@ async def relationships(
     session: AsyncSession, *, viewer_id: int, ids: Sequence[int]
 ) -> list[Relationship]:
     """Return the viewer's relationship with each account in ``ids``, in order."""
-    following = await following_ids(session, viewer_id=viewer_id, candidates=ids)
+    if not ids:
+        return []
+    following_stmt = select(Follow.followee_id, Follow.show_reblogs, Follow.notify).where(
+        Follow.follower_id == viewer_id, Follow.followee_id.in_(set(ids))
+    )
+    following = {row[0]: (row[1], row[2]) for row in await session.execute(following_stmt)}
     followed_by_stmt = select(Follow.follower_id).where(
         Follow.followee_id == viewer_id, Follow.follower_id.in_(set(ids))
     )
     followed_by = set((await session.execute(followed_by_stmt)).scalars())
-    return [Relationship(id=i, following=i in following, followed_by=i in followed_by) for i in ids]
+    return [
+        Relationship(
+            id=i,
+            following=i in following,
+            followed_by=i in followed_by,
+            showing_reblogs=following.get(i, (False, False))[0],
+            notifying=following.get(i, (False, False))[1],
+        )
+        for i in ids
+    ]
 
 
 def suggestions_query(viewer_id: int) -> Select[User]:

@@ -63,6 +63,10 @@ async def create_status(
         max_length=settings.max_post_length,
         idempotency_key=idempotency_key,
         app_name=ctx.token.app.name,
+        visibility=body.visibility,
+        spoiler_text=body.spoiler_text,
+        sensitive=body.sensitive,
+        language=body.language,
     )
     await session.commit()
     await timeline.published(post)
@@ -76,9 +80,10 @@ async def get_status(
     settings: SettingsDep,
     viewer: Annotated[UserContext | None, Depends(optional_user("read:statuses"))],
 ) -> StatusOut:
-    """A status by id (public: no token needed)."""
-    post = await posts_service.get_post_or_404(session, parse_id(status_id))
-    return present.status(post, settings, viewer=viewer.user if viewer else None)
+    """A status by id (no token needed); followers-only ones are 404 to all but followers."""
+    user = viewer.user if viewer else None
+    post = await posts_service.get_visible_post_or_404(session, parse_id(status_id), viewer=user)
+    return present.status(post, settings, viewer=user)
 
 
 @router.delete("/{status_id}", response_model=StatusOut)
@@ -93,7 +98,9 @@ async def delete_status(
     ] = False,
 ) -> StatusOut:
     """Delete one of your statuses; returns it with its source ``text``."""
-    post = await posts_service.get_post_or_404(session, parse_id(status_id))
+    post = await posts_service.get_visible_post_or_404(
+        session, parse_id(status_id), viewer=ctx.user
+    )
     entity = present.status(post, settings, viewer=ctx.user)
     await timeline.delete_post(session, post=post, actor=ctx.user)
     return entity.model_copy(update={"text": post.text})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chirp.db import Base, SnowflakePK, utcnow
@@ -23,10 +24,27 @@ class Post(SnowflakePK, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Which OAuth app wrote it (Mastodon shows it); None for the web UI.
     app_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    # Who may see it: "public", "unlisted" or "private" (followers only); see visibility.py.
+    visibility: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
+    # A content warning: when set, the text is shown only after "Show more".
+    spoiler_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # ISO 639-1 code of the text's language, or None when unknown.
+    language: Mapped[str | None] = mapped_column(String(2), default=None)
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
-    __table_args__ = (Index("ix_posts_author_id_id", "author_id", "id"),)
+    __table_args__ = (
+        Index("ix_posts_author_id_id", "author_id", "id"),
+        # The public timeline reads only public posts, newest first: a partial index keeps
+        # that an index range read however many unlisted or private posts lie between.
+        Index(
+            "ix_posts_public_id",
+            "id",
+            postgresql_where=sql_text("visibility = 'public'"),
+            sqlite_where=sql_text("visibility = 'public'"),
+        ),
+    )
 
 
 class PostView(Protocol):
@@ -49,6 +67,18 @@ class PostView(Protocol):
 
     @property
     def app_name(self) -> str | None: ...
+
+    @property
+    def visibility(self) -> str: ...
+
+    @property
+    def spoiler_text(self) -> str: ...
+
+    @property
+    def sensitive(self) -> bool: ...
+
+    @property
+    def language(self) -> str | None: ...
 
 
 class IdempotencyKey(SnowflakePK, Base):

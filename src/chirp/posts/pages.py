@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.errors import Forbidden, NotFound, ValidationFailed
-from chirp.parsing import BodyText, LongText, path_id, path_text
+from chirp.errors import NotFound, ValidationFailed
+from chirp.parsing import BodyText, LongText, ShortText, path_id, path_text
 from chirp.posts import service as posts_service
 from chirp.ratelimit.deps import enforce_posting
 from chirp.web.flash import set_flash
@@ -37,18 +37,30 @@ async def create(
     timeline: HomeTimelineDep,
     viewer: CurrentUser,
     text: Annotated[BodyText, Form()] = "",
+    visibility: Annotated[ShortText | None, Form()] = None,
+    spoiler_text: Annotated[LongText, Form()] = "",
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> Response:
-    """Publish a post from the composer."""
+    """Publish a post from the composer (visibility: the author's default when left out)."""
     try:
         post = await posts_service.create_post(
-            session, author=viewer, text=text, max_length=settings.max_post_length
+            session,
+            author=viewer,
+            text=text,
+            max_length=settings.max_post_length,
+            visibility=visibility,
+            spoiler_text=spoiler_text,
         )
     except ValidationFailed as exc:
-        # Nothing was written (the text is checked first); the session ends without a commit.
+        # Nothing was written (the input is checked first); the session ends without a commit.
         if is_htmx(request):
             return form_error(request, exc.message, target="#composer-error")
-        context = {"composer_text": text, "composer_error": exc.message}
+        context = {
+            "composer_text": text,
+            "composer_error": exc.message,
+            "composer_spoiler": spoiler_text,
+            "composer_visibility": visibility,
+        }
         return render(request, "posts/compose.html", context, viewer=viewer, status_code=422)
     await session.commit()
     await timeline.published(post)
@@ -65,9 +77,11 @@ NO_SUCH_POST = "This post doesn't exist: it may have been deleted, or the addres
 async def permalink(
     request: Request, session: SessionDep, viewer: OptionalUser, username: str, post_id: str
 ) -> Response:
-    """One post on a page of its own."""
+    """One post on a page of its own (followers-only: for the author and followers alone)."""
     try:
-        post = await posts_service.get_post_or_404(session, path_id(post_id))
+        post = await posts_service.get_visible_post_or_404(
+            session, path_id(post_id), viewer=viewer
+        )
     except NotFound as exc:
         raise NotFound(NO_SUCH_POST) from exc
     if post.author.username_key != path_text(username).lower():
@@ -84,9 +98,10 @@ async def confirm_delete(
     next: Annotated[LongText | None, Query()] = None,
 ) -> Response:
     """Ask before deleting one of your posts (the step taken without JavaScript)."""
-    post = await posts_service.get_post_or_404(session, path_id(post_id))
+    post = await posts_service.get_visible_post_or_404(session, path_id(post_id), viewer=viewer)
     if post.author_id != viewer.id:
-        raise Forbidden("You can only delete your own posts")
+        # As deleting it would answer: among your posts there is none with this id.
+        raise NotFound(NO_SUCH_POST)
     back_to = safe_next(next or local_referer(request), f"/@{viewer.username}/{post.id}")
     context = {"post": post, "next": back_to}
     return render(request, "posts/delete.html", context, viewer=viewer)
@@ -103,7 +118,9 @@ async def delete(
 ) -> Response:
     """Delete one of your posts."""
     try:
-        post = await posts_service.get_post_or_404(session, path_id(post_id))
+        post = await posts_service.get_visible_post_or_404(
+            session, path_id(post_id), viewer=viewer
+        )
     except NotFound as exc:
         raise NotFound(ALREADY_GONE) from exc
     await timeline.delete_post(session, post=post, actor=viewer)

@@ -75,6 +75,8 @@ class StatusCreate(BaseModel):
     in_reply_to_id: Token | None = Field(None, json_schema_extra=_refused)
     sensitive: bool = False
     spoiler_text: LongText = ""
-    visibility: Literal["public", "unlisted", "private", "direct"] = "public"
+    # Left out: the author's default (source.privacy). "direct" is refused (422) for now.
+    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
+    # ISO 639-1; left out: the author's default (source.language), else none.
     language: Token | None = Field(None, max_length=10)
     scheduled_at: Token | None = Field(None, json_schema_extra=_refused)

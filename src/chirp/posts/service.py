@@ -11,8 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from chirp import languages
+from chirp import visibility as post_visibility
 from chirp.db import on_postgresql, show_written, utcnow
 from chirp.errors import NotFound, ValidationFailed
+from chirp.follows import service as follows_service
 from chirp.ids import new_id
 from chirp.jobs import kinds, queue
 from chirp.pagination import Cursor, fetch_page
@@ -58,6 +61,19 @@ def validate_text(text: str, *, max_length: int) -> str:
     return text
 
 
+def validate_spoiler(spoiler_text: str, *, max_length: int) -> str:
+    """Return the content warning to store (trimmed), or raise if it is too long."""
+    spoiler = post_text.unify_newlines(spoiler_text).strip()
+    # A warning is a line, not a second post: it gets the post's own limit.
+    if len(post_text.normalise(spoiler)) > max_length:
+        raise ValidationFailed(
+            f"Content warning is too long (the limit is {max_length} characters)",
+            field="spoiler_text",
+            code="ERR_TOO_LONG",
+        )
+    return spoiler
+
+
 async def create_post(
     session: AsyncSession,
     *,
@@ -66,20 +82,34 @@ async def create_post(
     max_length: int,
     idempotency_key: str | None = None,
     app_name: str | None = None,
+    visibility: str | None = None,
+    spoiler_text: str = "",
+    sensitive: bool = False,
+    language: str | None = None,
 ) -> Post:
-    """Store a new post by ``author``; a repeated idempotency key returns the first post."""
-    if idempotency_key:
-        earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
-        if earlier is not None:
-            return earlier
-        await _forget_old_keys(session, user_id=author.id)
+    """Store a new post by ``author``; a repeated idempotency key returns the first post.
+
+    Without a ``visibility`` the author's default is used; without a ``language``, theirs.
+    """
+    # Every input is checked before anything is read or written: a refused post (a direct
+    # message, a bad language) changes nothing, not even an idempotency key.
     values = {
         "id": new_id(),
         "author_id": author.id,
         "text": validate_text(text, max_length=max_length),
         "app_name": app_name,
         "created_at": utcnow(),
+        "visibility": post_visibility.parse(visibility, default=author.default_privacy),
+        "spoiler_text": validate_spoiler(spoiler_text, max_length=max_length),
+        # A content warning marks the post sensitive, as Mastodon does.
+        "sensitive": bool(sensitive or spoiler_text.strip()),
+        "language": languages.language(language) or author.default_language,
     }
+    if idempotency_key:
+        earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
+        if earlier is not None:
+            return earlier
+        await _forget_old_keys(session, user_id=author.id)
     if idempotency_key:
         try:
             # The post and its key stand or fall together.
@@ -163,6 +193,32 @@ async def get_post_or_404(session: AsyncSession, post_id: int) -> Post:
     return post
 
 
+async def sees_private_posts(session: AsyncSession, *, viewer: User | None, author_id: int) -> bool:
+    """Whether ``viewer`` may see ``author_id``'s followers-only posts: self or a follower now."""
+    if viewer is None:
+        return False
+    if viewer.id == author_id:
+        return True
+    return await follows_service.is_following(session, follower_id=viewer.id, followee_id=author_id)
+
+
+async def can_see(session: AsyncSession, *, post: Post, viewer: User | None) -> bool:
+    """Whether ``viewer`` (None: logged out) may see ``post``."""
+    if post.visibility != post_visibility.PRIVATE:
+        return True
+    return await sees_private_posts(session, viewer=viewer, author_id=post.author_id)
+
+
+async def get_visible_post_or_404(
+    session: AsyncSession, post_id: int, *, viewer: User | None
+) -> Post:
+    """Return the post with this id if ``viewer`` may see it; else NotFound, as if absent."""
+    post = await get_post_or_404(session, post_id)
+    if not await can_see(session, post=post, viewer=viewer):
+        raise NotFound()  # as Mastodon: a followers-only post does not exist for others
+    return post
+
+
 async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None:
     """Delete ``post``; only its author may."""
     if post.author_id != actor.id:
@@ -175,15 +231,25 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
 
 
-def by_author_query(author_id: int) -> Select[Post]:
-    """Return a statement for one user's posts (callers paginate by id)."""
-    return select(Post).where(Post.author_id == author_id)
+def by_author_query(author_id: int, *, private: bool = True) -> Select[Post]:
+    """Return a statement for one user's posts, followers-only ones when ``private``.
+
+    Callers paginate by id.
+    """
+    stmt = select(Post).where(Post.author_id == author_id)
+    if not private:
+        stmt = stmt.where(Post.visibility != post_visibility.PRIVATE)
+    return stmt
 
 
 async def recent_ids(
     session: AsyncSession, *, author_id: int, limit: int, since: int = 0
 ) -> list[int]:
-    """Ids of a user's newest ``limit`` posts (down to ``since``), newest first."""
+    """Ids of a user's newest ``limit`` posts (down to ``since``), newest first.
+
+    Followers-only posts are included: this list feeds followers' home timelines, and each
+    reader's page is filtered by who they follow.
+    """
     stmt = by_author_query(author_id).with_only_columns(Post.id)
     if since:
         stmt = stmt.where(Post.id >= since)
@@ -191,9 +257,12 @@ async def recent_ids(
     return list(rows.scalars())
 
 
-async def by_author(session: AsyncSession, *, author_id: int, cursor: Cursor) -> list[Post]:
-    """Return one page of a user's posts, newest first."""
-    return await fetch_page(session, by_author_query(author_id), Post.id, cursor)
+async def by_author(
+    session: AsyncSession, *, author_id: int, cursor: Cursor, viewer: User | None
+) -> list[Post]:
+    """Return one page of a user's posts that ``viewer`` may see, newest first."""
+    private = await sees_private_posts(session, viewer=viewer, author_id=author_id)
+    return await fetch_page(session, by_author_query(author_id, private=private), Post.id, cursor)
 
 
 async def get_many(session: AsyncSession, ids: Sequence[int]) -> dict[int, Post]:

@@ -168,14 +168,24 @@ class HomeTimeline:
         await session.commit()
         await self.forget_posts([post.id])
 
-    async def follow(self, session: AsyncSession, *, follower: User, followee: User) -> bool:
+    async def follow(
+        self,
+        session: AsyncSession,
+        *,
+        follower: User,
+        followee: User,
+        reblogs: bool | None = None,
+        notify: bool | None = None,
+    ) -> bool:
         """Follow, commit, and bring the followee's recent posts into the follower's cached
-        timeline at once; return False if they already followed.
+        timeline at once; return False if they already followed (options still change).
 
         The job of the follow does the same moments later (and again if this fails); doing
         it within the request puts the posts on the follower's very next read.
         """
-        changed = await follows_service.follow(session, follower=follower, followee=followee)
+        changed = await follows_service.follow(
+            session, follower=follower, followee=followee, reblogs=reblogs, notify=notify
+        )
         await session.commit()
         if changed:
             await self._after_commit(fanout.merge_followee_posts, session, follower, followee)

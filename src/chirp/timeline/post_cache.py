@@ -1,6 +1,7 @@
 """Plain post data in Redis, so a timeline page is hydrated without reading the posts table.
 
-Only what never changes after a post is written is cached (id, author, text, time, app).
+Only what never changes after a post is written is cached (id, author, text, time, app,
+visibility, content warning, sensitive flag, language).
 Authors are not: names and counts change, and whether the reader still follows them decides
 what they may see, so those come from the database in one small query per page.
 
@@ -33,28 +34,67 @@ class CachedPost:
     text: str
     created_at: datetime
     app_name: str | None
+    visibility: str = "public"
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
 
     @classmethod
     def of(cls, post: Post) -> CachedPost:
         """The cacheable part of a post row."""
-        return cls(post.id, post.author_id, post.text, post.created_at, post.app_name)
+        return cls(
+            post.id,
+            post.author_id,
+            post.text,
+            post.created_at,
+            post.app_name,
+            post.visibility,
+            post.spoiler_text,
+            post.sensitive,
+            post.language,
+        )
 
     def dump(self) -> str:
         """Serialise compactly (the id is in the key)."""
         micros = int(self.created_at.timestamp() * 1_000_000)
-        return json.dumps([self.author_id, self.text, micros, self.app_name], ensure_ascii=False)
+        fields = [self.author_id, self.text, micros, self.app_name, self.visibility]
+        if self.spoiler_text or self.sensitive or self.language:
+            fields += [self.spoiler_text, self.sensitive, self.language]
+        return json.dumps(fields, ensure_ascii=False)
 
     @classmethod
     def load(cls, post_id: int, raw: str | bytes) -> CachedPost:
-        """Read back what ``dump`` wrote."""
-        author_id, text, micros, app_name = json.loads(raw)
+        """Read back what ``dump`` wrote (or an older release wrote: a public post)."""
+        author_id, text, micros, app_name, *rest = json.loads(raw)
         created_at = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
-        return cls(post_id, int(author_id), str(text), created_at, app_name)
+        # Entries cached before visibility existed end at app_name: every such post was public.
+        defaults: list[object] = ["public", "", False, None]
+        visibility, spoiler_text, sensitive, language = rest + defaults[len(rest) :]
+        return cls(
+            post_id,
+            int(author_id),
+            str(text),
+            created_at,
+            app_name,
+            str(visibility),
+            str(spoiler_text),
+            bool(sensitive),
+            language,
+        )
 
     def with_author(self, author: Profile) -> CachedPostWithAuthor:
         """This post with its author, ready to show (a ``PostView``)."""
         return CachedPostWithAuthor(
-            self.id, self.author_id, self.text, self.created_at, self.app_name, author
+            self.id,
+            self.author_id,
+            self.text,
+            self.created_at,
+            self.app_name,
+            self.visibility,
+            self.spoiler_text,
+            self.sensitive,
+            self.language,
+            author,
         )
 
 
@@ -70,6 +110,10 @@ class CachedPostWithAuthor:
     text: str
     created_at: datetime
     app_name: str | None
+    visibility: str
+    spoiler_text: str
+    sensitive: bool
+    language: str | None
     author: Profile
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     Select,
     bindparam,
+    literal_column,
     or_,
     select,
     true,
@@ -126,8 +127,10 @@ async def visible_authors(
 
 
 def public_query() -> Select[Post]:
-    """Return a statement for every post on the instance."""
-    return select(Post)
+    """Return a statement for every public post on the instance (not unlisted or private)."""
+    # A literal, not a bind parameter: only then can PostgreSQL's prepared (generic) plans,
+    # and SQLite, prove the partial index ix_posts_public_id covers the query.
+    return select(Post).where(Post.visibility == literal_column("'public'"))
 
 
 async def public(session: AsyncSession, *, cursor: Cursor) -> list[Post]:

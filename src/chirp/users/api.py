@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from chirp.api import present
 from chirp.api.auth import TokenContext, UserContext, optional_user, require_token, require_user
 from chirp.api.links import set_link_header
-from chirp.api.paging import AccountsCursorDep, CursorDep, parse_id
+from chirp.api.paging import ID_SEGMENT, AccountsCursorDep, CursorDep, parse_id
 from chirp.api.params import body_docs, params
 from chirp.api.unsupported import refuse
 from chirp.config import Settings
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.errors import Forbidden, NotFound
+from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
@@ -33,6 +33,7 @@ from chirp.users.schemas import (
     FollowIn,
     RegistrationIn,
     RelationshipOut,
+    UpdateCredentialsIn,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -83,6 +84,7 @@ async def register(
         email=body.email,
         password=body.password,
         agreement=body.agreement,
+        locale=body.locale,
     )
     issued = await oauth_service.issue_for_user(
         session, app=ctx.token.app, user=user, scopes=scope_rules.parse(ctx.token.scopes)
@@ -95,6 +97,49 @@ async def register(
 @router.get("/accounts/verify_credentials", response_model=CredentialAccountOut)
 async def verify_credentials(ctx: OwnAccount, settings: SettingsDep) -> CredentialAccountOut:
     """The authenticated user's own account, with its source."""
+    return present.credential_account(ctx.user, settings)
+
+
+# Account features Chirp does not have: each may be sent only with the value it always has.
+_FIXED = {
+    "locked": False,
+    "bot": False,
+    "discoverable": True,
+    "hide_collections": False,
+    "indexable": True,
+}
+
+
+@router.patch(
+    "/accounts/update_credentials",
+    response_model=CredentialAccountOut,
+    openapi_extra=body_docs(UpdateCredentialsIn),
+)
+async def update_credentials(
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[UserContext, Depends(require_user("write:accounts"))],
+    body: Annotated[UpdateCredentialsIn, Depends(params(UpdateCredentialsIn))],
+) -> CredentialAccountOut:
+    """Change your display name, bio and posting defaults (``source[privacy]``, ``[language]``)."""
+    for name, fixed in _FIXED.items():
+        sent = getattr(body, name)
+        if sent is not None and sent != fixed:
+            wanted = str(fixed).lower()
+            raise ValidationFailed(f"{name} can only be {wanted} on this server", field=name)
+    source = body.source
+    if source is not None and source.sensitive:
+        raise ValidationFailed(
+            "source[sensitive] is not supported yet (Chirp has no media)", field="source[sensitive]"
+        )
+    await users_service.update_profile(
+        session, user=ctx.user, display_name=body.display_name, bio=body.note
+    )
+    if source is not None:
+        await users_service.update_posting_defaults(
+            session, user=ctx.user, privacy=source.privacy, language=source.language
+        )
+    await session.commit()
     return present.credential_account(ctx.user, settings)
 
 
@@ -137,7 +182,9 @@ async def lookup(
     return present.account(user, settings)
 
 
-@router.get("/accounts/{account_id}", response_model=AccountOut)
+# Digits only in the route itself, so /accounts/update_credentials (PATCH) is not also this
+# GET: a 405 there lists PATCH alone. Any other segment is a 404, as before.
+@router.get(f"/accounts/{{account_id:{ID_SEGMENT}}}", response_model=AccountOut)
 async def get_account(account_id: str, session: SessionDep, settings: SettingsDep) -> AccountOut:
     """An account by id."""
     return present.account(await _account(session, account_id), settings)
@@ -166,7 +213,9 @@ async def account_statuses(
     if pinned or only_media:
         posts: list[Post] = []  # Chirp has no pinned posts or media yet
     else:
-        posts = await posts_service.by_author(session, author_id=user.id, cursor=cursor)
+        posts = await posts_service.by_author(
+            session, author_id=user.id, cursor=cursor, viewer=viewer.user if viewer else None
+        )
     _link(request, response, [p.id for p in posts])
     return present.statuses(posts, settings, viewer=viewer.user if viewer else None)
 
@@ -224,7 +273,9 @@ async def follow(
 ) -> RelationshipOut:
     """Follow an account (doing it again changes nothing)."""
     target = await _account(session, account_id)
-    await timeline.follow(session, follower=ctx.user, followee=target)
+    await timeline.follow(
+        session, follower=ctx.user, followee=target, reblogs=body.reblogs, notify=body.notify
+    )
     return await _relationship(session, ctx.user, target)
 
 

@@ -31,6 +31,14 @@ class User(Shown, SnowflakePK, Base):
     posts_count: Mapped[int] = mapped_column(Integer, default=0)
     followers_count: Mapped[int] = mapped_column(Integer, default=0)
     following_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The visibility of a post made without one (CredentialAccount source.privacy).
+    default_privacy: Mapped[str] = mapped_column(
+        String(10), default="public", server_default="public"
+    )
+    # The language of a post made without one (source.language): ISO 639-1, or None.
+    default_language: Mapped[str | None] = mapped_column(String(2), default=None)
+    # The interface language asked for at sign-up (Mastodon's ``locale``), e.g. "en", "pt-BR".
+    locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
     __table_args__ = (
         Index("ix_users_last_active_at", "last_active_at"),

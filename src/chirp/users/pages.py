@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from chirp import languages
 from chirp.deps import SessionDep, SettingsDep
-from chirp.errors import NotFound
+from chirp.errors import NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
-from chirp.parsing import MAX_PAGE, Page, path_text
+from chirp.parsing import MAX_PAGE, Page, ShortText, path_text
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.users import service as users_service
 from chirp.users.models import User
 from chirp.web import paging
-from chirp.web.htmx import is_htmx, render
-from chirp.web.session import OptionalUser
+from chirp.web.htmx import is_htmx, redirect, render
+from chirp.web.session import CurrentUser, OptionalUser
 
 router = APIRouter()
 
@@ -80,7 +81,9 @@ async def profile(
         return RedirectResponse(f"/@{user.username}", status_code=301)
 
     async def fetch(cursor: Cursor) -> list[Post]:
-        return await posts_service.by_author(session, author_id=user.id, cursor=cursor)
+        return await posts_service.by_author(
+            session, author_id=user.id, cursor=cursor, viewer=viewer
+        )
 
     listed = await paging.read(fetch, max_id=max_id, until=until, page_size=settings.page_size)
     context = {
@@ -145,3 +148,35 @@ async def following(
 ) -> Response:
     """People this user follows."""
     return await _people(request, session, viewer, username, "following", max_id)
+
+
+@router.get("/settings")
+async def settings_page(request: Request, viewer: CurrentUser) -> Response:
+    """Your posting defaults: who sees a new post, and its language."""
+    context = {"languages": languages.choices(), "errors": {}, "values": {}}
+    return render(request, "users/settings.html", context, viewer=viewer)
+
+
+@router.post("/settings")
+async def save_settings(
+    request: Request,
+    session: SessionDep,
+    viewer: CurrentUser,
+    privacy: Annotated[ShortText | None, Form()] = None,
+    language: Annotated[ShortText | None, Form()] = None,
+) -> Response:
+    """Change your posting defaults."""
+    try:
+        await users_service.update_posting_defaults(
+            session, user=viewer, privacy=privacy, language=language
+        )
+    except ValidationFailed as exc:
+        field = "language" if exc.field and "language" in exc.field else "privacy"
+        context = {
+            "languages": languages.choices(),
+            "errors": {field: exc.message},
+            "values": {"privacy": privacy, "language": language},
+        }
+        return render(request, "users/settings.html", context, viewer=viewer, status_code=422)
+    await session.commit()
+    return redirect(request, "/settings", message="Your settings were saved.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
 
 from chirp.parsing import LongText, ShortText, Token
 
@@ -56,7 +58,8 @@ class SourceOut(BaseModel):
 
     privacy: str = "public"
     sensitive: bool = False
-    language: str = ""
+    # The default language of new posts (ISO 639-1), null when none is set, as on Mastodon.
+    language: str | None = None
     note: str
     fields: list[dict[str, str]] = Field(default_factory=list)
     follow_requests_count: int = 0
@@ -128,6 +131,48 @@ class RegistrationIn(BaseModel):
 class FollowIn(BaseModel):
     """Parameters of ``POST /api/v1/accounts/:id/follow`` (accepted, not all acted on)."""
 
-    reblogs: bool = True
-    notify: bool = False
+    # None: a new follow takes Mastodon's defaults (reblogs shown, no notifications), an
+    # existing one keeps its options.
+    reblogs: bool | None = None
+    notify: bool | None = None
     languages: list[Token] | None = Field(None, max_length=MAX_LANGUAGES)
+
+
+class SourceIn(BaseModel):
+    """``source[...]`` of ``PATCH /api/v1/accounts/update_credentials``."""
+
+    # The visibility of posts made without one; "direct" is refused (422) for now.
+    privacy: Literal["public", "unlisted", "private", "direct"] | None = None
+    # ISO 639-1 language of posts made without one; "" clears it.
+    language: Token | None = Field(None, max_length=10)
+    sensitive: bool | None = Field(None, description="Only false: Chirp has no media yet.")
+
+
+class UpdateCredentialsIn(BaseModel):
+    """Parameters of ``PATCH /api/v1/accounts/update_credentials``."""
+
+    display_name: ShortText | None = None
+    note: LongText | None = None
+    # What Chirp's accounts always are; any other value is refused (422), not ignored.
+    locked: bool | None = Field(None, description="Only false.")
+    bot: bool | None = Field(None, description="Only false.")
+    discoverable: bool | None = Field(None, description="Only true.")
+    hide_collections: bool | None = Field(None, description="Only false.")
+    indexable: bool | None = Field(None, description="Only true.")
+    source: SourceIn | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_source(cls, data: Any) -> Any:
+        # Forms send ``source[privacy]=private``; JSON sends {"source": {"privacy": ...}}.
+        if not isinstance(data, dict):
+            return data
+        flat = {k: v for k, v in data.items() if k.startswith("source[") and k.endswith("]")}
+        if not flat:
+            return data
+        nested = {k: v for k, v in data.items() if k not in flat}
+        source = nested.get("source")
+        source = dict(source) if isinstance(source, dict) else {}
+        source.update({key[len("source[") : -1]: value for key, value in flat.items()})
+        nested["source"] = source
+        return nested

@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, SessionTransaction
 
+from chirp import languages
+from chirp import visibility as post_visibility
 from chirp.auth.passwords import hash_password, needs_rehash, verify_password
 from chirp.db import show_written, utcnow
 from chirp.errors import NotFound, ValidationFailed, check_all
@@ -27,6 +29,7 @@ async def register(
     display_name: str = "",
     is_admin: bool = False,
     agreement: bool = True,
+    locale: str = "en",
 ) -> User:
     """Create an account; raise ValidationFailed naming every broken rule at once.
 
@@ -56,11 +59,13 @@ async def register(
         bad_email or taken_email,
         validation.problem(validation.check_password, password),
         bad_display_name,
+        validation.problem(languages.locale, locale),
         not_agreed,
     )
     username = validation.clean_username(username)
     email = validation.clean_email(email)
     display_name = validation.clean_display_name(display_name)
+    locale = languages.locale(locale)
     await _hand_back_connection(session)
     password_hash = await hash_password(password)
     user = User(
@@ -71,6 +76,7 @@ async def register(
         password_hash=password_hash,
         display_name=display_name,
         is_admin=is_admin,
+        locale=locale,
     )
     session.add(user)
     try:
@@ -248,6 +254,27 @@ async def update_profile(
         user.display_name = validation.clean_display_name(display_name)
     if bio is not None:
         user.bio = validation.clean_bio(bio)
+    await session.flush()
+    return user
+
+
+async def update_posting_defaults(
+    session: AsyncSession,
+    *,
+    user: User,
+    privacy: str | None = None,
+    language: str | None = None,
+) -> User:
+    """Change the visibility and language a user's posts get when they name none.
+
+    ``language`` "" clears it; None leaves either setting as it is.
+    """
+    if privacy is not None:
+        user.default_privacy = post_visibility.parse(
+            privacy, default=user.default_privacy, field="source[privacy]"
+        )
+    if language is not None:
+        user.default_language = languages.language(language, field="source[language]")
     await session.flush()
     return user
 

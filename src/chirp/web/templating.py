@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from chirp import __version__
+from chirp import __version__, visibility
 from chirp.avatars.urls import avatar_path
 from chirp.config import Settings
 from chirp.posts.text import to_html
@@ -28,6 +28,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         csrf_field=CSRF_FIELD,
         current_path=current_path,
         avatar_path=lambda user: avatar_path(user, settings),
+        visibility_labels=visibility.LABELS,
     )
     env.filters.update(
         post_html=to_html,
