@@ -63,6 +63,7 @@ async def _pages(client: httpx.AsyncClient, post_id: int, client_id: str) -> lis
         "/login",
         "/signup",
         "/docs",
+        "/settings",
         authorize,
         "/no-such-page",
         "/@nobody",

@@ -79,9 +79,7 @@ async def permalink(
 ) -> Response:
     """One post on a page of its own (followers-only: for the author and followers alone)."""
     try:
-        post = await posts_service.get_visible_post_or_404(
-            session, path_id(post_id), viewer=viewer
-        )
+        post = await posts_service.get_visible_post_or_404(session, path_id(post_id), viewer=viewer)
     except NotFound as exc:
         raise NotFound(NO_SUCH_POST) from exc
     if post.author.username_key != path_text(username).lower():
@@ -118,9 +116,7 @@ async def delete(
 ) -> Response:
     """Delete one of your posts."""
     try:
-        post = await posts_service.get_visible_post_or_404(
-            session, path_id(post_id), viewer=viewer
-        )
+        post = await posts_service.get_visible_post_or_404(session, path_id(post_id), viewer=viewer)
     except NotFound as exc:
         raise NotFound(ALREADY_GONE) from exc
     await timeline.delete_post(session, post=post, actor=viewer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -263,11 +262,3 @@ async def by_author(
     """Return one page of a user's posts that ``viewer`` may see, newest first."""
     private = await sees_private_posts(session, viewer=viewer, author_id=author_id)
     return await fetch_page(session, by_author_query(author_id, private=private), Post.id, cursor)
-
-
-async def get_many(session: AsyncSession, ids: Sequence[int]) -> dict[int, Post]:
-    """Return the posts with these ids, keyed by id (missing ones left out)."""
-    if not ids:
-        return {}
-    rows = await session.execute(select(Post).where(Post.id.in_(set(ids))))
-    return {p.id: p for p in rows.scalars()}

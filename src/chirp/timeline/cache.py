@@ -256,7 +256,3 @@ class TimelineCache:
     async def exists(self, user_id: int) -> bool:
         """Whether the user's timeline is materialised and complete."""
         return await self.redis.exists(*self._keys(user_id)[:2]) == 2
-
-    async def drop(self, user_id: int) -> None:
-        """Forget a user's materialised timeline (it is rebuilt on the next read)."""
-        await self.redis.delete(*self._keys(user_id), *self._followed_large_keys(user_id))
