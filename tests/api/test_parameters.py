@@ -29,6 +29,7 @@ from tests.api.helpers import client_token, register_app
 from tests.factories import PASSWORD, auth, make_post, make_token, make_user
 
 Op = tuple[str, str]
+UPDATE_CREDENTIALS = "/api/v1/accounts/update_credentials"
 
 MASTODON_DOCUMENTED: dict[Op, list[str]] = {
     ("GET", "/api/v1/instance"): [],
@@ -56,6 +57,23 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
         "date_of_birth",
     ],
     ("GET", "/api/v1/accounts/verify_credentials"): [],
+    ("PATCH", "/api/v1/accounts/update_credentials"): [
+        "display_name",
+        "note",
+        "avatar",
+        "header",
+        "locked",
+        "bot",
+        "discoverable",
+        "hide_collections",
+        "indexable",
+        "attribution_domains[]",
+        "fields_attributes",
+        "source[privacy]",
+        "source[sensitive]",
+        "source[language]",
+        "source[quote_policy]",
+    ],
     ("GET", "/api/v1/accounts/relationships"): ["id[]", "with_suspended"],
     ("GET", "/api/v1/accounts/lookup"): ["acct"],
     ("GET", "/api/v1/accounts/:id"): [],
@@ -143,9 +161,22 @@ class Refused:
     value: Any
 
 
-# Visibility, content warnings, language, follow options and locale land with issue 13's
-# visibility branch, with their tests.
-VIS_BRANCH = Honoured("visibility branch (issue 13): its tests land with it")
+VISIBILITY = Honoured(
+    "tests/posts/test_visibility.py::test_each_reader_sees_exactly_what_visibility_allows"
+)
+POST_FIELDS = Honoured(
+    "tests/posts/test_post_fields.py::test_content_warning_sensitive_and_language_round_trip"
+)
+FOLLOW_OPTIONS = Honoured(
+    "tests/follows/test_follow_options.py::test_follow_options_are_stored_updated_and_returned"
+)
+POSTING_DEFAULTS = Honoured(
+    "tests/users/test_posting_defaults.py::"
+    "test_default_privacy_set_by_api_applies_to_posts_without_visibility"
+)
+ACCOUNT_FLAGS = Honoured(
+    "tests/users/test_posting_defaults.py::test_bad_defaults_are_refused_and_change_nothing"
+)
 PAGING = "tests/api/test_timelines.py::test_home_pages_with_link_headers_without_gaps"
 ACCOUNT_PAGING = (
     "tests/api/test_mastodon_entities.py::"
@@ -194,11 +225,29 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "email": Honoured("tests/api/test_accounts.py::test_register_with_app_token"),
         "password": Honoured("tests/api/test_accounts.py::test_register_with_app_token"),
         "agreement": Honoured("tests/api/test_accounts.py::test_register_with_app_token"),
-        "locale": VIS_BRANCH,
+        "locale": Honoured("tests/users/test_posting_defaults.py::test_sign_up_keeps_the_locale"),
         "reason": Refused("Let me in, please"),
         "date_of_birth": Refused("2000-01-01"),
     },
     ("GET", "/api/v1/accounts/verify_credentials"): {},
+    ("PATCH", "/api/v1/accounts/update_credentials"): {
+        "display_name": POSTING_DEFAULTS,
+        "note": POSTING_DEFAULTS,
+        "avatar": Refused("not-an-upload"),
+        "header": Refused("not-an-upload"),
+        # Only the value every Chirp account has is accepted; any other is refused.
+        "locked": ACCOUNT_FLAGS,
+        "bot": ACCOUNT_FLAGS,
+        "discoverable": ACCOUNT_FLAGS,
+        "hide_collections": ACCOUNT_FLAGS,
+        "indexable": ACCOUNT_FLAGS,
+        "source[sensitive]": ACCOUNT_FLAGS,
+        "attribution_domains[]": Refused(["example.com"]),
+        "fields_attributes": Refused({"0": {"name": "Site", "value": "https://example.com"}}),
+        "source[privacy]": POSTING_DEFAULTS,
+        "source[language]": POSTING_DEFAULTS,
+        "source[quote_policy]": Refused("nobody"),
+    },
     ("GET", "/api/v1/accounts/relationships"): {
         "id[]": Honoured("tests/api/test_accounts.py::test_follow_unfollow_relationships"),
         "with_suspended": Honoured(NOTHING_TO_FILTER),
@@ -222,8 +271,8 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         name: Honoured(ACCOUNT_PAGING) for name in ("max_id", "since_id", "min_id", "limit")
     },
     ("POST", "/api/v1/accounts/:id/follow"): {
-        "reblogs": VIS_BRANCH,
-        "notify": VIS_BRANCH,
+        "reblogs": FOLLOW_OPTIONS,
+        "notify": FOLLOW_OPTIONS,
         "languages[]": Refused(["en"]),
     },
     ("POST", "/api/v1/accounts/:id/unfollow"): {},
@@ -246,10 +295,10 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "poll[multiple]": Refused(True),
         "poll[hide_totals]": Refused(True),
         "in_reply_to_id": Refused("1"),
-        "sensitive": VIS_BRANCH,
-        "spoiler_text": VIS_BRANCH,
-        "visibility": VIS_BRANCH,
-        "language": VIS_BRANCH,
+        "sensitive": POST_FIELDS,
+        "spoiler_text": POST_FIELDS,
+        "visibility": VISIBILITY,
+        "language": POST_FIELDS,
         "scheduled_at": Refused("2099-01-01T00:00:00.000Z"),
         "quoted_status_id": Refused("1"),
         "quote_approval_policy": Refused("nobody"),
@@ -314,7 +363,7 @@ async def test_the_table_covers_every_documented_parameter_of_every_operation(
 def test_every_honoured_parameter_points_at_a_real_test() -> None:
     for op, rows in TABLE.items():
         for name, row in rows.items():
-            if not isinstance(row, Honoured) or row is VIS_BRANCH:
+            if not isinstance(row, Honoured):
                 continue
             path, _, test = row.proof.partition("::")
             module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
@@ -362,7 +411,7 @@ def _request(op: Op, world: World, extra: dict[str, Any]) -> dict[str, Any]:
             "agreement": True,
         }
         return {"json": {**body, **extra}, "headers": auth(world.app_token)}
-    if op == ("POST", "/api/v1/accounts/:id/follow"):
+    if op in (("POST", "/api/v1/accounts/:id/follow"), ("PATCH", UPDATE_CREDENTIALS)):
         return {"json": extra, "headers": auth(world.token)}
     if op == ("GET", "/api/v1/accounts/:id/statuses"):
         return {"params": extra}
@@ -415,7 +464,7 @@ async def test_each_refused_parameter_is_422_naming_it_and_changes_nothing(
     assert field in r.json().get("details", {}), r.json()
     assert await _state(session) == before
     # Form-encoded, as other clients send it, the same.
-    if op[0] == "POST":
+    if op[0] in ("POST", "PATCH"):
         kwargs = _request(op, world, {})
         form = {
             k: str(v).lower() if isinstance(v, bool) else v for k, v in kwargs.pop("json").items()

@@ -56,11 +56,15 @@ async def test_an_expired_composer_form_keeps_the_draft_to_send_again(
     assert action == "/posts" and fields["text"] == DRAFT
     assert fields["csrf_token"] != stale and fields["csrf_token"] == r.headers["x-csrf-token"]
     assert "chirp_csrf" in r.cookies  # the fresh token's cookie came with it
-    posts = await posts_service.by_author(session, author_id=author.id, cursor=Cursor(limit=5))
+    posts = await posts_service.by_author(
+        session, author_id=author.id, cursor=Cursor(limit=5), viewer=author
+    )
     assert posts == []  # nothing was sent the first time
     r = await client.post(action, data=fields, headers=HERE)  # "Send again"
     assert r.status_code == 303
-    posts = await posts_service.by_author(session, author_id=author.id, cursor=Cursor(limit=5))
+    posts = await posts_service.by_author(
+        session, author_id=author.id, cursor=Cursor(limit=5), viewer=author
+    )
     assert [p.text for p in posts] == [DRAFT]
 
 
@@ -108,5 +112,7 @@ async def test_a_form_forged_by_another_site_is_not_offered_back(
         assert r.status_code == 403
         assert "spam from elsewhere" not in r.text and "data-csrf-retry" not in r.text
         assert "x-csrf-token" not in r.headers
-    posts = await posts_service.by_author(session, author_id=author.id, cursor=Cursor(limit=5))
+    posts = await posts_service.by_author(
+        session, author_id=author.id, cursor=Cursor(limit=5), viewer=author
+    )
     assert posts == []

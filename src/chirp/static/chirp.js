@@ -125,6 +125,13 @@
   }
 
   // Follow and unfollow swap the whole form: focus the new button (same id) instead.
+  var settledFocus = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    if (settledFocus === null) return;
+    var form = settledFocus;
+    settledFocus = null;
+    refocusFollow(form);
+  });
   function refocusFollow(form) {
     var swapped = form.id && document.getElementById(form.id);
     var button = swapped && swapped.querySelector("button");
@@ -151,7 +158,9 @@
     var config = event.detail.requestConfig;
     var elt = config ? config.elt : event.detail.elt;
     if (!(elt instanceof HTMLElement) || !succeeded(event)) return;
-    if (elt.classList.contains("follow-form") && hadFocus(elt)) refocusFollow(elt);
+    // Once the new form has settled: htmx wires up swapped-in content during the settle,
+    // and a button focused before that would submit as a plain form if pressed at once.
+    if (elt.classList.contains("follow-form") && hadFocus(elt)) settledFocus = elt;
     if (elt.hasAttribute("data-delete-post") && hadFocus(elt)) focusAfterDelete(elt);
     if (elt.hasAttribute("data-load-more")) loadedMore(elt);
   });

@@ -114,6 +114,17 @@ _FIXED = {
     "/accounts/update_credentials",
     response_model=CredentialAccountOut,
     openapi_extra=body_docs(UpdateCredentialsIn),
+    dependencies=[
+        Depends(
+            refuse(
+                avatar="uploaded avatars are not supported yet",
+                header="profile headers are not supported yet",
+                fields_attributes="profiles have no extra fields here",
+                attribution_domains="this server shows no link previews to credit",
+                **{"source[quote_policy]": "this server has no quote posts yet"},
+            )
+        )
+    ],
 )
 async def update_credentials(
     session: SessionDep,
