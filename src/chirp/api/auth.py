@@ -94,13 +94,19 @@ def require_token(scope: str | None = None) -> Callable[..., Coroutine[Any, Any,
 
 
 def optional_user(scope: str = "read") -> Callable[..., Coroutine[Any, Any, UserContext | None]]:
-    """Dependency: the user behind a token if one is sent (public endpoints)."""
+    """Dependency: the user behind a token if one is sent (public endpoints).
+
+    As Mastodon's ``authorize_if_got_token!``: no token is fine, but a token sent must be
+    valid (401) and hold ``scope`` (403), an app's token as much as a user's.
+    """
 
     async def dependency(request: Request, session: SessionDep) -> UserContext | None:
         ctx = await _resolve(request, session)
-        if ctx is None or ctx.user is None:
+        if ctx is None:
             return None
         _check_scope(ctx, scope)
+        if ctx.user is None:
+            return None
         return UserContext(token=ctx.token, user=ctx.user)
 
     return dependency

@@ -46,6 +46,8 @@ MAX_IDS = 100
 ReadFollows = Annotated[UserContext, Depends(require_user("read:follows"))]
 WriteFollows = Annotated[UserContext, Depends(require_user("write:follows"))]
 MaybeReader = Annotated[UserContext | None, Depends(optional_user("read:accounts"))]
+# Public reads: a token sent must still be valid and allowed to read accounts (Mastodon).
+READ_ACCOUNTS = Depends(optional_user("read:accounts"))
 
 
 async def _account(session: SessionDep, raw_id: str) -> User:
@@ -177,7 +179,7 @@ async def relationships(
     return [present.relationship(r) for r in rels]
 
 
-@router.get("/accounts/lookup", response_model=AccountOut)
+@router.get("/accounts/lookup", response_model=AccountOut, dependencies=[READ_ACCOUNTS])
 async def lookup(
     session: SessionDep,
     settings: SettingsDep,
@@ -195,7 +197,11 @@ async def lookup(
 
 # Digits only in the route itself, so /accounts/update_credentials (PATCH) is not also this
 # GET: a 405 there lists PATCH alone. Any other segment is a 404, as before.
-@router.get(f"/accounts/{{account_id:{ID_SEGMENT}}}", response_model=AccountOut)
+@router.get(
+    f"/accounts/{{account_id:{ID_SEGMENT}}}",
+    response_model=AccountOut,
+    dependencies=[READ_ACCOUNTS],
+)
 async def get_account(account_id: str, session: SessionDep, settings: SettingsDep) -> AccountOut:
     """An account by id."""
     return present.account(await _account(session, account_id), settings)
@@ -231,7 +237,11 @@ async def account_statuses(
     return present.statuses(posts, settings, viewer=viewer.user if viewer else None)
 
 
-@router.get("/accounts/{account_id}/followers", response_model=list[AccountOut])
+@router.get(
+    "/accounts/{account_id}/followers",
+    response_model=list[AccountOut],
+    dependencies=[READ_ACCOUNTS],
+)
 async def followers(
     account_id: str,
     request: Request,
@@ -246,7 +256,11 @@ async def followers(
     return _people(request, response, settings, pairs)
 
 
-@router.get("/accounts/{account_id}/following", response_model=list[AccountOut])
+@router.get(
+    "/accounts/{account_id}/following",
+    response_model=list[AccountOut],
+    dependencies=[READ_ACCOUNTS],
+)
 async def following(
     account_id: str,
     request: Request,
