@@ -7,19 +7,10 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from tests.factories import PASSWORD
+from tests.browser.pages import sign_up
 from tests.live import LiveServer
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-
-
-def _signup(page: Page, url: str, username: str) -> None:
-    page.goto(f"{url}/signup")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=email]", f"{username}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/signup'] button[type=submit]")
-    page.wait_for_url(f"{url}/")
 
 
 def _post(page: Page, text: str) -> None:
@@ -31,11 +22,11 @@ def _post(page: Page, text: str) -> None:
 def test_signup_post_follow_and_read_home(live_server: LiveServer, browser: Browser) -> None:
     url = live_server.url
     bob = browser.new_context().new_page()
-    _signup(bob, url, "brwsr_bob")
+    sign_up(bob, url, "brwsr_bob")
     _post(bob, "Bob was here first")
 
     page = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
-    _signup(page, url, "brwsr_ann")
+    sign_up(page, url, "brwsr_ann")
     page.evaluate("window.__noReload = true")  # survives only if the page never reloads
     counter = page.locator(".counter")
     expect(counter).to_have_text("140")

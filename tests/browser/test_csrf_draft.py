@@ -3,21 +3,12 @@ JavaScript (htmx retries once with a fresh token) and without (the form comes ba
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
+from playwright.sync_api import Browser, BrowserContext, Response, expect
 
-from tests.factories import PASSWORD
+from tests.browser.pages import sign_up
 from tests.live import LiveServer
 
 DRAFT = "Typed before the page went stale, and worth keeping"
-
-
-def _sign_up(page: Page, url: str, username: str) -> None:
-    page.goto(f"{url}/signup")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=email]", f"{username}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/signup'] button[type=submit]")
-    page.wait_for_url(f"{url}/")
 
 
 def _go_stale(context: BrowserContext) -> None:
@@ -31,7 +22,7 @@ def test_with_javascript_the_post_is_sent_on_a_fresh_token(
     url = live_server.url
     context = browser.new_context()
     page = context.new_page()
-    _sign_up(page, url, "csrf_js")
+    sign_up(page, url, "csrf_js")
     page.fill("#composer-text", DRAFT)
     _go_stale(context)
     answers: list[int] = []
@@ -62,7 +53,7 @@ def test_without_javascript_the_draft_comes_back_to_send_again(
     url = live_server.url
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    _sign_up(page, url, "csrf_nojs")
+    sign_up(page, url, "csrf_nojs")
     page.fill("#composer-text", DRAFT)
     _go_stale(context)
     page.click("#composer button[type=submit]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,6 +14,15 @@ from chirp.jobs.models import FAILED, PENDING, RUNNING, Job
 
 Factory = async_sessionmaker[AsyncSession]
 LEASE = timedelta(seconds=30)
+
+
+@pytest.fixture(autouse=True)
+async def _empty_queue(db: Factory) -> None:
+    # Jobs other tests committed on the shared database would be claimed here too; this
+    # test's transaction deletes them, and rolls that back at its end.
+    async with db() as s:
+        await s.execute(delete(Job))
+        await s.commit()
 
 
 async def _enqueue(db: Factory, n: int, **values: object) -> list[int]:
