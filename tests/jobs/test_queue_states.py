@@ -141,3 +141,13 @@ async def test_retrying_failed_jobs_makes_only_them_claimable_with_fresh_attempt
         assert await queue.retry_failed(s) == 0
     [job] = await _claim(db, "w1", 5)
     assert (job.id, job.attempts) == (failed, 1)
+
+
+async def test_a_claim_takes_at_most_its_limit(db: Factory) -> None:
+    ids = await _enqueue(db, 11)
+    taken: list[int] = []
+    for limit in (1, 3, 2, 5):
+        claimed = [job.id for job in await _claim(db, f"w{limit}", limit)]
+        assert claimed == ids[len(taken) : len(taken) + limit], limit
+        taken += claimed
+    assert await _claim(db, "late", 5) == []

@@ -80,18 +80,21 @@ async def claim(
         return []
     now = utcnow()
     # SKIP LOCKED lets parallel workers on PostgreSQL claim different rows without waiting;
-    # SQLite ignores it and serialises writers instead.
-    ids = (
+    # SQLite ignores it and serialises writers instead. The pick is a MATERIALIZED CTE, run
+    # once: as a plain IN (subquery) PostgreSQL may run it again for each row it checks, and
+    # each run skips the rows the last one locked, so a claim took more than ``limit`` jobs.
+    picked = (
         select(Job.id)
         .where(_claimable(now))
         .order_by(Job.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
+        .cte("picked")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     stmt = (
         update(Job)
-        .where(Job.id.in_(ids))
+        .where(Job.id.in_(select(picked.c.id)))
         .values(
             status=RUNNING,
             locked_until=now + lease,
