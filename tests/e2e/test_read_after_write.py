@@ -311,3 +311,38 @@ def test_every_read_right_after_a_write_matches_the_writes(deployment: Deploymen
     account = model.account
     assert posts == {i: account[a] for i, a in model.posts.items()}
     assert follows == {(account[a], account[b]) for a, b in model.follows}
+
+
+def test_a_followers_only_post_is_theirs_alone_right_after_each_write(
+    deployment: Deployment,
+) -> None:
+    api = Api(deployment.url)
+    author, follower, _ = (api.register(u) for u in ("pia", "quin", "ray"))
+    api.follow("quin", author)
+    api.follow("ray", follower)  # a reader with follows of her own, none of them pia
+    body = {"status": "for my followers", "visibility": "private", "spoiler_text": "cw"}
+    made = api.http.post("/api/v1/statuses", data=body, headers=api._auth("pia"))
+    post = int(api._ok(made)["id"])
+
+    def status_as(user: str | None) -> int:
+        headers = api._auth(user) if user else {}
+        return api.http.get(f"/api/v1/statuses/{post}", headers=headers).status_code
+
+    try:
+        assert [status_as(u) for u in ("pia", "quin", "ray", None)] == [200, 200, 404, 404]
+        assert post not in api.public()
+        assert post not in api.profile(author)  # read anonymously
+        assert post not in api.home("ray")
+        # Fan-out may take a moment in production (as for any new post): at most 5 s.
+        deadline = time.monotonic() + 5
+        for _ in itertools.count():
+            if post in api.home("quin") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert post in api.home("quin")
+        api.follow("quin", author, unfollow=True)
+        # Access ends with the unfollow, on the very next read.
+        assert status_as("quin") == 404
+        assert post not in api.home("quin")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{deployment.logs()}") from None
