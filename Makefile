@@ -49,6 +49,9 @@ bench: $(STAMP)  ## Benchmark on PostgreSQL + Redis: make bench TIER=small|mediu
 	  $(BIN)/python -m bench.run --tier $(TIER)
 
 mutate: $(STAMP)  ## Mutation testing of the core modules (many hours; resumable): lists surviving mutants
+	@# mutmut copies templates and static files only when it first makes mutants/: refresh them
+	if [ -d mutants/src ]; then cd src && find . -type f ! -name '*.py' ! -path '*/__pycache__/*' \
+	  ! -path './chirp.egg-info/*' -exec cp --parents {} ../mutants/src/ \; ; fi
 	eval "$$(bash scripts/services.sh)" && \
 	  $(BIN)/mutmut run --max-children $$(nproc); \
 	  $(BIN)/mutmut results
