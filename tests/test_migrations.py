@@ -173,3 +173,97 @@ async def test_0005_upgrades_a_populated_database_and_keeps_its_data(
             assert [p.id for p in profile] == [101, 100]
             [rel] = await follows_service.relationships(session, viewer_id=2, ids=[1])
             assert (rel.following, rel.showing_reblogs, rel.notifying) == (True, True, False)
+
+
+_posts_0005 = sa.table(
+    "posts",
+    *(sa.column(c) for c in ("id", "author_id", "text", "app_name", "visibility")),
+    *(sa.column(c) for c in ("spoiler_text", "sensitive", "language")),
+    sa.column("created_at", UTCDateTime()),
+)
+
+
+def _populate_0005(connection: Connection) -> None:
+    upgrade_connection(connection, "0005")
+    connection.execute(
+        _users.insert(),
+        [_user(1, "ann", posts=2, followers=1), _user(2, "bob", following=1)],
+    )
+    connection.execute(
+        _follows.insert(), [{"id": 10, "follower_id": 2, "followee_id": 1, "created_at": NOW}]
+    )
+    common = {"app_name": None, "created_at": NOW, "sensitive": False, "language": "en"}
+    connection.execute(
+        _posts_0005.insert(),
+        [
+            {
+                "id": 100,
+                "author_id": 1,
+                "text": "open",
+                "visibility": "public",
+                "spoiler_text": "",
+                **common,
+            },
+            {
+                "id": 101,
+                "author_id": 1,
+                "text": "inner",
+                "visibility": "private",
+                "spoiler_text": "cw",
+                **common,
+            },
+        ],
+    )
+
+
+async def test_0006_upgrades_a_populated_database_and_keeps_its_data(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with _scratch_connection(engine, tmp_path) as conn:
+        await conn.run_sync(_populate_0005)
+        await conn.run_sync(upgrade_connection)
+        rows = (
+            await conn.execute(
+                sa.text(
+                    "SELECT id, text, visibility, spoiler_text, in_reply_to_id, reblog_of_id,"
+                    " quote_of_id, quote_approval_policy, replies_count, reblogs_count,"
+                    " favourites_count, quotes_count FROM posts ORDER BY id"
+                )
+            )
+        ).all()
+        # Earlier posts answer, share and quote nothing, may be quoted by anyone, count zero.
+        assert [tuple(r) for r in rows] == [
+            (100, "open", "public", "", None, None, None, "public", 0, 0, 0, 0),
+            (101, "inner", "private", "cw", None, None, None, "public", 0, 0, 0, 0),
+        ]
+        # The new tables and constraints work on the upgraded rows: bob likes and reposts
+        # ann's post once; a second repost by bob is refused by the new unique index.
+        await conn.execute(
+            sa.text(
+                "INSERT INTO favourites (id, user_id, post_id, created_at) VALUES (1, 2, 100, :now)"
+            ),
+            {"now": NOW},
+        )
+        repost = (
+            "INSERT INTO posts (id, author_id, text, created_at, reblog_of_id)"
+            " VALUES (:id, 2, '', :now, 100)"
+        )
+        await conn.execute(sa.text(repost), {"id": 102, "now": NOW})
+        async with conn.begin_nested() as nested:
+            try:
+                await conn.execute(sa.text(repost), {"id": 103, "now": NOW})
+            except sa.exc.IntegrityError:
+                await nested.rollback()
+            else:
+                raise AssertionError("a second repost of the same post by the same account")
+        # Deleting the original takes its repost with it (and its likes).
+        await conn.execute(sa.text("DELETE FROM posts WHERE id = 100"))
+        left = (await conn.execute(sa.text("SELECT id FROM posts ORDER BY id"))).scalars().all()
+        assert left == [101]
+        likes = (await conn.execute(sa.text("SELECT count(*) FROM favourites"))).scalar_one()
+        assert likes == 0
+        async with AsyncSession(bind=conn) as session:
+            profile = await posts_service.by_author(
+                session, author_id=1, cursor=Cursor(), viewer=None
+            )
+            assert [p.id for p in profile] == []  # the private post is not for strangers

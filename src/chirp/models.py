@@ -3,11 +3,14 @@
 from chirp.auth.models import WebSession
 from chirp.follows.models import Follow
 from chirp.jobs.models import Job
+from chirp.likes.models import Favourite
 from chirp.oauth.models import OAuthApp, OAuthCode, OAuthToken
 from chirp.posts.models import IdempotencyKey, Post
+from chirp.reactions.models import Reaction, ReactionCount
 from chirp.users.models import User
 
 __all__ = [
+    "Favourite",
     "Follow",
     "IdempotencyKey",
     "Job",
@@ -15,6 +18,8 @@ __all__ = [
     "OAuthCode",
     "OAuthToken",
     "Post",
+    "Reaction",
+    "ReactionCount",
     "User",
     "WebSession",
 ]

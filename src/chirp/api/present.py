@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from chirp.avatars.urls import avatar_path
 from chirp.config import Settings
 from chirp.follows.service import Relationship
+from chirp.posts.feed import Feed
 from chirp.posts.models import PostView
-from chirp.posts.schemas import ApplicationOut, StatusOut
+from chirp.posts.schemas import (
+    ApplicationOut,
+    EmojiReactionOut,
+    PleromaStatusOut,
+    QuoteApprovalOut,
+    QuoteOut,
+    StatusOut,
+)
 from chirp.posts.text import to_html
 from chirp.users.models import User
 from chirp.users.profile import Profile
@@ -83,47 +91,113 @@ def credential_account(user: User, settings: Settings) -> CredentialAccountOut:
     )
 
 
-def statuses(
-    posts: Sequence[PostView], settings: Settings, *, viewer: User | None = None
-) -> list[StatusOut]:
-    """Status entities for posts, sharing one Account entity per author."""
-    accounts: dict[int, AccountOut] = {}
-    out = []
-    for post in posts:
-        if post.author_id not in accounts:
-            accounts[post.author_id] = account(post.author, settings)
-        out.append(_status(post, accounts[post.author_id], viewer=viewer))
-    return out
+def statuses(feed: Feed, settings: Settings) -> list[StatusOut]:
+    """Status entities for a feed's posts, sharing one Account entity per author."""
+    return _Statuses(feed, settings).all()
 
 
-def status(post: PostView, settings: Settings, *, viewer: User | None = None) -> StatusOut:
-    """The Status entity for one post."""
-    return statuses([post], settings, viewer=viewer)[0]
+def status(feed: Feed, settings: Settings) -> StatusOut:
+    """The Status entity for the one post of a feed."""
+    return statuses(feed, settings)[0]
 
 
-def _status(post: PostView, author: AccountOut, *, viewer: User | None) -> StatusOut:
-    # Per-viewer flags are false for a signed-in reader and absent for anonymous ones.
-    flag = False if viewer is not None else None
-    post_id = str(post.id)
-    return StatusOut(
-        id=post_id,
-        uri=f"{author.uri}/statuses/{post_id}",
-        url=f"{author.url}/{post_id}",
-        created_at=iso(post.created_at),
-        account=author,
-        content=str(to_html(post.text)),
-        application=ApplicationOut(name=post.app_name) if post.app_name else None,
-        visibility=post.visibility,
-        sensitive=post.sensitive,
-        spoiler_text=post.spoiler_text,
-        language=post.language,
-        favourited=flag,
-        reblogged=flag,
-        muted=flag,
-        bookmarked=flag,
-        pinned=flag,
-        filtered=[] if viewer is not None else None,
-    )
+class _Statuses:
+    """Builds Status entities for one feed, each Account entity once."""
+
+    def __init__(self, feed: Feed, settings: Settings) -> None:
+        self.feed = feed
+        self.settings = settings
+        self.accounts: dict[int, AccountOut] = {}
+
+    def all(self) -> list[StatusOut]:
+        return [self.entity(post) for post in self.feed.posts]
+
+    def account(self, author: Profile) -> AccountOut:
+        if author.id not in self.accounts:
+            self.accounts[author.id] = account(author, self.settings)
+        return self.accounts[author.id]
+
+    def entity(self, post: PostView) -> StatusOut:
+        if post.reblog_of_id is None:
+            return StatusOut(**self.proper(post, quoted=True))
+        original = StatusOut(**self.proper(self.feed.shown(post), quoted=True))
+        # The wrapper has no text or counts of its own; the reader's flags are the original's.
+        fields = self.base(post)
+        fields.update(
+            reblog=original,
+            content="",
+            favourited=original.favourited,
+            reblogged=original.reblogged,
+        )
+        return StatusOut(**fields)
+
+    def base(self, post: PostView) -> dict[str, Any]:
+        """What every status has, with per-viewer flags false (absent for anonymous readers)."""
+        author = self.account(post.author)
+        viewer = self.feed.viewer
+        flag = False if viewer is not None else None
+        post_id = str(post.id)
+        return {
+            "id": post_id,
+            "uri": f"{author.uri}/statuses/{post_id}",
+            "url": f"{author.url}/{post_id}",
+            "created_at": iso(post.created_at),
+            "account": author,
+            "content": str(to_html(post.text)),
+            "application": ApplicationOut(name=post.app_name) if post.app_name else None,
+            "visibility": post.visibility,
+            "sensitive": post.sensitive,
+            "spoiler_text": post.spoiler_text,
+            "language": post.language,
+            "favourited": flag,
+            "reblogged": flag,
+            "muted": flag,
+            "bookmarked": flag,
+            "pinned": flag,
+            "filtered": [] if viewer is not None else None,
+        }
+
+    def proper(self, post: PostView, *, quoted: bool) -> dict[str, Any]:
+        """A post (not a repost) with its counts, reactions, reply and quote."""
+        state = self.feed.state(post)
+        fields = self.base(post)
+        reactions = [EmojiReactionOut(name=r.name, count=r.count, me=r.me) for r in state.reactions]
+        quote = None
+        state_name = self.feed.quote_state(post)
+        if state_name is not None:
+            inner = self.feed.quoted(post)
+            # A quote inside a quote is not expanded again (Mastodon's ShallowQuote).
+            shown = None
+            if inner is not None and quoted:
+                shown = StatusOut(**self.proper(inner, quoted=False))
+            quote = QuoteOut(state=state_name, quoted_status=shown)
+        fields.update(
+            in_reply_to_id=_str(post.in_reply_to_id),
+            in_reply_to_account_id=_str(post.in_reply_to_account_id),
+            replies_count=state.replies,
+            reblogs_count=state.reblogs,
+            favourites_count=state.favourites,
+            quotes_count=state.quotes,
+            emoji_reactions=reactions,
+            pleroma=PleromaStatusOut(emoji_reactions=reactions),
+            quote=quote,
+            quote_approval=QuoteApprovalOut(
+                automatic=_APPROVAL.get(post.quote_approval_policy, []),
+                current_user=_CURRENT_USER[self.feed.may_quote(post)],
+            ),
+        )
+        if self.feed.viewer is not None:
+            fields.update(favourited=state.favourited, reblogged=state.reblogged)
+        return fields
+
+
+# Mastodon's QuoteApproval lists for each policy Chirp stores.
+_APPROVAL = {"public": ["public"], "followers": ["followers"], "nobody": []}
+_CURRENT_USER = {True: "automatic", False: "denied", None: "unknown"}
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def relationship(rel: Relationship) -> RelationshipOut:

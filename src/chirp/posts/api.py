@@ -13,6 +13,7 @@ from chirp.api.params import body_docs, params
 from chirp.api.unsupported import refuse
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.parsing import Token
+from chirp.posts import feed
 from chirp.posts import service as posts_service
 from chirp.posts.schemas import StatusCreate, StatusOut
 from chirp.ratelimit.deps import enforce_posting
@@ -70,7 +71,7 @@ async def create_status(
     )
     await session.commit()
     await timeline.published(post)
-    return present.status(post, settings, viewer=ctx.user)
+    return present.status(await feed.load(session, [post], viewer=ctx.user, fresh=True), settings)
 
 
 @router.get("/{status_id}", response_model=StatusOut)
@@ -83,7 +84,7 @@ async def get_status(
     """A status by id (no token needed); followers-only ones are 404 to all but followers."""
     user = viewer.user if viewer else None
     post = await posts_service.get_visible_post_or_404(session, parse_id(status_id), viewer=user)
-    return present.status(post, settings, viewer=user)
+    return present.status(await feed.load(session, [post], viewer=user), settings)
 
 
 @router.delete("/{status_id}", response_model=StatusOut)
@@ -101,6 +102,6 @@ async def delete_status(
     post = await posts_service.get_visible_post_or_404(
         session, parse_id(status_id), viewer=ctx.user
     )
-    entity = present.status(post, settings, viewer=ctx.user)
+    entity = present.status(await feed.load(session, [post], viewer=ctx.user), settings)
     await timeline.delete_post(session, post=post, actor=ctx.user)
     return entity.model_copy(update={"text": post.text})

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +41,26 @@ class Post(SnowflakePK, Base):
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # ISO 639-1 code of the text's language, or None when unknown.
     language: Mapped[str | None] = mapped_column(String(2), default=None)
+    # The post this one answers, and its author. No foreign key: a reply outlives the post
+    # it answers, and its thread shows where that post stood.
+    in_reply_to_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    in_reply_to_account_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # A repost: the post it shares (its own text is empty); it goes when the original goes.
+    reblog_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), default=None
+    )
+    # A quote post: the post shown inside it. No foreign key: a quote whose original is
+    # deleted stays, and shows the original as removed.
+    quote_of_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Who may quote this post: "public", "followers" or "nobody" (Mastodon 4.5).
+    quote_approval_policy: Mapped[str] = mapped_column(
+        String(10), default="public", server_default="public"
+    )
+    # Counters moved in SQL by each reply, repost, like and quote, never counted on read.
+    replies_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reblogs_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    favourites_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    quotes_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
@@ -43,6 +73,40 @@ class Post(SnowflakePK, Base):
             "id",
             postgresql_where=sql_text("visibility = 'public'"),
             sqlite_where=sql_text("visibility = 'public'"),
+        ),
+        # Replies to a post, oldest first: threads. Partial, like the three below: most posts
+        # answer, share and quote nothing, and those stay out of these indexes.
+        Index(
+            "ix_posts_in_reply_to_id_id",
+            "in_reply_to_id",
+            "id",
+            postgresql_where=sql_text("in_reply_to_id IS NOT NULL"),
+            sqlite_where=sql_text("in_reply_to_id IS NOT NULL"),
+        ),
+        # One repost of a post per account (and whether the reader reposted it).
+        Index(
+            "ux_posts_author_id_reblog_of_id",
+            "author_id",
+            "reblog_of_id",
+            unique=True,
+            postgresql_where=sql_text("reblog_of_id IS NOT NULL"),
+            sqlite_where=sql_text("reblog_of_id IS NOT NULL"),
+        ),
+        # Who reposted a post, newest first.
+        Index(
+            "ix_posts_reblog_of_id_id",
+            "reblog_of_id",
+            "id",
+            postgresql_where=sql_text("reblog_of_id IS NOT NULL"),
+            sqlite_where=sql_text("reblog_of_id IS NOT NULL"),
+        ),
+        # The quotes of a post, newest first.
+        Index(
+            "ix_posts_quote_of_id_id",
+            "quote_of_id",
+            "id",
+            postgresql_where=sql_text("quote_of_id IS NOT NULL"),
+            sqlite_where=sql_text("quote_of_id IS NOT NULL"),
         ),
     )
 
@@ -79,6 +143,21 @@ class PostView(Protocol):
 
     @property
     def language(self) -> str | None: ...
+
+    @property
+    def in_reply_to_id(self) -> int | None: ...
+
+    @property
+    def in_reply_to_account_id(self) -> int | None: ...
+
+    @property
+    def reblog_of_id(self) -> int | None: ...
+
+    @property
+    def quote_of_id(self) -> int | None: ...
+
+    @property
+    def quote_approval_policy(self) -> str: ...
 
 
 class IdempotencyKey(SnowflakePK, Base):

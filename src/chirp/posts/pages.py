@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
 from chirp.parsing import BodyText, LongText, ShortText, path_id, path_text
+from chirp.posts import feed
 from chirp.posts import service as posts_service
 from chirp.ratelimit.deps import enforce_posting
 from chirp.web.flash import set_flash
@@ -65,7 +66,8 @@ async def create(
     await session.commit()
     await timeline.published(post)
     if is_htmx(request):
-        return render(request, "posts/_post.html", {"post": post}, viewer=viewer)
+        shown = await feed.load(session, [post], viewer=viewer, fresh=True)
+        return render(request, "posts/_post.html", {"post": post, "feed": shown}, viewer=viewer)
     return redirect(request, "/", message="Your post was sent.")
 
 
@@ -84,7 +86,8 @@ async def permalink(
         raise NotFound(NO_SUCH_POST) from exc
     if post.author.username_key != path_text(username).lower():
         raise NotFound(NO_SUCH_POST)
-    return render(request, "posts/permalink.html", {"post": post}, viewer=viewer)
+    context = {"post": post, "feed": await feed.load(session, [post], viewer=viewer)}
+    return render(request, "posts/permalink.html", context, viewer=viewer)
 
 
 @router.get("/posts/{post_id}/delete")
@@ -101,7 +104,11 @@ async def confirm_delete(
         # As deleting it would answer: among your posts there is none with this id.
         raise NotFound(NO_SUCH_POST)
     back_to = safe_next(next or local_referer(request), f"/@{viewer.username}/{post.id}")
-    context = {"post": post, "next": back_to}
+    context = {
+        "post": post,
+        "next": back_to,
+        "feed": await feed.load(session, [post], viewer=viewer),
+    }
     return render(request, "posts/delete.html", context, viewer=viewer)
 
 

@@ -28,6 +28,29 @@ class ApplicationOut(BaseModel):
     website: str | None = None
 
 
+class EmojiReactionOut(BaseModel):
+    """One emoji on a status (Pleroma's EmojiReaction): how many, and whether you."""
+
+    name: str
+    count: int
+    me: bool
+
+
+class QuoteApprovalOut(BaseModel):
+    """Mastodon's QuoteApproval: who may quote a status, and whether you may."""
+
+    automatic: list[str] = Field(default_factory=list)
+    manual: list[str] = Field(default_factory=list)
+    # "automatic" (you may), "denied" (you may not), "unknown" (logged out).
+    current_user: str = "unknown"
+
+
+class PleromaStatusOut(BaseModel):
+    """The ``pleroma`` part of a status, where Pleroma's clients look for reactions."""
+
+    emoji_reactions: list[EmojiReactionOut] = Field(default_factory=list)
+
+
 class StatusOut(BaseModel):
     """Mastodon's Status entity."""
 
@@ -51,6 +74,11 @@ class StatusOut(BaseModel):
     in_reply_to_id: str | None = None
     in_reply_to_account_id: str | None = None
     reblog: StatusOut | None = None
+    quote: QuoteOut | None = None
+    quote_approval: QuoteApprovalOut = Field(default_factory=QuoteApprovalOut)
+    quotes_count: int = 0
+    emoji_reactions: list[EmojiReactionOut] = Field(default_factory=list)
+    pleroma: PleromaStatusOut = Field(default_factory=PleromaStatusOut)
     poll: dict[str, object] | None = None
     card: dict[str, object] | None = None
     language: str | None = None
@@ -62,6 +90,17 @@ class StatusOut(BaseModel):
     bookmarked: bool | None = None
     pinned: bool | None = None
     filtered: list[dict[str, object]] | None = None
+
+
+class QuoteOut(BaseModel):
+    """Mastodon's Quote: the quoted status, if it can be shown, and why not if not."""
+
+    # "accepted", "deleted" (the quoted status is gone) or "unauthorized" (you may not see it).
+    state: str
+    quoted_status: StatusOut | None = None
+
+
+StatusOut.model_rebuild()
 
 
 class StatusCreate(BaseModel):

@@ -23,6 +23,8 @@ from chirp.posts.models import IdempotencyKey, Post
 from chirp.users import service as users_service
 from chirp.users.models import User
 
+# A new post's counters.
+NEW_COUNTS = {"replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "quotes_count": 0}
 # Mastodon remembers an Idempotency-Key for an hour.
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
 
@@ -103,6 +105,13 @@ async def create_post(
         # A content warning marks the post sensitive, as Mastodon does.
         "sensitive": bool(sensitive or spoiler_text.strip()),
         "language": languages.language(language) or author.default_language,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "reblog_of_id": None,
+        "quote_of_id": None,
+        "quote_approval_policy": "public",
+        # Every column set, so the returned post is complete without reading it back.
+        **NEW_COUNTS,
     }
     if idempotency_key:
         earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)

@@ -12,6 +12,7 @@ from chirp.api.auth import UserContext, optional_user, require_user
 from chirp.api.links import set_link_header
 from chirp.api.paging import CursorDep
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
+from chirp.posts import feed
 from chirp.posts.models import PostView
 from chirp.posts.schemas import StatusOut
 from chirp.timeline import service as timeline_service
@@ -41,7 +42,7 @@ async def home(
     """Your posts and those of everyone you follow, newest first."""
     posts = await timeline.page(session, user_id=ctx.user.id, cursor=cursor)
     _link(request, response, posts)
-    return present.statuses(posts, settings, viewer=ctx.user)
+    return present.statuses(await feed.load(session, posts, viewer=ctx.user), settings)
 
 
 @router.get("/public", response_model=list[StatusOut])
@@ -59,4 +60,5 @@ async def public(
     """Every post on this server, newest first (Chirp has no remote posts)."""
     posts = [] if remote or only_media else await timeline_service.public(session, cursor=cursor)
     _link(request, response, posts)
-    return present.statuses(posts, settings, viewer=viewer.user if viewer else None)
+    reader = viewer.user if viewer else None
+    return present.statuses(await feed.load(session, posts, viewer=reader), settings)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
+from chirp.posts import feed
 from chirp.posts.models import PostView
 from chirp.timeline import service as timeline_service
 from chirp.web import paging
@@ -41,6 +42,7 @@ async def home(
     template = "timeline/home.html" if viewer is not None else "timeline/landing.html"
     context: dict[str, object] = {
         "posts": listed.items,
+        "feed": await feed.load(session, listed.items, viewer=viewer),
         "next_max_id": listed.next_max_id,
         "more_url": "/",
         "paged": max_id is not None,

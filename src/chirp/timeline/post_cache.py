@@ -1,7 +1,8 @@
 """Plain post data in Redis, so a timeline page is hydrated without reading the posts table.
 
 Only what never changes after a post is written is cached (id, author, text, time, app,
-visibility, content warning, sensitive flag, language).
+visibility, content warning, sensitive flag, language, and what it answers, shares or
+quotes). Counts and the reader's own likes and reposts change, so they are read per page.
 Authors are not: names and counts change, and whether the reader still follows them decides
 what they may see, so those come from the database in one small query per page.
 
@@ -23,6 +24,8 @@ from chirp.posts.models import Post
 from chirp.users.profile import Profile
 
 TOMBSTONE = "-"
+# What the fields after the visibility are when a cached entry leaves them out.
+_DEFAULTS: list[object] = ["", False, None, None, None, None, None, "public"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,11 @@ class CachedPost:
     spoiler_text: str = ""
     sensitive: bool = False
     language: str | None = None
+    in_reply_to_id: int | None = None
+    in_reply_to_account_id: int | None = None
+    reblog_of_id: int | None = None
+    quote_of_id: int | None = None
+    quote_approval_policy: str = "public"
 
     @classmethod
     def of(cls, post: Post) -> CachedPost:
@@ -52,15 +60,31 @@ class CachedPost:
             post.spoiler_text,
             post.sensitive,
             post.language,
+            post.in_reply_to_id,
+            post.in_reply_to_account_id,
+            post.reblog_of_id,
+            post.quote_of_id,
+            post.quote_approval_policy,
         )
 
     def dump(self) -> str:
         """Serialise compactly (the id is in the key)."""
         micros = int(self.created_at.timestamp() * 1_000_000)
         fields = [self.author_id, self.text, micros, self.app_name, self.visibility]
-        if self.spoiler_text or self.sensitive or self.language:
-            fields += [self.spoiler_text, self.sensitive, self.language]
-        return json.dumps(fields, ensure_ascii=False)
+        # Trailing fields at their defaults are left out (and read back as defaults).
+        tail: list[object] = [self.spoiler_text, self.sensitive, self.language, *self._links()]
+        while tail and tail[-1] == _DEFAULTS[len(tail) - 1]:
+            tail.pop()
+        return json.dumps(fields + tail, ensure_ascii=False)
+
+    def _links(self) -> list[object]:
+        return [
+            self.in_reply_to_id,
+            self.in_reply_to_account_id,
+            self.reblog_of_id,
+            self.quote_of_id,
+            self.quote_approval_policy,
+        ]
 
     @classmethod
     def load(cls, post_id: int, raw: str | bytes) -> CachedPost:
@@ -68,8 +92,10 @@ class CachedPost:
         author_id, text, micros, app_name, *rest = json.loads(raw)
         created_at = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
         # Entries cached before visibility existed end at app_name: every such post was public.
-        defaults: list[object] = ["public", "", False, None]
-        visibility, spoiler_text, sensitive, language = rest + defaults[len(rest) :]
+        visibility, *tail = rest or ["public"]
+        spoiler, sensitive, language, reply_to, reply_to_account, reblog_of, quote_of, policy = (
+            tail + _DEFAULTS[len(tail) :]
+        )
         return cls(
             post_id,
             int(author_id),
@@ -77,9 +103,14 @@ class CachedPost:
             created_at,
             app_name,
             str(visibility),
-            str(spoiler_text),
+            str(spoiler),
             bool(sensitive),
             language,
+            reply_to,
+            reply_to_account,
+            reblog_of,
+            quote_of,
+            str(policy),
         )
 
     def with_author(self, author: Profile) -> CachedPostWithAuthor:
@@ -94,6 +125,11 @@ class CachedPost:
             self.spoiler_text,
             self.sensitive,
             self.language,
+            self.in_reply_to_id,
+            self.in_reply_to_account_id,
+            self.reblog_of_id,
+            self.quote_of_id,
+            self.quote_approval_policy,
             author,
         )
 
@@ -114,6 +150,11 @@ class CachedPostWithAuthor:
     spoiler_text: str
     sensitive: bool
     language: str | None
+    in_reply_to_id: int | None
+    in_reply_to_account_id: int | None
+    reblog_of_id: int | None
+    quote_of_id: int | None
+    quote_approval_policy: str
     author: Profile
 
 

@@ -21,6 +21,7 @@ from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
 from chirp.oauth.schemas import TokenOut
 from chirp.parsing import MAX_OFFSET, Limit, Offset, ShortText, query_ids
+from chirp.posts import feed
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.posts.schemas import StatusOut
@@ -234,7 +235,8 @@ async def account_statuses(
             session, author_id=user.id, cursor=cursor, viewer=viewer.user if viewer else None
         )
     _link(request, response, [p.id for p in posts])
-    return present.statuses(posts, settings, viewer=viewer.user if viewer else None)
+    reader = viewer.user if viewer else None
+    return present.statuses(await feed.load(session, posts, viewer=reader), settings)
 
 
 @router.get(

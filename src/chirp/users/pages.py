@@ -13,6 +13,7 @@ from chirp.errors import NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
 from chirp.parsing import MAX_PAGE, Page, ShortText, path_text
+from chirp.posts import feed
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.users import service as users_service
@@ -89,6 +90,7 @@ async def profile(
     context = {
         "user": user,
         "posts": listed.items,
+        "feed": await feed.load(session, listed.items, viewer=viewer),
         "next_max_id": listed.next_max_id,
         "more_url": f"/@{user.username}",
         "paged": max_id is not None,

@@ -10,6 +10,7 @@ from chirp import __version__, visibility
 from chirp.avatars.urls import avatar_path
 from chirp.config import Settings
 from chirp.posts.text import to_html
+from chirp.reactions import emoji
 from chirp.web.csrf import CSRF_FIELD, csrf_token
 from chirp.web.htmx import current_path
 from chirp.web.timefmt import exact_time, iso_time, month_year, relative_time
@@ -29,6 +30,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         current_path=current_path,
         avatar_path=lambda user: avatar_path(user, settings),
         visibility_labels=visibility.LABELS,
+        common_reactions=emoji.COMMON,
     )
     env.filters.update(
         post_html=to_html,

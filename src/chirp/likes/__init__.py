@@ -1,0 +1,1 @@
+"""Likes (Mastodon's favourites)."""

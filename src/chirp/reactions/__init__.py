@@ -1,0 +1,1 @@
+"""Emoji reactions to posts (as Pleroma and Akkoma offer them)."""
