@@ -81,6 +81,12 @@ TIERS = {
 # Share of follow choices drawn by popularity (a Zipf law); the rest are uniform, so most
 # accounts have tens of followers and a handful have 100k+ on the larger tiers.
 POPULAR_SHARE = 0.7
+# Likes and reposts per post on average, spread over posts by a Zipf law over a random
+# popularity order: a few posts get thousands, most get none.
+LIKES_PER_POST = 1.0
+REPOSTS_PER_POST = 0.05
+# Posts the load driver likes and reposts, drawn with the same popularity.
+ACTED_ON_SAMPLE = 20_000
 
 
 def dsn(database_url: str) -> str:
@@ -141,6 +147,80 @@ USER_COLUMNS = [
 ]
 FOLLOW_COLUMNS = ["id", "follower_id", "followee_id", "created_at"]
 POST_COLUMNS = ["id", "author_id", "text", "created_at"]
+REPOST_COLUMNS = [*POST_COLUMNS, "reblog_of_id"]
+LIKE_COLUMNS = ["id", "user_id", "post_id", "created_at"]
+
+
+class Popularity:
+    """Draws post indexes by a Zipf law over a random order of the posts."""
+
+    def __init__(self, count: int, rng: random.Random) -> None:
+        self.order = list(range(count))
+        rng.shuffle(self.order)  # which posts are popular is random, not the oldest
+        self.cum = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(count)))
+        self.rng = rng
+
+    def draw(self, k: int) -> list[int]:
+        """``k`` post indexes, popular ones more often (repeats included)."""
+        return [
+            self.order[i]
+            for i in self.rng.choices(range(len(self.order)), cum_weights=self.cum, k=k)
+        ]
+
+
+def _time_after(at: datetime, now: datetime, rng: random.Random) -> datetime:
+    """A moment between ``at`` and ``now``."""
+    return at + (now - at) * rng.random()
+
+
+async def add_likes_and_reposts(
+    conn: asyncpg.Connection,  # type: ignore[type-arg]
+    posts: list[tuple[int, int, datetime]],
+    ids: list[int],
+    rng: random.Random,
+    now: datetime,
+    popularity: Popularity,
+) -> tuple[int, int]:
+    """Like and repost posts (id, author, time) by random users; return how many of each."""
+    used = {post_id for post_id, _, _ in posts}
+
+    def new_id(at: datetime) -> int:
+        candidate = id_at(at) + rng.randrange(1 << 20)
+        while candidate in used:
+            candidate += 1
+        used.add(candidate)
+        return candidate
+
+    likes: dict[tuple[int, int], tuple[int, int, int, datetime]] = {}
+    for index in tqdm(popularity.draw(int(len(posts) * LIKES_PER_POST)), desc="likes"):
+        post_id, _, at = posts[index]
+        user = rng.choice(ids)
+        if (user, post_id) not in likes:
+            when = _time_after(at, now, rng)
+            likes[(user, post_id)] = (new_id(when), user, post_id, when)
+    rows = list(likes.values())
+    for start in range(0, len(rows), 50_000):
+        await copy(conn, "favourites", LIKE_COLUMNS, rows[start : start + 50_000])
+    reposts: dict[tuple[int, int], tuple[int, int, str, datetime, int]] = {}
+    for index in popularity.draw(int(len(posts) * REPOSTS_PER_POST)):
+        post_id, _, at = posts[index]
+        user = rng.choice(ids)
+        if (user, post_id) not in reposts:
+            when = _time_after(at, now, rng)
+            reposts[(user, post_id)] = (new_id(when), user, "", when, post_id)
+    await copy(conn, "posts", REPOST_COLUMNS, sorted(reposts.values()))
+    await conn.execute(
+        """
+        UPDATE posts SET favourites_count = c.n FROM
+          (SELECT post_id AS id, count(*) AS n FROM favourites GROUP BY post_id) c
+        WHERE posts.id = c.id;
+        UPDATE posts SET reblogs_count = c.n FROM
+          (SELECT reblog_of_id AS id, count(*) AS n FROM posts
+           WHERE reblog_of_id IS NOT NULL GROUP BY reblog_of_id) c
+        WHERE posts.id = c.id;
+        """
+    )
+    return len(likes), len(reposts)
 
 
 def user_row(
@@ -277,6 +357,7 @@ async def generate(
     offsets = sorted(rng.randrange(30 * 86400 * 1000) for _ in range(tier.posts))
     previous = 0
     rows: list[tuple[int, int, str, datetime]] = []
+    written: list[tuple[int, int, datetime]] = []
     for offset in tqdm(offsets, desc="posts", unit="row"):
         at = start + timedelta(milliseconds=offset)
         post_id = max(previous + 1, id_at(at) + rng.randrange(1 << 20))
@@ -288,11 +369,16 @@ async def generate(
         )
         text = " ".join(rng.choices(WORDS, k=rng.randint(4, 14))).capitalize() + "."
         rows.append((post_id, author, text, at))
+        written.append((post_id, author, at))
         if len(rows) >= 50_000:
             await copy(conn, "posts", POST_COLUMNS, rows)
             rows = []
     if rows:
         await copy(conn, "posts", POST_COLUMNS, rows)
+
+    popularity = Popularity(len(written), rng)
+    like_count, repost_count = await add_likes_and_reposts(conn, written, ids, rng, now, popularity)
+    acted_on = [written[i][0] for i in popularity.draw(min(ACTED_ON_SAMPLE, len(written)))]
 
     token_users = rng.sample(ids, min(tier.token_users, len(ids)))
     tokens = [hashlib.sha256(f"{seed}:{uid}".encode()).hexdigest() for uid in token_users]
@@ -309,12 +395,15 @@ async def generate(
     (out_dir / "user_ids.txt").write_text(
         "\n".join(map(str, rng.sample(ids, min(20_000, len(ids))))) + "\n"
     )
+    (out_dir / "post_ids.txt").write_text("\n".join(map(str, acted_on)) + "\n")
     summary = {
         "tier": tier_name,
         "seed": seed,
         "users": len(ids),
         "follows": total_follows,
         "posts": tier.posts,
+        "likes": like_count,
+        "reposts": repost_count,
         "max_followers": followers[top[0]],
         "accounts_over_100k_followers": sum(1 for u in ids if followers[u] >= 100_000),
         "accounts_over_10k_followers": sum(1 for u in ids if followers[u] > 10_000),

@@ -1,14 +1,17 @@
 -- wrk driver for Chirp: authenticated users drawn from the generated data set.
 -- Usage: wrk ... -s bench/lua/chirp.lua URL -- MODE DATA_DIR [MIN_ID MAX_ID] [pace=MS]
--- MODE: ping | bare | home | deep | post | mixed, or one endpoint each: instance | public |
---       profile | followers | following | directory | account
+-- MODE: ping | bare | raw | home | deep | post | like | repost | mixed, or one endpoint each:
+--       instance | public | profile | followers | following | directory | account
 -- pace=MS: each connection waits about MS ms (uniformly 0.5-1.5x) between its requests, to
 -- measure latency below saturation; without it, connections send back to back.
-local tokens, users, token_users = {}, {}, {}
+local tokens, users, token_users, posts = {}, {}, {}, {}
 local mode, min_id, max_id
 local counter = 0
 
 local function lines(path, into)
+  local file = io.open(path)
+  if not file then return end -- a data set from before the file existed
+  file:close()
   for line in io.lines(path) do
     if line ~= "" then into[#into + 1] = line end
   end
@@ -20,6 +23,8 @@ function init(args)
   lines(dir .. "/tokens.txt", tokens)
   lines(dir .. "/token_users.txt", token_users)
   lines(dir .. "/user_ids.txt", users)
+  -- Posts people act on, drawn with a Zipf-like popularity by generate.py (repeats included).
+  lines(dir .. "/post_ids.txt", posts)
   local ids = {}
   for i = 3, #args do
     local pace = args[i]:match("^pace=(%d+)$")
@@ -58,6 +63,11 @@ local function post(i)
   return wrk.format("POST", "/api/v1/statuses", headers, body)
 end
 
+local function act(i, what)
+  local target = posts[math.random(#posts)]
+  return wrk.format("POST", "/api/v1/statuses/" .. target .. "/" .. what, auth(i))
+end
+
 local function follow(i)
   local target = users[math.random(#users)]
   return wrk.format("POST", "/api/v1/accounts/" .. target .. "/follow", auth(i))
@@ -93,17 +103,25 @@ function request()
     return wrk.format("GET", "/_bench/ping")
   elseif mode == "bare" then
     return wrk.format("GET", "/_bench/posts?user=" .. token_users[i])
+  elseif mode == "raw" then
+    return wrk.format("GET", "/_bench/posts-raw?user=" .. token_users[i])
   elseif mode == "home" then
     return home(i)
   elseif mode == "deep" then
     return deep(i)
   elseif mode == "post" then
     return post(i)
-  else -- mixed: 90% reads (a fifth of them deep), 7% posts, 3% follows
+  elseif mode == "like" then
+    return act(i, "favourite")
+  elseif mode == "repost" then
+    return act(i, "reblog")
+  else -- mixed: 90% reads (a fifth of them deep), 4% posts, 3% likes, 1% reposts, 2% follows
     local r = math.random(100)
     if r <= 72 then return home(i)
     elseif r <= 90 then return deep(i)
-    elseif r <= 97 then return post(i)
+    elseif r <= 94 then return post(i)
+    elseif r <= 97 then return act(i, "favourite")
+    elseif r <= 98 then return act(i, "reblog")
     else return follow(i) end
   end
 end

@@ -27,6 +27,7 @@ from chirp.jobs import registry
 from chirp.jobs.worker import EMBEDDED_JOBS_GRACE_SECONDS, JobContext, Worker
 from chirp.ops import api as ops_api
 from chirp.ops import gc_tuning
+from chirp.ops.bench import RawPool, raw_posts
 from chirp.ops.http import install_outer_middleware
 from chirp.ratelimit.limiter import RateLimiter
 from chirp.ratelimit.middleware import RateLimitMiddleware
@@ -70,6 +71,8 @@ def create_app(
                 # A factory passed in is the caller's (tests share one connection between
                 # requests): they refresh the statistics themselves.
                 await stack.enter_async_context(_stats_refresher(app))
+            if settings.bench_endpoints:
+                stack.push_async_callback(app.state.raw_pool.close)
             if settings.jobs_in_web:
                 await stack.enter_async_context(_job_runner(app, settings))
             if settings.environment != "test":
@@ -118,6 +121,9 @@ def create_app(
     app.include_router(avatar_routes.router)
     if settings.bench_endpoints:
         app.include_router(ops_api.bench_router)
+        # A plain Starlette route: no FastAPI dependency injection or validation.
+        app.state.raw_pool = RawPool(settings)
+        app.add_route("/_bench/posts-raw", raw_posts, methods=["GET"], include_in_schema=False)
     app.include_router(web_router)
     # Last: request ids, HEAD and the last-resort error answer wrap everything above.
     install_outer_middleware(app)
