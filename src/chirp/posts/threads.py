@@ -74,7 +74,7 @@ async def _ancestors(session: AsyncSession, post: Post) -> tuple[list[Post], boo
         .where(up.c.depth < ANCESTORS_LIMIT)
     )
     rows = await session.execute(select(Post, up.c.depth).join(up, Post.id == up.c.id))
-    found = sorted(rows.tuples(), key=lambda row: row[1], reverse=True)
+    found = sorted(((p, depth) for p, depth in rows), key=lambda row: row[1], reverse=True)
     chain = [p for p, _ in found]
     top = chain[0] if chain else post
     # The top of the chain answers something that is not there: deleted (not merely cut off
@@ -98,7 +98,7 @@ async def _descendants(session: AsyncSession, post_id: int) -> list[tuple[Post, 
     )
     ids = select(down.c.id, down.c.depth).limit(DESCENDANTS_READ).subquery("ids")
     rows = await session.execute(select(Post, ids.c.depth).join(ids, Post.id == ids.c.id))
-    return [(p, depth) for p, depth in rows.tuples()]
+    return [(p, depth) for p, depth in rows]
 
 
 async def _visible_ids(
