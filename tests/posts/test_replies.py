@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -182,7 +181,7 @@ async def test_context_is_ordered_as_mastodons_and_shows_only_what_the_reader_ma
 async def test_context_ancestors_stop_at_a_deleted_post(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    users, tokens = await _users(session, "ann", "ben", "cat", "dan")
+    _, tokens = await _users(session, "ann", "ben", "cat", "dan")
     ids = await _tree(client, tokens)
     r = await client.delete(f"/api/v1/statuses/{ids['r1']}", headers=auth(tokens["ben"]))
     assert r.status_code == 200
@@ -194,7 +193,7 @@ async def test_context_ancestors_stop_at_a_deleted_post(
 
 
 async def test_context_is_bounded(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    users, tokens = await _users(session, "ann")
+    _, tokens = await _users(session, "ann")
     chain = [(await _post(client, tokens["ann"], "0"))["id"]]
     for i in range(threads.ANCESTORS_LIMIT + 2):
         chain.append((await _post(client, tokens["ann"], str(i + 1), chain[-1]))["id"])
@@ -251,7 +250,9 @@ async def test_home_shows_a_reply_only_as_mastodons_home_rule_allows(
         want = sorted({ids[n] for n in shown} | originals[reader], reverse=True)
         assert home == want, reader
     # Unfollowing the account answered takes the reply out at once (before any clean-up).
-    r = await client.post(f"/api/v1/accounts/{users['cat'].id}/unfollow", headers=auth(tokens["ann"]))
+    r = await client.post(
+        f"/api/v1/accounts/{users['cat'].id}/unfollow", headers=auth(tokens["ann"])
+    )
     assert r.status_code == 200
     home = await home_post_ids(client, tokens["ann"])
     assert ids["ben to cat"] not in home and ids["ben thread"] in home

@@ -14,7 +14,9 @@ from chirp.users.models import User
 from tests.factories import make_post, make_user
 from tests.web.helpers import csrf, htmx, login, post_ids
 
-_DEPTHS = re.compile(r'<div class="thread-reply thread-depth-(\d+)">\s*<article class="post" id="post-(\d+)"')
+_DEPTHS = re.compile(
+    r'<div class="thread-reply thread-depth-(\d+)">\s*<article class="post" id="post-(\d+)"'
+)
 
 
 async def _reply(session: AsyncSession, author: User, to: Post, text: str = "re") -> Post:
@@ -76,8 +78,12 @@ async def test_followers_only_replies_are_left_out_for_others(
     ann, ben = await make_user(session, "ann"), await make_user(session, "ben")
     root = await make_post(session, ann, "the root")
     hidden = await posts_service.create_post(
-        session, author=ben, text="for followers", max_length=500,
-        in_reply_to_id=root.id, visibility="private",
+        session,
+        author=ben,
+        text="for followers",
+        max_length=500,
+        in_reply_to_id=root.id,
+        visibility="private",
     )
     await session.commit()
     r = await client.get(f"/@ann/{root.id}")
@@ -87,7 +93,8 @@ async def test_followers_only_replies_are_left_out_for_others(
 async def test_reply_without_javascript_goes_through_its_page_and_lands_in_the_thread(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    ann, ben = await make_user(session, "ann"), await make_user(session, "ben")
+    ann = await make_user(session, "ann")
+    await make_user(session, "ben")
     root = await make_post(session, ann, "the root")
     await login(client, "ben")
     r = await client.get(f"/posts/{root.id}/reply")
@@ -118,7 +125,8 @@ async def test_reply_without_javascript_goes_through_its_page_and_lands_in_the_t
 
 
 async def test_reply_in_place_with_htmx(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    ann, ben = await make_user(session, "ann"), await make_user(session, "ben")
+    ann = await make_user(session, "ann")
+    await make_user(session, "ben")
     root = await make_post(session, ann, "the root")
     await login(client, "ben")
     token = await csrf(client, "/")

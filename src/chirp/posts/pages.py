@@ -12,7 +12,9 @@ from chirp.errors import NotFound, ValidationFailed
 from chirp.parsing import BodyText, LongText, ShortText, ascii_int, path_id, path_text
 from chirp.posts import feed, threads
 from chirp.posts import service as posts_service
+from chirp.posts.models import Post
 from chirp.ratelimit.deps import enforce_posting
+from chirp.users.models import User
 from chirp.web.flash import set_flash
 from chirp.web.htmx import (
     current_path,
@@ -23,8 +25,6 @@ from chirp.web.htmx import (
     render,
     safe_next,
 )
-from chirp.posts.models import Post
-from chirp.users.models import User
 from chirp.web.session import CurrentUser, OptionalUser
 
 router = APIRouter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, delete, insert, or_, select, update
+from sqlalchemy import Select, Table, Update, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -184,6 +184,7 @@ def _replies_moved(post_id: int, by: int) -> Update:
     """Move a post's reply count by ``by`` in SQL (no row when the post is gone)."""
     # On the table, not the ORM class: a loaded copy of the post keeps its row as read.
     posts = Post.__table__
+    assert isinstance(posts, Table)
     stmt = update(posts).where(posts.c.id == post_id)
     if by < 0:
         stmt = stmt.where(posts.c.replies_count > 0)
@@ -279,9 +280,7 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
 
 
-def by_author_query(
-    author_id: int, *, private: bool = True, replies: bool = True
-) -> Select[Post]:
+def by_author_query(author_id: int, *, private: bool = True, replies: bool = True) -> Select[Post]:
     """Return a statement for one user's posts, followers-only ones when ``private``, replies
     to others when ``replies`` (their own threads stay, as Mastodon's ``exclude_replies``).
 

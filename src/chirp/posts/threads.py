@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, literal, select
+from sqlalchemy import Integer, Select, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -58,13 +58,11 @@ async def thread(session: AsyncSession, post: Post, *, viewer: User | None) -> T
     )
 
 
-async def _ancestors(session: AsyncSession, post: Post) -> tuple[list[Post], bool]:
-    """The posts ``post`` answers, oldest first, and whether the chain ends at a deleted one."""
-    if post.in_reply_to_id is None:
-        return [], False
+def ancestors_query(parent_id: int) -> Select[Post, int]:
+    """The post ``parent_id`` and those above it, each with its distance (1: the parent)."""
     up = (
         select(Post.id, Post.in_reply_to_id, literal(1, Integer).label("depth"))
-        .where(Post.id == post.in_reply_to_id)
+        .where(Post.id == parent_id)
         .cte("up", recursive=True)
     )
     parent = aliased(Post, name="parent")
@@ -73,17 +71,10 @@ async def _ancestors(session: AsyncSession, post: Post) -> tuple[list[Post], boo
         .join(up, parent.id == up.c.in_reply_to_id)
         .where(up.c.depth < ANCESTORS_LIMIT)
     )
-    rows = await session.execute(select(Post, up.c.depth).join(up, Post.id == up.c.id))
-    found = sorted(((p, depth) for p, depth in rows), key=lambda row: row[1], reverse=True)
-    chain = [p for p, _ in found]
-    top = chain[0] if chain else post
-    # The top of the chain answers something that is not there: deleted (not merely cut off
-    # by the limit, and never hidden: hidden posts are still read here, then left out).
-    deleted = top.in_reply_to_id is not None and len(chain) < ANCESTORS_LIMIT
-    return chain, deleted
+    return select(Post, up.c.depth).join(up, Post.id == up.c.id)
 
 
-async def _descendants(session: AsyncSession, post_id: int) -> list[tuple[Post, int]]:
+def descendants_query(post_id: int) -> Select[Post, int]:
     """Replies below ``post_id`` with their depth, up to the depth and read limits."""
     down = (
         select(Post.id, literal(1, Integer).label("depth"))
@@ -97,7 +88,26 @@ async def _descendants(session: AsyncSession, post_id: int) -> list[tuple[Post, 
         .where(down.c.depth < DESCENDANTS_DEPTH)
     )
     ids = select(down.c.id, down.c.depth).limit(DESCENDANTS_READ).subquery("ids")
-    rows = await session.execute(select(Post, ids.c.depth).join(ids, Post.id == ids.c.id))
+    return select(Post, ids.c.depth).join(ids, Post.id == ids.c.id)
+
+
+async def _ancestors(session: AsyncSession, post: Post) -> tuple[list[Post], bool]:
+    """The posts ``post`` answers, oldest first, and whether the chain ends at a deleted one."""
+    if post.in_reply_to_id is None:
+        return [], False
+    rows = await session.execute(ancestors_query(post.in_reply_to_id))
+    found = sorted(((p, depth) for p, depth in rows), key=lambda row: row[1], reverse=True)
+    chain = [p for p, _ in found]
+    top = chain[0] if chain else post
+    # The top of the chain answers something that is not there: deleted (not merely cut off
+    # by the limit, and never hidden: hidden posts are still read here, then left out).
+    deleted = top.in_reply_to_id is not None and len(chain) < ANCESTORS_LIMIT
+    return chain, deleted
+
+
+async def _descendants(session: AsyncSession, post_id: int) -> list[tuple[Post, int]]:
+    """Replies below ``post_id`` with their depth, up to the depth and read limits."""
+    rows = await session.execute(descendants_query(post_id))
     return [(p, depth) for p, depth in rows]
 
 
@@ -118,9 +128,7 @@ async def _visible_ids(
     if viewer is not None:
         followed.add(viewer.id)
     return {
-        p.id
-        for p in posts
-        if p.visibility != post_visibility.PRIVATE or p.author_id in followed
+        p.id for p in posts if p.visibility != post_visibility.PRIVATE or p.author_id in followed
     }
 
 

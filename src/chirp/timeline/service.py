@@ -118,18 +118,28 @@ async def home_post_ids(session: AsyncSession, *, user_id: int, cursor: Cursor) 
     return ids[::-1] if cursor.min_id is not None else ids
 
 
+@functools.cache
+def followee_posts_statement() -> Select[int]:
+    """Ids of an author's (``author_id``) newest ``limit`` posts that belong in the user's
+    (``user_id``) home, newest first."""
+    user = bindparam("user_id", type_=BigInteger)
+    return (
+        select(Post.id)
+        .where(
+            Post.author_id == bindparam("author_id", type_=BigInteger),
+            reply_shown(Post, user, _followed_ids()),
+        )
+        .order_by(Post.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
 async def followee_post_ids(
     session: AsyncSession, *, user_id: int, author_id: int, limit: int
 ) -> list[int]:
     """Ids of an author's newest ``limit`` posts that belong in the user's home, newest first."""
-    user = bindparam("user_id", type_=BigInteger)
-    stmt = (
-        select(Post.id)
-        .where(Post.author_id == author_id, reply_shown(Post, user, _followed_ids()))
-        .order_by(Post.id.desc())
-        .limit(limit)
-    )
-    return list((await session.execute(stmt, {"user_id": user_id})).scalars())
+    params = {"user_id": user_id, "author_id": author_id, "limit": limit}
+    return list((await session.execute(followee_posts_statement(), params)).scalars())
 
 
 def _self_or_followed(author: Any) -> ColumnElement[bool]:
