@@ -56,3 +56,31 @@ def test_mastodon_py_end_to_end(live_server: LiveServer) -> None:
     assert "too long" in str(too_long.value)
     instance = alice.instance()
     assert instance["configuration"]["statuses"]["max_characters"] == 140
+
+
+def test_mastodon_py_replies_and_context(live_server: LiveServer) -> None:
+    registrar = _client(live_server)
+    clients = {}
+    for name in ("masto_ann", "masto_ben"):
+        registrar.create_account(
+            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
+        )
+        clients[name] = _client(live_server)
+        clients[name].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
+    ann, ben = clients["masto_ann"], clients["masto_ben"]
+    root = ann.status_post("what do you think?")
+    # Mastodon.py takes a status (or its id) to answer.
+    reply = ben.status_post("@masto_ann yes", in_reply_to_id=root)
+    assert reply["in_reply_to_id"] == root["id"]
+    assert reply["in_reply_to_account_id"] == root["account"]["id"]
+    again = ann.status_reply(reply, "glad to hear")  # Mastodon.py's own helper
+    assert again["in_reply_to_id"] == reply["id"]
+    assert ann.status(root["id"])["replies_count"] == 1
+    context = ben.status_context(reply["id"])
+    assert [s["id"] for s in context["ancestors"]] == [root["id"]]
+    assert [s["id"] for s in context["descendants"]] == [again["id"]]
+    top = ann.status_context(root)
+    assert [s["id"] for s in top["descendants"]] == [reply["id"], again["id"]]
+    with pytest.raises(MastodonAPIError) as missing:
+        ben.status_post("to nothing", in_reply_to_id=1)
+    assert "does not appear to exist" in str(missing.value)

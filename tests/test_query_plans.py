@@ -23,6 +23,7 @@ from chirp.oauth import service as oauth_service
 from chirp.oauth.models import OAuthApp, OAuthCode
 from chirp.pagination import Cursor, apply_cursor
 from chirp.posts import service as posts_service
+from chirp.posts import threads
 from chirp.posts.models import IdempotencyKey, Post
 from chirp.timeline import service as timeline_service
 from chirp.users import service as users_service
@@ -126,6 +127,16 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
             (User.username_key == "alice") | (User.email_key == "alice")
         ),
         "users by id": select(User).where(User.id.in_([USER, USER + 1])),
+        # /api/v1/statuses/:id/context and the thread page: one recursive read each way
+        "thread ancestors": threads.ancestors_query(POST),
+        "thread descendants": threads.descendants_query(POST),
+        # replies: fan-out of a reply, and a newly followed account's posts
+        "followers among a batch": select(Follow.follower_id).where(
+            Follow.followee_id == USER, Follow.follower_id.in_([USER + 1, USER + 2])
+        ),
+        "followed account's posts for a home": timeline_service.followee_posts_statement().params(
+            user_id=USER, author_id=USER + 1, limit=800
+        ),
         # statuses: show, delete, idempotent create
         "post by id": select(Post).where(Post.id == POST),
         "post for idempotency key": select(Post)

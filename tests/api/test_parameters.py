@@ -111,6 +111,7 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
         "quote_approval_policy",
     ],
     ("GET", "/api/v1/statuses/:id"): [],
+    ("GET", "/api/v1/statuses/:id/context"): [],
     ("DELETE", "/api/v1/statuses/:id"): ["delete_media"],
     ("GET", "/api/v1/timelines/home"): ["max_id", "since_id", "min_id", "limit"],
     ("GET", "/api/v1/timelines/public"): [
@@ -259,7 +260,10 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("GET", "/api/v1/accounts/:id/statuses"): {
         **{name: Honoured(CURSOR_EDGES) for name in ("max_id", "since_id", "min_id", "limit")},
         "only_media": Honoured(NOTHING_TO_FILTER),
-        "exclude_replies": Honoured(NOTHING_TO_FILTER),
+        "exclude_replies": Honoured(
+            "tests/posts/test_replies.py::"
+            "test_public_timeline_and_exclude_replies_leave_out_replies_to_others"
+        ),
         "exclude_reblogs": Honoured(NOTHING_TO_FILTER),
         "pinned": Honoured(NOTHING_TO_FILTER),
         "tagged": Refused("chirp"),
@@ -294,7 +298,9 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "poll[expires_in]": Refused(3600),
         "poll[multiple]": Refused(True),
         "poll[hide_totals]": Refused(True),
-        "in_reply_to_id": Refused("1"),
+        "in_reply_to_id": Honoured(
+            "tests/posts/test_replies.py::test_a_reply_links_to_its_post_and_counts_on_it"
+        ),
         "sensitive": POST_FIELDS,
         "spoiler_text": POST_FIELDS,
         "visibility": VISIBILITY,
@@ -304,6 +310,7 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "quote_approval_policy": Refused("nobody"),
     },
     ("GET", "/api/v1/statuses/:id"): {},
+    ("GET", "/api/v1/statuses/:id/context"): {},
     ("DELETE", "/api/v1/statuses/:id"): {"delete_media": Honoured(NOTHING_TO_FILTER)},
     ("GET", "/api/v1/timelines/home"): {
         name: Honoured(PAGING) for name in ("max_id", "since_id", "min_id", "limit")
@@ -491,7 +498,6 @@ async def test_filters_chirp_has_nothing_for(
     for query, expected in (
         ("only_media=true", []),  # no post has media
         ("pinned=true", []),  # no post is pinned
-        ("exclude_replies=true", everything),  # no post is a reply
         ("exclude_reblogs=true", everything),  # no post is a reblog
     ):
         r = await client.get(f"{alice_posts}?{query}")

@@ -44,7 +44,7 @@ async def test_too_long_blank_and_unsupported_are_422_and_store_nothing(
         ({"status": "x" * 141}, "Text is too long"),
         ({"status": "  "}, "Text can't be blank"),
         ({"status": "hi", "media_ids[]": "1"}, "media_ids is not supported here"),
-        ({"status": "hi", "in_reply_to_id": "1"}, "in_reply_to_id is not supported here"),
+        ({"status": "hi", "scheduled_at": "2030-01-01T00:00:00Z"}, "scheduled_at is not"),
     ]
     for data, message in cases:
         r = await client.post("/api/v1/statuses", data=data, headers=auth(token))

@@ -139,6 +139,18 @@ async def following_ids(
     return set((await session.execute(stmt)).scalars())
 
 
+async def followers_among(
+    session: AsyncSession, *, followee_id: int, candidates: Sequence[int]
+) -> set[int]:
+    """Return which of ``candidates`` follow ``followee_id``."""
+    if not candidates:
+        return set()
+    stmt = select(Follow.follower_id).where(
+        Follow.followee_id == followee_id, Follow.follower_id.in_(set(candidates))
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
 async def relationships(
     session: AsyncSession, *, viewer_id: int, ids: Sequence[int]
 ) -> list[Relationship]:

@@ -12,10 +12,11 @@ from chirp.api.paging import parse_id
 from chirp.api.params import body_docs, params
 from chirp.api.unsupported import refuse
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.parsing import Token
-from chirp.posts import feed
+from chirp.errors import NotFound
+from chirp.parsing import Token, ascii_int
+from chirp.posts import feed, threads
 from chirp.posts import service as posts_service
-from chirp.posts.schemas import StatusCreate, StatusOut
+from chirp.posts.schemas import ContextOut, StatusCreate, StatusOut
 from chirp.ratelimit.deps import enforce_posting
 
 router = APIRouter(prefix="/api/v1/statuses", tags=["statuses"])
@@ -39,7 +40,6 @@ _NO_QUOTES = "Chirp has no quote posts yet"
                     "poll[hide_totals]": _NO_POLLS,
                 },
                 media_ids="Chirp has no media attachments yet",
-                in_reply_to_id="Chirp has no replies yet",
                 scheduled_at="Chirp cannot schedule posts yet",
                 quoted_status_id=_NO_QUOTES,
                 quote_approval_policy=_NO_QUOTES,
@@ -68,10 +68,21 @@ async def create_status(
         spoiler_text=body.spoiler_text,
         sensitive=body.sensitive,
         language=body.language,
+        in_reply_to_id=_reply_id(body.in_reply_to_id),
     )
     await session.commit()
     await timeline.published(post)
     return present.status(await feed.load(session, [post], viewer=ctx.user, fresh=True), settings)
+
+
+def _reply_id(raw: str | None) -> int | None:
+    """The id a new status answers; one that is no id is a post that does not exist (404)."""
+    if not raw:
+        return None
+    value = ascii_int(raw)
+    if value is None:
+        raise NotFound(posts_service.REPLY_TARGET_NOT_FOUND)
+    return value
 
 
 @router.get("/{status_id}", response_model=StatusOut)
@@ -85,6 +96,28 @@ async def get_status(
     user = viewer.user if viewer else None
     post = await posts_service.get_visible_post_or_404(session, parse_id(status_id), viewer=user)
     return present.status(await feed.load(session, [post], viewer=user), settings)
+
+
+@router.get("/{status_id}/context", response_model=ContextOut)
+async def get_context(
+    status_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Annotated[UserContext | None, Depends(optional_user("read:statuses"))],
+) -> ContextOut:
+    """The statuses a status answers (oldest first) and its replies (depth first, as Mastodon).
+
+    No token needed. Posts the reader may not see are left out; the ancestors stop where a
+    post was deleted. At most 40 ancestors and 60 descendants, 20 replies deep.
+    """
+    user = viewer.user if viewer else None
+    post = await posts_service.get_visible_post_or_404(session, parse_id(status_id), viewer=user)
+    conversation = await threads.thread(session, post, viewer=user)
+    below = [p for p, _ in conversation.descendants]
+    shown = await feed.load(session, [*conversation.ancestors, *below], viewer=user)
+    statuses = present.statuses(shown, settings)
+    split = len(conversation.ancestors)
+    return ContextOut(ancestors=statuses[:split], descendants=statuses[split:])
 
 
 @router.delete("/{status_id}", response_model=StatusOut)

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
-from chirp.parsing import BodyText, LongText, ShortText, path_id, path_text
-from chirp.posts import feed
+from chirp.parsing import BodyText, LongText, ShortText, ascii_int, path_id, path_text
+from chirp.posts import feed, threads
 from chirp.posts import service as posts_service
+from chirp.posts.models import Post
 from chirp.ratelimit.deps import enforce_posting
+from chirp.users.models import User
 from chirp.web.flash import set_flash
 from chirp.web.htmx import (
     current_path,
@@ -40,9 +42,13 @@ async def create(
     text: Annotated[BodyText, Form()] = "",
     visibility: Annotated[ShortText | None, Form()] = None,
     spoiler_text: Annotated[LongText, Form()] = "",
+    in_reply_to_id: Annotated[ShortText | None, Form()] = None,
+    slot: Annotated[ShortText | None, Form()] = None,
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> Response:
-    """Publish a post from the composer (visibility: the author's default when left out)."""
+    """Publish a post from the composer, or a reply from a reply composer (``in_reply_to_id``;
+    ``slot``: the list item it was written under). Visibility: the author's default."""
+    reply_to = path_id(in_reply_to_id) if in_reply_to_id else None
     try:
         post = await posts_service.create_post(
             session,
@@ -51,9 +57,12 @@ async def create(
             max_length=settings.max_post_length,
             visibility=visibility,
             spoiler_text=spoiler_text,
+            in_reply_to_id=reply_to,
         )
     except ValidationFailed as exc:
         # Nothing was written (the input is checked first); the session ends without a commit.
+        if reply_to is not None:
+            return await _reply_refused(request, session, viewer, reply_to, slot, text, exc)
         if is_htmx(request):
             return form_error(request, exc.message, target="#composer-error")
         context = {
@@ -65,10 +74,83 @@ async def create(
         return render(request, "posts/compose.html", context, viewer=viewer, status_code=422)
     await session.commit()
     await timeline.published(post)
+    if post.in_reply_to_id is not None:
+        return await _reply_sent(request, session, viewer, post, slot)
     if is_htmx(request):
         shown = await feed.load(session, [post], viewer=viewer, fresh=True)
         return render(request, "posts/_post.html", {"post": post, "feed": shown}, viewer=viewer)
     return redirect(request, "/", message="Your post was sent.")
+
+
+REPLY_SENT = "Your reply was sent."
+
+
+async def _reply_sent(
+    request: Request, session: SessionDep, viewer: User, reply: Post, slot: str | None
+) -> Response:
+    """The answer to a sent reply: in place with htmx, else its place in the thread."""
+    assert reply.in_reply_to_id is not None
+    if not is_htmx(request):
+        parent = await posts_service.get_post(session, reply.in_reply_to_id)
+        where = f"/@{parent.author.username}/{parent.id}" if parent else f"/@{viewer.username}"
+        return redirect(request, f"{where}#post-{reply.id}", message=REPLY_SENT)
+    context: dict[str, object] = {
+        "reply": reply,
+        "feed": await feed.load(session, [reply], viewer=viewer, fresh=True),
+    }
+    # The list item the reply was written under shows its new reply count at once.
+    item_id = ascii_int(slot) if slot else None
+    item = await posts_service.get_post(session, item_id) if item_id else None
+    if item is not None:
+        context["actions_item"] = item
+        context["actions_feed"] = await feed.load(session, [item], viewer=viewer)
+    return render(request, "posts/_reply_sent.html", context, viewer=viewer)
+
+
+async def _reply_refused(
+    request: Request,
+    session: SessionDep,
+    viewer: User,
+    reply_to: int,
+    slot: str | None,
+    text: str,
+    exc: ValidationFailed,
+) -> Response:
+    """A reply that could not be sent: the message by the composer, what was typed kept."""
+    slot_id = ascii_int(slot) if slot else None
+    if is_htmx(request):
+        return form_error(request, exc.message, target=f"#reply-error-{slot_id or reply_to}")
+    post = await posts_service.get_visible_post_or_404(session, reply_to, viewer=viewer)
+    context = {
+        "post": post,
+        "feed": await feed.load(session, [post], viewer=viewer),
+        "reply_text": text,
+        "reply_error": exc.message,
+    }
+    return render(request, "posts/reply.html", context, viewer=viewer, status_code=422)
+
+
+@router.get("/posts/{post_id}/reply")
+async def reply(
+    request: Request,
+    session: SessionDep,
+    viewer: CurrentUser,
+    post_id: str,
+    slot: Annotated[ShortText | None, Query()] = None,
+) -> Response:
+    """A composer answering a post: a page of its own, or (htmx) the form alone, in place."""
+    try:
+        item = await posts_service.get_visible_post_or_404(session, path_id(post_id), viewer=viewer)
+        post = await posts_service.reply_target(session, item.id, viewer=viewer)
+    except NotFound as exc:
+        raise NotFound(NO_SUCH_POST) from exc
+    if is_htmx(request):
+        # Under the list item whose reply link was used (a repost's slot is the repost's).
+        slot_id = ascii_int(slot) if slot else None
+        context = {"post": post, "slot": slot_id or post.id}
+        return render(request, "posts/_reply_composer.html", context, viewer=viewer)
+    context = {"post": post, "feed": await feed.load(session, [post], viewer=viewer)}
+    return render(request, "posts/reply.html", context, viewer=viewer)
 
 
 ALREADY_GONE = "This post doesn't exist any more: it may have been deleted already."
@@ -86,7 +168,15 @@ async def permalink(
         raise NotFound(NO_SUCH_POST) from exc
     if post.author.username_key != path_text(username).lower():
         raise NotFound(NO_SUCH_POST)
-    context = {"post": post, "feed": await feed.load(session, [post], viewer=viewer)}
+    conversation = await threads.thread(session, post, viewer=viewer)
+    below = [p for p, _ in conversation.descendants]
+    shown = await feed.load(session, [*conversation.ancestors, post, *below], viewer=viewer)
+    context = {
+        "post": post,
+        "thread": conversation,
+        "feed": shown,
+        "max_depth": threads.WEB_MAX_INDENT,
+    }
     return render(request, "posts/permalink.html", context, viewer=viewer)
 
 

@@ -103,15 +103,23 @@ class QuoteOut(BaseModel):
 StatusOut.model_rebuild()
 
 
+class ContextOut(BaseModel):
+    """Mastodon's Context: the statuses above one (oldest first) and the replies below it."""
+
+    ancestors: list[StatusOut]
+    descendants: list[StatusOut]
+
+
 class StatusCreate(BaseModel):
     """Parameters of ``POST /api/v1/statuses``."""
 
     status: BodyText = Field("", json_schema_extra={"pattern": _NOT_BLANK})
-    # Documented as Chirp answers: attachments, replies and scheduling are refused (422).
+    # Documented as Chirp answers: attachments and scheduling are refused (422).
     media_ids: list[Token] = Field(
         default_factory=list, max_length=MAX_MEDIA_IDS, json_schema_extra={"maxItems": 0}
     )
-    in_reply_to_id: Token | None = Field(None, json_schema_extra=_refused)
+    # The status this one answers; one that does not exist or you may not see is 404.
+    in_reply_to_id: Token | None = None
     sensitive: bool = False
     spoiler_text: LongText = ""
     # Left out: the author's default (source.privacy). "direct" is refused (422) for now.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Select, Table, Update, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -25,6 +25,8 @@ from chirp.users.models import User
 
 # A new post's counters.
 NEW_COUNTS = {"replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "quotes_count": 0}
+# Mastodon's words when the post answered does not exist or is not the replier's to see.
+REPLY_TARGET_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
 # Mastodon remembers an Idempotency-Key for an hour.
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
 
@@ -87,10 +89,13 @@ async def create_post(
     spoiler_text: str = "",
     sensitive: bool = False,
     language: str | None = None,
+    in_reply_to_id: int | None = None,
 ) -> Post:
     """Store a new post by ``author``; a repeated idempotency key returns the first post.
 
     Without a ``visibility`` the author's default is used; without a ``language``, theirs.
+    ``in_reply_to_id`` names a post the author may see (else ``NotFound``); a reply to a
+    repost answers the original.
     """
     # Every input is checked before anything is read or written: a refused post (a direct
     # message, a bad language) changes nothing, not even an idempotency key.
@@ -117,8 +122,12 @@ async def create_post(
         earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
         if earlier is not None:
             return earlier
-        await _forget_old_keys(session, user_id=author.id)
+    if in_reply_to_id is not None:
+        parent = await reply_target(session, in_reply_to_id, viewer=author)
+        values["in_reply_to_id"] = parent.id
+        values["in_reply_to_account_id"] = parent.author_id
     if idempotency_key:
+        await _forget_old_keys(session, user_id=author.id)
         try:
             # The post and its key stand or fall together.
             async with session.begin_nested():
@@ -152,16 +161,45 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     )
     # Recorded in this transaction: a committed post is always fanned out, a rolled-back never.
     queued = queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]})
+    parent = values["in_reply_to_id"]
+    answered = _replies_moved(parent, 1) if parent is not None else None
     if on_postgresql(session):
         # One statement, one round trip: PostgreSQL runs every part of a WITH that writes,
         # all or none, whether or not the query reads its output.
         count = counted.cte("counted")
-        both = select(count.c.posts_count).add_cte(stored.cte("stored"), queued.cte("queued"))
+        writes = [stored.cte("stored"), queued.cte("queued")]
+        if answered is not None:
+            writes.append(answered.cte("answered"))
+        both = select(count.c.posts_count).add_cte(*writes)
         return int((await session.execute(both)).scalar_one())
     await session.execute(stored)
     posts_count = int((await session.execute(counted)).scalar_one())
     await session.execute(queued)
+    if answered is not None:
+        await session.execute(answered)
     return posts_count
+
+
+def _replies_moved(post_id: int, by: int) -> Update:
+    """Move a post's reply count by ``by`` in SQL (no row when the post is gone)."""
+    # On the table, not the ORM class: a loaded copy of the post keeps its row as read.
+    posts = Post.__table__
+    assert isinstance(posts, Table)
+    stmt = update(posts).where(posts.c.id == post_id)
+    if by < 0:
+        stmt = stmt.where(posts.c.replies_count > 0)
+    return stmt.values(replies_count=posts.c.replies_count + by)
+
+
+async def reply_target(session: AsyncSession, post_id: int, *, viewer: User) -> Post:
+    """The post a reply to ``post_id`` answers: the original for a repost; NotFound if unseen."""
+    try:
+        post = await get_visible_post_or_404(session, post_id, viewer=viewer)
+        if post.reblog_of_id is not None:
+            post = await get_visible_post_or_404(session, post.reblog_of_id, viewer=viewer)
+    except NotFound as exc:
+        raise NotFound(REPLY_TARGET_NOT_FOUND) from exc
+    return post
 
 
 async def _forget_old_keys(session: AsyncSession, *, user_id: int) -> None:
@@ -235,18 +273,26 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
     await session.delete(post)
     await session.flush()
+    if post.in_reply_to_id is not None:
+        # The post answered, if it still exists, counts one reply fewer.
+        await session.execute(_replies_moved(post.in_reply_to_id, -1))
     await users_service.move_counter(session, actor, User.posts_count, -1)
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
 
 
-def by_author_query(author_id: int, *, private: bool = True) -> Select[Post]:
-    """Return a statement for one user's posts, followers-only ones when ``private``.
+def by_author_query(author_id: int, *, private: bool = True, replies: bool = True) -> Select[Post]:
+    """Return a statement for one user's posts, followers-only ones when ``private``, replies
+    to others when ``replies`` (their own threads stay, as Mastodon's ``exclude_replies``).
 
     Callers paginate by id.
     """
     stmt = select(Post).where(Post.author_id == author_id)
     if not private:
         stmt = stmt.where(Post.visibility != post_visibility.PRIVATE)
+    if not replies:
+        stmt = stmt.where(
+            or_(Post.in_reply_to_account_id.is_(None), Post.in_reply_to_account_id == author_id)
+        )
     return stmt
 
 
@@ -266,8 +312,14 @@ async def recent_ids(
 
 
 async def by_author(
-    session: AsyncSession, *, author_id: int, cursor: Cursor, viewer: User | None
+    session: AsyncSession,
+    *,
+    author_id: int,
+    cursor: Cursor,
+    viewer: User | None,
+    replies: bool = True,
 ) -> list[Post]:
     """Return one page of a user's posts that ``viewer`` may see, newest first."""
     private = await sees_private_posts(session, viewer=viewer, author_id=author_id)
-    return await fetch_page(session, by_author_query(author_id, private=private), Post.id, cursor)
+    stmt = by_author_query(author_id, private=private, replies=replies)
+    return await fetch_page(session, stmt, Post.id, cursor)

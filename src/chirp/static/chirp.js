@@ -322,6 +322,45 @@
     toast("Could not reach the server. Check your connection and try again.", "error");
   });
 
+  // ---- Replies: the inline composer takes focus when it opens (the cursor after "@name "),
+  // and once the reply is sent the note saying so does, with a link to it just after.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var slot = event.detail.target;
+    if (!(slot instanceof HTMLElement) || !slot.classList.contains("reply-slot")) return;
+    var sent = slot.querySelector("[data-reply-sent]");
+    if (sent) { sent.focus(); return; }
+    var textarea = slot.querySelector("[data-reply-composer] textarea");
+    if (!textarea) return;
+    textarea.focus();
+    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+  });
+
+  // ---- A click anywhere on a post's body opens its page, as on Twitter and Mastodon: not on
+  // its links, buttons or forms, not when it ends a text selection, not with a modifier key
+  // (those keep their own meaning). A plain navigation, so Back returns to the list and the
+  // scroll position saved on pagehide (above) is put back.
+  var CONTROLS = "a, button, input, textarea, select, label, summary, form, .post-actions";
+  function opensPost(event) {
+    if (event.defaultPrevented || event.button !== 0) return null;
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return null;
+    var target = event.target;
+    if (!(target instanceof Element)) return null;
+    var post = target.closest(".post[data-permalink]");
+    if (!post || target.closest(CONTROLS)) return null;
+    // A reply sent in place sits in its post's slot: a click there is not on that post.
+    var slot = target.closest(".reply-slot");
+    if (slot && post.contains(slot)) return null;
+    var selection = window.getSelection();
+    if (selection && !selection.isCollapsed && post.contains(selection.anchorNode)) return null;
+    var href = post.getAttribute("data-permalink");
+    return href && href !== location.pathname ? href : null;
+  }
+  document.addEventListener("click", function (event) {
+    var href = opensPost(event);
+    if (href) location.assign(href);
+  });
+  document.documentElement.classList.add("posts-open");
+
   window.chirp = { postLength: postLength, toast: toast };
   document.addEventListener("DOMContentLoaded", function () {
     wireComposers(document);

@@ -12,6 +12,7 @@ from chirp.follows import service as follows_service
 from chirp.jobs import kinds
 from chirp.jobs.worker import Handler, JobContext
 from chirp.posts import service as posts_service
+from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.celebrities import is_celebrity
 
@@ -78,7 +79,23 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
             # Merged into its followers' pages at read time instead.
             await cache.add_author_posts([post.id], post.author_id)
             return
-        await _for_followers(session, ctx, post.author_id, lambda ids: cache.add([post.id], ids))
+        replied_to = post.in_reply_to_account_id
+        if replied_to is None or replied_to == post.author_id:
+            # Not a reply, or a thread: every follower's home shows it.
+            await _for_followers(
+                session, ctx, post.author_id, lambda ids: cache.add([post.id], ids)
+            )
+            return
+
+        # Mastodon's home rule: a reply to another account reaches only the followers who are
+        # that account or follow it too. Batch by batch, one after the other: each batch's
+        # filter reads the same session the next batch would.
+        async for follower_ids in _follower_batches(session, ctx, post.author_id):
+            among = await follows_service.followers_among(
+                session, followee_id=replied_to, candidates=follower_ids
+            )
+            among.update(i for i in follower_ids if i == replied_to)
+            await cache.add([post.id], sorted(among))
 
 
 async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -103,7 +120,11 @@ async def merge_followee_posts(
         session, follower_id=follower_id, followee_id=followee_id
     ):
         return  # unfollowed again since
-    ids = await posts_service.recent_ids(session, author_id=followee_id, limit=cache.cap)
+    # Only the posts the home rule lets in: replies to accounts the follower does not follow
+    # stay out (reads filter them anyway; leaving them out keeps pages full).
+    ids = await timeline_service.followee_post_ids(
+        session, user_id=follower_id, author_id=followee_id, limit=cache.cap
+    )
     implied = ids[-1] if len(ids) >= cache.cap else 0
     await cache.add(ids, [follower_id], implied_floor=implied)
 

@@ -144,12 +144,25 @@ class HomeTimeline:
         missing = [i for i in ids if i not in cached and i not in deleted]
         rows = await timeline_service.visible_home_posts(session, user_id=user_id, ids=missing)
         # The same rule as the database path: the author is the reader or someone they follow.
+        # The accounts replied to come in the same query: the home rule for replies needs to
+        # know which of them the reader follows (large accounts' posts, merged at read time,
+        # and replies whose account was unfollowed since are filtered here).
+        accounts = {c.author_id for c in cached.values()} | {
+            c.in_reply_to_account_id
+            for c in cached.values()
+            if c.in_reply_to_account_id is not None
+        }
         authors = await timeline_service.visible_authors(
-            session, user_id=user_id, author_ids={c.author_id for c in cached.values()}
+            session, user_id=user_id, author_ids=accounts
         )
         shown: dict[int, PostView] = dict(rows)
         for post_id, data in cached.items():
-            if data.author_id in authors:
+            if data.author_id in authors and timeline_service.shows_reply(
+                user_id=user_id,
+                author_id=data.author_id,
+                replied_to=data.in_reply_to_account_id,
+                followed=authors,
+            ):
                 shown[post_id] = data.with_author(authors[data.author_id])
         if rows:
             try:

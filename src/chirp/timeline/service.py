@@ -37,6 +37,41 @@ def _home_authors() -> CompoundSelect[int]:
     return union_all(followed, select(user))
 
 
+def reply_shown(post: Any, user: Any, followed: Any) -> ColumnElement[bool]:
+    """Mastodon's home rule for replies, for a post by the user or someone they follow.
+
+    A post that answers nobody, or its own author (a thread), shows; so does the user's own
+    reply; a reply to another account only if the user is that account or follows it.
+    ``followed`` is a selectable of the accounts the user follows.
+    """
+    return or_(
+        post.in_reply_to_account_id.is_(None),
+        post.in_reply_to_account_id == post.author_id,
+        post.author_id == user,
+        post.in_reply_to_account_id == user,
+        post.in_reply_to_account_id.in_(followed),
+    )
+
+
+def _followed_ids() -> Select[int]:
+    """The accounts the user (``user_id``) follows."""
+    user = bindparam("user_id", type_=BigInteger)
+    return select(Follow.followee_id).where(Follow.follower_id == user)
+
+
+def shows_reply(
+    *, user_id: int, author_id: int, replied_to: int | None, followed: Collection[int]
+) -> bool:
+    """``reply_shown`` in Python, for posts read from the cache (``followed``: who the user
+    follows, among the accounts in question)."""
+    return (
+        replied_to is None
+        or replied_to in (author_id, user_id)
+        or author_id == user_id
+        or replied_to in followed
+    )
+
+
 @functools.cache
 def post_ids_statement(shape: CursorShape, *, lateral: bool) -> Select[int]:
     """One page of home post ids, newest first (oldest first after ``min_id``).
@@ -48,11 +83,16 @@ def post_ids_statement(shape: CursorShape, *, lateral: bool) -> Select[int]:
     backwards until it finds enough from the followed accounts.
     """
     limit = bindparam("limit", type_=Integer)
+    user = bindparam("user_id", type_=BigInteger)
     if not lateral:
-        stmt = select(Post.id).where(Post.author_id.in_(_home_authors()))
+        stmt = select(Post.id).where(
+            Post.author_id.in_(_home_authors()), reply_shown(Post, user, _followed_ids())
+        )
         return bind_cursor(stmt, Post.id, shape)
     subquery = _home_authors().subquery("authors")
-    per_author_stmt = select(Post.id).where(Post.author_id == subquery.c[0])
+    per_author_stmt = select(Post.id).where(
+        Post.author_id == subquery.c[0], reply_shown(Post, user, _followed_ids())
+    )
     per_author = bind_cursor(per_author_stmt, Post.id, shape).lateral("per_author")
     ordered = per_author.c.id.asc() if shape.min_id else per_author.c.id.desc()
     return (
@@ -78,6 +118,30 @@ async def home_post_ids(session: AsyncSession, *, user_id: int, cursor: Cursor) 
     return ids[::-1] if cursor.min_id is not None else ids
 
 
+@functools.cache
+def followee_posts_statement() -> Select[int]:
+    """Ids of an author's (``author_id``) newest ``limit`` posts that belong in the user's
+    (``user_id``) home, newest first."""
+    user = bindparam("user_id", type_=BigInteger)
+    return (
+        select(Post.id)
+        .where(
+            Post.author_id == bindparam("author_id", type_=BigInteger),
+            reply_shown(Post, user, _followed_ids()),
+        )
+        .order_by(Post.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+async def followee_post_ids(
+    session: AsyncSession, *, user_id: int, author_id: int, limit: int
+) -> list[int]:
+    """Ids of an author's newest ``limit`` posts that belong in the user's home, newest first."""
+    params = {"user_id": user_id, "author_id": author_id, "limit": limit}
+    return list((await session.execute(followee_posts_statement(), params)).scalars())
+
+
 def _self_or_followed(author: Any) -> ColumnElement[bool]:
     """``author`` is the user (``user_id``) or someone the user follows."""
     user = bindparam("user_id", type_=BigInteger)
@@ -87,8 +151,14 @@ def _self_or_followed(author: Any) -> ColumnElement[bool]:
 
 @functools.cache
 def visible_home_posts_statement(*, array: bool) -> Select[Post]:
-    """Posts by id (``ids``) whose author is the user (``user_id``) or someone they follow."""
-    return select(Post).where(id_in(Post.id, "ids", array=array), _self_or_followed(Post.author_id))
+    """Posts by id (``ids``) that belong in the user's (``user_id``) home: by the user or
+    someone they follow, replies as Mastodon's home rule allows."""
+    user = bindparam("user_id", type_=BigInteger)
+    return select(Post).where(
+        id_in(Post.id, "ids", array=array),
+        _self_or_followed(Post.author_id),
+        reply_shown(Post, user, _followed_ids()),
+    )
 
 
 async def visible_home_posts(
@@ -126,11 +196,17 @@ async def visible_authors(
     return {row[0]: Author(*row) for row in rows}
 
 
+def not_reply_to_others() -> ColumnElement[bool]:
+    """A post that answers nobody, or its own author (a thread)."""
+    return or_(Post.in_reply_to_account_id.is_(None), Post.in_reply_to_account_id == Post.author_id)
+
+
 def public_query() -> Select[Post]:
     """Return a statement for every public post on the instance (not unlisted or private)."""
     # A literal, not a bind parameter: only then can PostgreSQL's prepared (generic) plans,
     # and SQLite, prove the partial index ix_posts_public_id covers the query.
-    return select(Post).where(Post.visibility == literal_column("'public'"))
+    # As Mastodon's: replies to other accounts are left out (a thread's own posts stay).
+    return select(Post).where(Post.visibility == literal_column("'public'"), not_reply_to_others())
 
 
 async def public(session: AsyncSession, *, cursor: Cursor) -> list[Post]:
