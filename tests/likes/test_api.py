@@ -218,6 +218,13 @@ async def test_favourited_by_lists_accounts_newest_like_first_paged_by_favourite
     assert [a["username"] for a in r.json()] == ["cat"]
     r = await client.get(_url(r.headers["link"], _NEXT))
     assert r.json() == [] and "link" not in r.headers
+    cat_like = await session.scalar(
+        select(Favourite.id).where(Favourite.user_id == world.users["cat"].id)
+    )
+    r = await client.get(f"/api/v1/statuses/{post.id}/favourited_by?since_id={cat_like}")
+    assert [a["username"] for a in r.json()] == ["bob", "dan"]
+    r = await client.get(f"/api/v1/statuses/{post.id}/favourited_by?limit=1&max_id={cat_like}")
+    assert r.json() == []
 
     hidden = await private_post(session, world.users["ann"], "followers only")
     await _fav(client, world.tokens["bob"], hidden.id, "favourite")
