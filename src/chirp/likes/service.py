@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, delete, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, Table, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
 
 from chirp import visibility as post_visibility
-from chirp.db import on_postgresql, show_written, utcnow
+from chirp.db import insert_ignoring_duplicates, on_postgresql, show_written, utcnow
 from chirp.follows.models import Follow
 from chirp.ids import new_id
 from chirp.likes.models import Favourite
@@ -22,15 +21,6 @@ from chirp.users.models import User
 # loaded objects, which a statement with a WITH defeats.
 _FAVOURITES = cast(Table, Favourite.__table__)
 _POSTS = cast(Table, Post.__table__)
-
-
-def insert_ignoring_duplicates(
-    session: AsyncSession, table: Table, values: dict[str, Any]
-) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING``: a row already there (or racing in) is left alone."""
-    dialect: Any = postgresql if on_postgresql(session) else sqlite
-    insert: Insert = dialect.insert(table).values(values).on_conflict_do_nothing()
-    return insert
 
 
 async def like(session: AsyncSession, *, user: User, post: Post) -> bool:

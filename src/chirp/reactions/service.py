@@ -22,9 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.db import UTCDateTime, on_postgresql, utcnow
+from chirp.db import UTCDateTime, insert_ignoring_duplicates, on_postgresql, utcnow
 from chirp.ids import new_id
-from chirp.likes.service import insert_ignoring_duplicates
 from chirp.posts.models import Post
 from chirp.reactions import emoji as emoji_rules
 from chirp.reactions.models import Reaction, ReactionCount
