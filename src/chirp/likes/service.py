@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, delete, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
 
 from chirp import visibility as post_visibility
 from chirp.db import insert_ignoring_duplicates, on_postgresql, show_written, utcnow
+from chirp.errors import NotFound
 from chirp.follows.models import Follow
 from chirp.ids import new_id
 from chirp.likes.models import Favourite
@@ -52,20 +54,25 @@ async def _count(
     """Run ``change`` and, only if it wrote a row, move the post's count by ``delta``."""
     # The count moves in SQL, in the same transaction, and only when the row really came or
     # went: a like sent twice, or two at once, counts once (the unique index decides).
-    posts = _POSTS
-    counted = update(posts).values(favourites_count=posts.c.favourites_count + delta)
-    counted = counted.returning(posts.c.favourites_count)
-    if on_postgresql(session):
-        # One statement, one round trip: the UPDATE sees whether the change returned a row.
-        written = change.cte("written")
-        stmt = counted.where(posts.c.id == post.id, exists(select(written.c.post_id))).add_cte(
-            written
-        )
-        count = (await session.execute(stmt)).scalar_one_or_none()
-    else:
-        if (await session.execute(change)).first() is None:
+    counted = (
+        update(_POSTS)
+        .where(_POSTS.c.id == post.id)
+        .values(favourites_count=_POSTS.c.favourites_count + delta)
+        .returning(_POSTS.c.favourites_count)
+    )
+    try:
+        if on_postgresql(session):
+            # One statement, one round trip: the UPDATE sees whether the change wrote a row.
+            written = change.cte("written")
+            stmt = counted.where(exists(select(written.c.post_id))).add_cte(written)
+            count = (await session.execute(stmt)).scalar_one_or_none()
+        elif (await session.execute(change)).first() is None:
             return False
-        count = (await session.execute(counted.where(posts.c.id == post.id))).scalar_one()
+        else:
+            count = (await session.execute(counted)).scalar_one_or_none()
+    except IntegrityError as exc:
+        # The post was deleted after it was read: liking it is liking nothing.
+        raise NotFound() from exc
     if count is None:
         return False
     show_written(post, favourites_count=count)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -20,9 +21,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import UTCDateTime, insert_ignoring_duplicates, on_postgresql, utcnow
+from chirp.errors import NotFound
 from chirp.ids import new_id
 from chirp.posts.models import Post
 from chirp.reactions import emoji as emoji_rules
@@ -59,11 +62,22 @@ async def react(session: AsyncSession, *, user: User, post: Post, emoji: str) ->
             ),
         },
     )
+    try:
+        return await _store(session, added, upsert, post_id=post.id, name=name, now=now)
+    except IntegrityError as exc:
+        # The post was deleted after it was read: there is nothing to react to.
+        raise NotFound() from exc
+
+
+async def _store(
+    session: AsyncSession, added: Any, upsert: Any, *, post_id: int, name: str, now: datetime
+) -> bool:
+    """Insert the reaction and, only if it was new, add it to the emoji's count."""
     if on_postgresql(session):
         # One statement: the count is inserted or moved only if the reaction row was written.
         written = added.cte("written")
         values = select(
-            literal(post.id, BigInteger),
+            literal(post_id, BigInteger),
             literal(name, String),
             literal(1),
             literal(now, UTCDateTime()),
@@ -73,7 +87,7 @@ async def react(session: AsyncSession, *, user: User, post: Post, emoji: str) ->
         return result.first() is not None
     if (await session.execute(added)).first() is None:
         return False
-    values_row = {"post_id": post.id, "emoji": name, "count": 1, "first_at": now}
+    values_row = {"post_id": post_id, "emoji": name, "count": 1, "first_at": now}
     await session.execute(upsert.values(values_row))
     return True
 
