@@ -6,8 +6,8 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.pages import sign_up
-from tests.browser.test_first_use import _axe
 from tests.browser.test_browser_flow import OUTPUT
+from tests.browser.test_first_use import _axe
 from tests.live import LiveServer
 
 
