@@ -84,3 +84,40 @@ def test_mastodon_py_replies_and_context(live_server: LiveServer) -> None:
     with pytest.raises(MastodonAPIError) as missing:
         ben.status_post("to nothing", in_reply_to_id=1)
     assert "does not appear to exist" in str(missing.value)
+
+
+def test_mastodon_py_favourites(live_server: LiveServer) -> None:
+    registrar = _client(live_server)
+    for name in ("masto_fan", "masto_star"):
+        registrar.create_account(
+            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
+        )
+    fan = _client(live_server)
+    fan.log_in(username="masto_fan", password=PASSWORD, scopes=SCOPES, allow_http=True)
+    star = _client(live_server)
+    star.log_in(username="masto_star", password=PASSWORD, scopes=SCOPES, allow_http=True)
+
+    posts = [star.status_post(f"star says {i}")["id"] for i in range(7)]
+    liked_order = [posts[i] for i in (3, 0, 6, 1, 5, 2)]  # not the posts' own order
+    for post_id in liked_order:
+        status = fan.status_favourite(post_id)
+        assert status["favourited"] is True and status["favourites_count"] == 1
+    # Idempotent: liking again changes nothing.
+    assert fan.status_favourite(liked_order[0])["favourites_count"] == 1
+
+    # favourites() pages by when each was liked, along the Link headers Mastodon.py follows.
+    page = fan.favourites(limit=4)
+    seen = [s["id"] for s in page]
+    for _ in at_most(5):
+        page = fan.fetch_next(page)
+        if not page:
+            break
+        seen += [s["id"] for s in page]
+    assert seen == list(reversed(liked_order))
+
+    assert [a["acct"] for a in star.status_favourited_by(liked_order[0])] == ["masto_fan"]
+    undone = fan.status_unfavourite(liked_order[0])
+    assert undone["favourited"] is False and undone["favourites_count"] == 0
+    assert fan.status_unfavourite(liked_order[0])["favourites_count"] == 0
+    assert [s["id"] for s in fan.favourites()] == list(reversed(liked_order[1:]))
+    assert star.status(posts[4])["favourited"] is False

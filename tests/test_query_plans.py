@@ -19,6 +19,8 @@ from chirp.db import utcnow
 from chirp.follows import service as follows_service
 from chirp.follows.models import Follow
 from chirp.jobs.models import PENDING, Job
+from chirp.likes import service as likes_service
+from chirp.likes.models import Favourite
 from chirp.oauth import service as oauth_service
 from chirp.oauth.models import OAuthApp, OAuthCode
 from chirp.pagination import Cursor, apply_cursor
@@ -142,6 +144,21 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "post for idempotency key": select(Post)
         .join(IdempotencyKey, IdempotencyKey.post_id == Post.id)
         .where(IdempotencyKey.user_id == USER, IdempotencyKey.key == "k"),
+        # likes: the button's state, your likes (/likes, /api/v1/favourites), who liked a post
+        "like of a post": select(Favourite.id).where(
+            Favourite.user_id == USER, Favourite.post_id == POST
+        ),
+        "liked posts": _page(likes_service.liked_query(USER), Favourite.id),
+        "liked posts deep page": _page(
+            likes_service.liked_query(USER), Favourite.id, Cursor(max_id=POST)
+        ),
+        "liked posts down to a like": _page(
+            likes_service.liked_query(USER), Favourite.id, Cursor(since_id=POST, limit=200)
+        ),
+        "likers of a post": _page(likes_service.likers_query(POST), Favourite.id),
+        "likers deep page": _page(
+            likes_service.likers_query(POST), Favourite.id, Cursor(max_id=POST)
+        ),
         # OAuth
         "app by client id": select(OAuthApp).where(OAuthApp.client_id == "x"),
         "code by hash": select(OAuthCode).where(OAuthCode.code_hash == "x"),
@@ -169,6 +186,9 @@ TABLES = (
     "oauth_apps",
     "web_sessions",
     "idempotency_keys",
+    "favourites",
+    "reactions",
+    "reaction_counts",
 )
 
 

@@ -11,14 +11,17 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     DateTime,
+    Insert,
     MetaData,
     Select,
     SQLColumnExpression,
+    Table,
     any_,
     bindparam,
     event,
     exc,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, ExceptionContext, Row
 from sqlalchemy.ext.asyncio import (
@@ -85,6 +88,15 @@ def id_in(column: SQLColumnExpression[int], name: str, *, array: bool) -> Column
 def on_postgresql(session: AsyncSession) -> bool:
     """Whether this session talks to PostgreSQL (for what SQLite cannot do in one statement)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_ignoring_duplicates(
+    session: AsyncSession, table: Table, values: dict[str, Any]
+) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING``: a row already there (or racing in) is left alone."""
+    dialect: Any = postgresql if on_postgresql(session) else sqlite
+    statement: Insert = dialect.insert(table).values(values).on_conflict_do_nothing()
+    return statement
 
 
 def takes_arrays(session: AsyncSession) -> bool:

@@ -153,7 +153,7 @@ def test_no_accessibility_violations_on_any_page(
 
     _login(page, url, "ann")
     own = [f"/@ann/{world.ann_posts[-1]}", f"/posts/{world.ann_posts[-1]}/delete", "/@ann"]
-    own += ["/settings"]
+    own += ["/settings", "/likes"]
     found |= _check_pages(page, url, [*everyone, *own, authorize], "ann")
     # A page after htmx changed it: "Load more" twice, a follow made in place.
     page.goto(url + "/")

@@ -64,6 +64,7 @@ async def _pages(client: httpx.AsyncClient, post_id: int, client_id: str) -> lis
         "/signup",
         "/docs",
         "/settings",
+        "/likes",
         authorize,
         "/no-such-page",
         "/@nobody",

@@ -7,11 +7,22 @@ from fastapi import APIRouter
 from chirp.admin import api as admin_api
 from chirp.api.docs import ERROR_RESPONSES
 from chirp.instance import api as instance_api
+from chirp.likes import api as likes_api
 from chirp.oauth import api as oauth_api
 from chirp.posts import api as posts_api
+from chirp.reactions import api as reactions_api
 from chirp.timeline import api as timeline_api
 from chirp.users import api as users_api
 
 api_router = APIRouter()
-for module in (instance_api, oauth_api, users_api, posts_api, timeline_api, admin_api):
+for module in (
+    instance_api,
+    oauth_api,
+    users_api,
+    posts_api,
+    likes_api,
+    reactions_api,
+    timeline_api,
+    admin_api,
+):
     api_router.include_router(module.router, responses=ERROR_RESPONSES)

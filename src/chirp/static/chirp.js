@@ -361,6 +361,37 @@
   });
   document.documentElement.classList.add("posts-open");
 
+  // ---- Likes and reactions: the action row under a post is replaced whole by its answer.
+  // Focus goes back to the control pressed in the new row (the like button, the reaction
+  // chip), or to the react button when the control is gone (a picker choice: the menu closes).
+  var rowFocus = null;
+  var pendingRowFocus = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var row = elt instanceof HTMLElement ? elt.closest(".post-actions") : null;
+    var active = document.activeElement;
+    rowFocus = row && active && row.contains(active) && active.hasAttribute("data-focus")
+      ? { row: row.id, key: active.getAttribute("data-focus") } : null;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // A refused emoji (422) only fills in the error under the field: focus stays where it is.
+    if (rowFocus !== null && event.detail.xhr.status === 200 && succeeded(event)) {
+      pendingRowFocus = rowFocus;
+    }
+    rowFocus = null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (pendingRowFocus === null) return;
+    var wanted = pendingRowFocus;
+    pendingRowFocus = null;
+    var row = document.getElementById(wanted.row);
+    if (!row) return;
+    var controls = Array.prototype.slice.call(row.querySelectorAll("[data-focus]"));
+    var match = controls.filter(function (el) { return el.getAttribute("data-focus") === wanted.key; })[0] ||
+      controls.filter(function (el) { return el.getAttribute("data-focus") === "react"; })[0];
+    if (match) match.focus();
+  });
+
   window.chirp = { postLength: postLength, toast: toast };
   document.addEventListener("DOMContentLoaded", function () {
     wireComposers(document);
