@@ -78,6 +78,7 @@ class TimelineCache:
         self.ttl = ttl
         self.prefix = prefix
         self._add = redis.register_script(scripts.ADD)
+        self._add_repost = redis.register_script(scripts.ADD_REPOST)
         self._start_script = redis.register_script(scripts.START)
         self._finish = redis.register_script(scripts.FINISH)
         self._page = redis.register_script(scripts.PAGE)
@@ -121,6 +122,33 @@ class TimelineCache:
         newest ``cap`` posts), so the timeline must not claim to hold anything older.
         """
         return await self._add_to((self._keys(u) for u in user_ids), post_ids, implied_floor)
+
+    async def add_repost(self, post_id: int, original_id: int, user_ids: Iterable[int]) -> int:
+        """Add a repost to each user's timeline unless it holds the post it shares (see
+        ``scripts.ADD_REPOST``); return how many took it."""
+        args: list[str | int] = [self.cap, self.ttl, member(post_id), member(original_id)]
+        pipe = self.redis.pipeline(transaction=False)
+        keys: list[str] = []
+        for user_id in user_ids:
+            keys.extend(self._keys(user_id))
+            if len(keys) >= 3 * USERS_PER_CALL:
+                await self._add_repost(keys=keys, args=args, client=pipe)
+                keys = []
+        if keys:
+            await self._add_repost(keys=keys, args=args, client=pipe)
+        if not len(pipe):
+            return 0
+        return sum(int(n) for n in await pipe.execute())
+
+    async def remember_reposts(self, user_id: int, shared: dict[int, int]) -> None:
+        """Record a rebuilt timeline's reposts (shared post id -> repost id) for ADD_REPOST."""
+        key = f"{self._keys(user_id)[0]}:o"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.delete(key)
+        if shared:
+            pipe.hset(key, mapping={member(o): member(r) for o, r in shared.items()})
+            pipe.expire(key, self.ttl)
+        await pipe.execute()
 
     async def add_author_posts(self, post_ids: Sequence[int], author_id: int) -> int:
         """Add posts to a large account's list, if complete or being rebuilt (else rebuilt

@@ -17,7 +17,7 @@ from chirp.timeline.celebrities import is_celebrity
 
 
 async def _follower_batches(
-    session: AsyncSession, ctx: JobContext, author_id: int
+    session: AsyncSession, ctx: JobContext, author_id: int, *, reblogs: bool = False
 ) -> AsyncIterator[list[int]]:
     # Every follower, active or not: the Redis scripts write only to timelines that exist,
     # and a timeline exists only while its owner reads it (it expires an hour before
@@ -28,7 +28,7 @@ async def _follower_batches(
     after = 0
     while True:
         batch = await follows_service.follower_batch(
-            session, followee_id=author_id, after_id=after, limit=size
+            session, followee_id=author_id, after_id=after, limit=size, reblogs=reblogs
         )
         if batch:
             yield [follower_id for _, follower_id in batch]
@@ -42,6 +42,8 @@ async def _for_followers(
     ctx: JobContext,
     author_id: int,
     write: Callable[[list[int]], Awaitable[object]],
+    *,
+    reblogs: bool = False,
 ) -> None:
     """Apply ``write`` to each batch of active followers.
 
@@ -50,7 +52,7 @@ async def _for_followers(
     """
     pending: asyncio.Task[object] | None = None
     try:
-        async for follower_ids in _follower_batches(session, ctx, author_id):
+        async for follower_ids in _follower_batches(session, ctx, author_id, reblogs=reblogs):
             if pending is not None:
                 await pending
             pending = asyncio.ensure_future(write(follower_ids))
@@ -77,6 +79,17 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
         if is_celebrity(post.author.followers_count, ctx.settings.fanout_max_followers):
             # Merged into its followers' pages at read time instead.
             await cache.add_author_posts([post.id], post.author_id)
+            return
+        original = post.reblog_of_id
+        if original is not None:
+            # A repost: only to followers who see the author's reposts, one per shared post.
+            await _for_followers(
+                session,
+                ctx,
+                post.author_id,
+                lambda ids: cache.add_repost(post.id, original, ids),
+                reblogs=True,
+            )
             return
         await _for_followers(session, ctx, post.author_id, lambda ids: cache.add([post.id], ids))
 

@@ -56,6 +56,70 @@ def _after(asked: Cursor, ids: list[int], *, want: int) -> Cursor | None:
     return Cursor(max_id=min(ids), since_id=asked.since_id, limit=want)
 
 
+def dedupe(posts: list[PostView]) -> list[PostView]:
+    """Drop reposts of posts a page already shows, newest first.
+
+    A post shared by several people the reader follows shows once, at its newest repost; a
+    post shown as itself (its author is followed) does not come back as a repost. Within a
+    page on every path; the Redis timeline also keeps one repost per post across its whole
+    cached window (see ``scripts.ADD_REPOST``).
+    """
+    itself = {p.id for p in posts if p.reblog_of_id is None}
+    seen: set[int] = set()
+    kept: list[PostView] = []
+    for post in posts:
+        original = post.reblog_of_id
+        if original is not None:
+            if original in itself or original in seen:
+                continue
+            seen.add(original)
+        kept.append(post)
+    return kept
+
+
+def keep_one_repost(ids: list[int], shares: dict[int, int]) -> tuple[list[int], dict[int, int]]:
+    """A rebuilt timeline's ids (newest first) as fan-out would have left them, and its
+    reposts by shared post: ``scripts.ADD_REPOST`` applied oldest first (``shares``: repost
+    id -> shared post id)."""
+    kept: set[int] = set()
+    shared: dict[int, int] = {}
+    for post_id in reversed(ids):
+        original = shares.get(post_id)
+        if original is None:
+            kept.add(post_id)
+            continue
+        earlier = shared.get(original)
+        if original in kept or (earlier is not None and earlier >= post_id):
+            continue
+        if earlier is not None:
+            kept.discard(earlier)
+        shared[original] = post_id
+        kept.add(post_id)
+    return [i for i in ids if i in kept], shared
+
+
+class _HidingReblogs:
+    """Which followed accounts' reposts a reader hides (``reblogs=false``), looked up once."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        self.known: dict[int, bool] = {}
+
+    async def tidy(self, session: AsyncSession, posts: list[PostView]) -> list[PostView]:
+        """``posts`` without hidden accounts' reposts and without repeated reposts."""
+        asked = {
+            p.author_id for p in posts if p.reblog_of_id is not None and p.author_id != self.user_id
+        } - set(self.known)
+        if asked:
+            # One small query, and only for pages that hold reposts of accounts not asked yet.
+            hidden = await follows_service.hiding_reblogs(
+                session, follower_id=self.user_id, candidates=list(asked)
+            )
+            self.known.update({a: a in hidden for a in asked})
+        shown = [p for p in posts if p.reblog_of_id is None or not self.known.get(p.author_id)]
+        return dedupe(shown)
+
+
 def in_redis_rollout(user_id: int, percent: int) -> bool:
     """Whether this user's timeline is served from Redis (stable for a given percentage)."""
     if percent >= 100:
@@ -86,8 +150,10 @@ class HomeTimeline:
 
     async def page(self, session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[PostView]:
         """Return one page of the home timeline, newest first."""
+        ascending = cursor.min_id is not None
         shown: list[PostView] = []
         rest: Cursor | None = cursor
+        hiding = _HidingReblogs(user_id)
         for _ in range(_REFILLS):
             if rest is None or not self.uses_redis(user_id):
                 break
@@ -95,16 +161,19 @@ class HomeTimeline:
             if found is None:
                 break
             views = await self._hydrate(session, user_id=user_id, found=found)
-            shown = _join(shown, views, ascending=cursor.min_id is not None)
+            shown = await hiding.tidy(session, _join(shown, views, ascending=ascending))
             # Cached ids whose posts were deleted or whose authors were unfollowed are
-            # filtered out before their clean-up jobs run: read on past them, so a page is
-            # short only where the timeline ends.
+            # filtered out before their clean-up jobs run, and so are reposts shown already
+            # (see ``dedupe``): read on past them, so a page is short only where it ends.
             rest = _after(rest, found[0], want=cursor.limit - len(shown))
-        if rest is None:
-            return shown
-        ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=rest)
-        views = await self._hydrate_from_db(session, user_id=user_id, ids=ids)
-        return _join(shown, views, ascending=cursor.min_id is not None)
+        for _ in range(_REFILLS):
+            if rest is None:
+                break
+            ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=rest)
+            views = await self._hydrate_from_db(session, user_id=user_id, ids=ids)
+            shown = await hiding.tidy(session, _join(shown, views, ascending=ascending))
+            rest = _after(rest, ids, want=cursor.limit - len(shown))
+        return shown
 
     async def _cache_read(
         self, session: AsyncSession, *, user_id: int, cursor: Cursor
@@ -164,9 +233,10 @@ class HomeTimeline:
         The cache is told only after the commit, so a failed delete never hides a post; if
         Redis is down the purge job repeats the tombstone when it is back.
         """
-        await posts_service.delete_post(session, post=post, actor=actor)
+        reposts = await posts_service.delete_post(session, post=post, actor=actor)
         await session.commit()
-        await self.forget_posts([post.id])
+        # Its reposts went with it: hidden at once too (their purge jobs follow).
+        await self.forget_posts([post.id, *reposts])
 
     async def follow(
         self,
@@ -285,7 +355,12 @@ class HomeTimeline:
         newest = Cursor(limit=cap)
         ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=newest)
         floor = ids[-1] if len(ids) >= cap else 0
-        return await self.cache.finish_rebuild(user_id, ids, floor=floor, token=token)
+        shares = await timeline_service.reposts_among(session, ids)
+        kept, shared = keep_one_repost(ids, shares)
+        stored = await self.cache.finish_rebuild(user_id, kept, floor=floor, token=token)
+        if stored:
+            await self.cache.remember_reposts(user_id, shared)
+        return stored
 
     async def rebuild_author(self, session: AsyncSession, *, author_id: int) -> bool:
         """Fill a large account's list of recent posts from the database (as ``rebuild``)."""

@@ -85,6 +85,48 @@ return added
 """
 )
 
+# The same for one repost. KEYS as ADD; ARGV[1] cap, ARGV[2] ttl, ARGV[3] the repost's id,
+# ARGV[4] the id of the post it shares. Each complete timeline keeps one repost per shared
+# post across its whole cached window, in a hash beside it (list .. ':o': shared id ->
+# repost id): a repost of a post the window holds as itself is skipped (the reader saw it
+# already), and a newer repost of a post already reposted there replaces the older one (it
+# moves up to the newer repost's place). A timeline being rebuilt keeps the id in its
+# marker as ADD does; the rebuild applies the same rule (``home.keep_one_repost``).
+ADD_REPOST = (
+    _TRIM_FUNCTION
+    + """
+local cap = tonumber(ARGV[1])
+local id, original = ARGV[3], ARGV[4]
+local added = 0
+for u = 1, #KEYS, 3 do
+  local list, floor, marker = KEYS[u], KEYS[u + 1], KEYS[u + 2]
+  if redis.call('EXISTS', list, floor) == 2 then
+    local shared = list .. ':o'
+    local earlier = redis.call('HGET', shared, original)
+    if not redis.call('ZSCORE', list, original) and not (earlier and earlier >= id) then
+      if earlier then redis.call('ZREM', list, earlier) end
+      redis.call('HSET', shared, original, id)
+      redis.call('EXPIRE', shared, ARGV[2])
+      redis.call('ZADD', list, 0, id)
+      trim(list, floor, cap)
+      -- Entries whose reposts were trimmed away are dropped now and then.
+      if redis.call('HLEN', shared) > 2 * cap then
+        local all = redis.call('HGETALL', shared)
+        for i = 1, #all, 2 do
+          if not redis.call('ZSCORE', list, all[i + 1]) then redis.call('HDEL', shared, all[i]) end
+        end
+      end
+      added = added + 1
+    end
+  elseif redis.call('EXISTS', marker) == 1 then
+    redis.call('ZADD', marker, 0, id)
+    added = added + 1
+  end
+end
+return added
+"""
+)
+
 # KEYS: rebuild marker. ARGV: token, ttl. Starts a rebuild: from now on fan-out for this
 # list is kept in the marker.
 START = """

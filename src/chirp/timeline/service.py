@@ -78,6 +78,16 @@ async def home_post_ids(session: AsyncSession, *, user_id: int, cursor: Cursor) 
     return ids[::-1] if cursor.min_id is not None else ids
 
 
+async def reposts_among(session: AsyncSession, ids: Collection[int]) -> dict[int, int]:
+    """Which of ``ids`` are reposts, and of what: repost id -> shared post id."""
+    if not ids:
+        return {}
+    stmt = select(Post.id, Post.reblog_of_id).where(
+        Post.id.in_(list(ids)), Post.reblog_of_id.is_not(None)
+    )
+    return {row[0]: row[1] for row in await session.execute(stmt) if row[1] is not None}
+
+
 def _self_or_followed(author: Any) -> ColumnElement[bool]:
     """``author`` is the user (``user_id``) or someone the user follows."""
     user = bindparam("user_id", type_=BigInteger)
@@ -127,10 +137,15 @@ async def visible_authors(
 
 
 def public_query() -> Select[Post]:
-    """Return a statement for every public post on the instance (not unlisted or private)."""
+    """Return a statement for every public post on the instance (not unlisted or private).
+
+    Reposts are left out, as Mastodon leaves them out of its public timelines.
+    """
     # A literal, not a bind parameter: only then can PostgreSQL's prepared (generic) plans,
     # and SQLite, prove the partial index ix_posts_public_id covers the query.
-    return select(Post).where(Post.visibility == literal_column("'public'"))
+    return select(Post).where(
+        Post.visibility == literal_column("'public'"), Post.reblog_of_id.is_(None)
+    )
 
 
 async def public(session: AsyncSession, *, cursor: Cursor) -> list[Post]:

@@ -232,7 +232,11 @@ async def account_statuses(
         posts: list[Post] = []  # Chirp has no pinned posts or media yet
     else:
         posts = await posts_service.by_author(
-            session, author_id=user.id, cursor=cursor, viewer=viewer.user if viewer else None
+            session,
+            author_id=user.id,
+            cursor=cursor,
+            viewer=viewer.user if viewer else None,
+            reblogs=not exclude_reblogs,
         )
     _link(request, response, [p.id for p in posts])
     reader = viewer.user if viewer else None
