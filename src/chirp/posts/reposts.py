@@ -38,7 +38,7 @@ QUOTE_POLICY_LABELS: dict[str, str] = {
 NOT_ALLOWED = "This action is not allowed"
 
 
-async def _shared(session: AsyncSession, post_id: int, *, viewer: User) -> Post:
+async def shared(session: AsyncSession, post_id: int, *, viewer: User | None) -> Post:
     """The post a repost or quote of ``post_id`` shares: the original for a repost (404 if
     the viewer may not see it)."""
     post = await posts_service.get_visible_post_or_404(session, post_id, viewer=viewer)
@@ -60,7 +60,7 @@ async def repost(
     followers-only whatever ``visibility`` asks, others take ``visibility`` or the
     reposter's default.
     """
-    original = await _shared(session, post_id, viewer=actor)
+    original = await shared(session, post_id, viewer=actor)
     if original.visibility == post_visibility.PRIVATE and original.author_id != actor.id:
         raise Forbidden(NOT_ALLOWED)
     if original.visibility == post_visibility.PRIVATE:
@@ -108,12 +108,7 @@ async def unrepost(session: AsyncSession, *, actor: User, post_id: int) -> tuple
 
     Nothing to undo is no error (Mastodon answers with the original either way).
     """
-    post = await posts_service.get_visible_post_or_404(session, post_id, viewer=actor)
-    original = post
-    if post.reblog_of_id is not None:
-        original = await posts_service.get_visible_post_or_404(
-            session, post.reblog_of_id, viewer=actor
-        )
+    original = await shared(session, post_id, viewer=actor)
     removed = (
         await session.execute(
             delete(Post)
@@ -167,18 +162,9 @@ async def reblogged_by(
     session: AsyncSession, *, post_id: int, viewer: User | None, cursor: Cursor
 ) -> list[tuple[int, User]]:
     """(wrapper id, account) of who reposted a post the viewer may see, newest first."""
-    original = await _shared_or_404(session, post_id, viewer=viewer)
+    original = await shared(session, post_id, viewer=viewer)
     rows = await fetch_rows(session, reblogged_by_query(original.id), Post.id, cursor)
     return [(row[0], row[1]) for row in rows]
-
-
-async def _shared_or_404(session: AsyncSession, post_id: int, *, viewer: User | None) -> Post:
-    post = await posts_service.get_visible_post_or_404(session, post_id, viewer=viewer)
-    if post.reblog_of_id is not None:
-        post = await posts_service.get_visible_post_or_404(
-            session, post.reblog_of_id, viewer=viewer
-        )
-    return post
 
 
 # ---- Quote posts (Mastodon 4.5).
@@ -216,7 +202,7 @@ async def may_quote(session: AsyncSession, *, post: Post, viewer: User) -> bool:
 async def quotable(session: AsyncSession, *, post_id: int, author: User) -> Post:
     """The post ``author`` quotes, or 422 if it is gone, hidden from them or its policy refuses."""
     try:
-        post = await _shared(session, post_id, viewer=author)
+        post = await shared(session, post_id, viewer=author)
     except NotFound as exc:
         raise ValidationFailed(
             "The quoted post does not exist or is not visible to you", field="quoted_status_id"
@@ -233,7 +219,7 @@ async def quotes(
     session: AsyncSession, *, post_id: int, viewer: User, cursor: Cursor
 ) -> list[Post]:
     """Posts quoting a post the viewer may see, those the viewer may see, newest first."""
-    original = await _shared_or_404(session, post_id, viewer=viewer)
+    original = await shared(session, post_id, viewer=viewer)
     stmt = select(Post).where(Post.quote_of_id == original.id)
     # Followers-only quotes only from the viewer and the accounts they follow; a page may be
     # short where others' are left out, and the Link header still leads on.

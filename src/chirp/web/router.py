@@ -8,6 +8,7 @@ from chirp.auth import pages as auth_pages
 from chirp.follows import pages as follows_pages
 from chirp.oauth import pages as oauth_pages
 from chirp.posts import pages as posts_pages
+from chirp.posts import repost_pages
 from chirp.timeline import pages as timeline_pages
 from chirp.users import pages as users_pages
 from chirp.web.csrf import verify_csrf
@@ -15,5 +16,13 @@ from chirp.web.csrf import verify_csrf
 web_router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 # Fixed paths first: "/@{username}/followers" must win over "/@{username}/{post_id}".
-for module in (auth_pages, timeline_pages, users_pages, follows_pages, posts_pages, oauth_pages):
+for module in (
+    auth_pages,
+    timeline_pages,
+    users_pages,
+    follows_pages,
+    posts_pages,
+    repost_pages,
+    oauth_pages,
+):
     web_router.include_router(module.router)
