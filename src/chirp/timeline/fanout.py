@@ -12,6 +12,7 @@ from chirp.follows import service as follows_service
 from chirp.jobs import kinds
 from chirp.jobs.worker import Handler, JobContext
 from chirp.posts import service as posts_service
+from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.celebrities import is_celebrity
 
@@ -118,7 +119,14 @@ async def merge_followee_posts(
         return  # unfollowed again since
     ids = await posts_service.recent_ids(session, author_id=followee_id, limit=cache.cap)
     implied = ids[-1] if len(ids) >= cache.cap else 0
-    await cache.add(ids, [follower_id], implied_floor=implied)
+    shares = await timeline_service.reposts_among(session, ids)
+    await cache.add([i for i in ids if i not in shares], [follower_id], implied_floor=implied)
+    hidden = await follows_service.hiding_reblogs(
+        session, follower_id=follower_id, candidates=[followee_id]
+    )
+    if shares and not hidden:
+        # After the posts, oldest first: as fan-out would have delivered them (ADD_REPOST).
+        await cache.add_reposts(sorted(shares.items()), follower_id)
 
 
 async def purge_followee_posts(

@@ -77,12 +77,18 @@ def dedupe(posts: list[PostView]) -> list[PostView]:
     return kept
 
 
-def keep_one_repost(ids: list[int], shares: dict[int, int]) -> tuple[list[int], dict[int, int]]:
-    """A rebuilt timeline's ids (newest first) as fan-out would have left them, and its
-    reposts by shared post: ``scripts.ADD_REPOST`` applied oldest first (``shares``: repost
-    id -> shared post id)."""
+def keep_one_repost(
+    ids: list[int], shares: dict[int, int]
+) -> tuple[list[int], dict[int, int], set[int]]:
+    """A rebuilt timeline as fan-out would have left it: ``scripts.ADD_REPOST`` applied to
+    ``ids`` (newest first) oldest first. ``shares``: repost id -> shared post id.
+
+    Returns the ids kept (newest first), the reposts kept by shared post, and the reposts
+    that replaced an earlier one.
+    """
     kept: set[int] = set()
     shared: dict[int, int] = {}
+    moved: set[int] = set()
     for post_id in reversed(ids):
         original = shares.get(post_id)
         if original is None:
@@ -93,9 +99,10 @@ def keep_one_repost(ids: list[int], shares: dict[int, int]) -> tuple[list[int], 
             continue
         if earlier is not None:
             kept.discard(earlier)
+            moved.add(post_id)
         shared[original] = post_id
         kept.add(post_id)
-    return [i for i in ids if i in kept], shared
+    return [i for i in ids if i in kept], shared, moved & kept
 
 
 class _HidingReblogs:
@@ -356,10 +363,10 @@ class HomeTimeline:
         ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=newest)
         floor = ids[-1] if len(ids) >= cap else 0
         shares = await timeline_service.reposts_among(session, ids)
-        kept, shared = keep_one_repost(ids, shares)
+        kept, shared, moved = keep_one_repost(ids, shares)
         stored = await self.cache.finish_rebuild(user_id, kept, floor=floor, token=token)
         if stored:
-            await self.cache.remember_reposts(user_id, shared)
+            await self.cache.remember_reposts(user_id, shared, moved)
         return stored
 
     async def rebuild_author(self, session: AsyncSession, *, author_id: int) -> bool:

@@ -64,6 +64,18 @@ for u = 1, #KEYS, 3 do
   local list, floor, marker = KEYS[u], KEYS[u + 1], KEYS[u + 2]
   if redis.call('EXISTS', list, floor) == 2 then
     zadd_all(list, ARGV, 3)
+    local shared = list .. ':o'
+    if redis.call('EXISTS', shared) == 1 then
+      -- A post arriving after a repost of it (fan-out jobs may run out of order, or its
+      -- author was just followed): the post shows as itself, the repost goes (ADD_REPOST).
+      for i = 3, #ARGV do
+        local repost = redis.call('HGET', shared, ARGV[i])
+        if repost and redis.call('ZREM', list, repost) == 1 then
+          redis.call('SADD', list .. ':d', ARGV[i])
+          redis.call('EXPIRE', list .. ':d', redis.call('TTL', list))
+        end
+      end
+    end
     if has_floor and implied > redis.call('GET', floor) then
       redis.call('SET', floor, implied, 'KEEPTTL')
     end
@@ -104,7 +116,11 @@ for u = 1, #KEYS, 3 do
     local shared = list .. ':o'
     local earlier = redis.call('HGET', shared, original)
     if not redis.call('ZSCORE', list, original) and not (earlier and earlier >= id) then
-      if earlier then redis.call('ZREM', list, earlier) end
+      if earlier and redis.call('ZREM', list, earlier) == 1 then
+        -- Undoing this repost must bring the earlier one back: see REMOVE.
+        redis.call('SADD', list .. ':d', id)
+        redis.call('EXPIRE', list .. ':d', ARGV[2])
+      end
       redis.call('HSET', shared, original, id)
       redis.call('EXPIRE', shared, ARGV[2])
       redis.call('ZADD', list, 0, id)
@@ -114,6 +130,9 @@ for u = 1, #KEYS, 3 do
         local all = redis.call('HGETALL', shared)
         for i = 1, #all, 2 do
           if not redis.call('ZSCORE', list, all[i + 1]) then redis.call('HDEL', shared, all[i]) end
+        end
+        for _, moved in ipairs(redis.call('SMEMBERS', list .. ':d')) do
+          if not redis.call('ZSCORE', list, moved) then redis.call('SREM', list .. ':d', moved) end
         end
       end
       added = added + 1
@@ -126,6 +145,24 @@ end
 return added
 """
 )
+
+# KEYS: (list, floor) for each home timeline. ARGV: ids to remove (deleted posts, undone
+# reposts, an unfollowed account's posts). A removed repost that had replaced an earlier
+# repost of the same post (ADD_REPOST) takes the floor with it: the timeline counts as
+# incomplete and its next read rebuilds it from the database, earlier repost included.
+REMOVE = """
+for u = 1, #KEYS, 2 do
+  local list, floor = KEYS[u], KEYS[u + 1]
+  redis.call('ZREM', list, unpack(ARGV))
+  local moved = list .. ':d'
+  if redis.call('EXISTS', moved) == 1 then
+    for _, id in ipairs(ARGV) do
+      if redis.call('SREM', moved, id) == 1 then redis.call('DEL', floor) end
+    end
+  end
+end
+return 1
+"""
 
 # KEYS: rebuild marker. ARGV: token, ttl. Starts a rebuild: from now on fan-out for this
 # list is kept in the marker.
