@@ -112,6 +112,10 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
     ],
     ("GET", "/api/v1/statuses/:id"): [],
     ("DELETE", "/api/v1/statuses/:id"): ["delete_media"],
+    ("POST", "/api/v1/statuses/:id/reblog"): ["visibility"],
+    ("POST", "/api/v1/statuses/:id/unreblog"): [],
+    ("GET", "/api/v1/statuses/:id/reblogged_by"): ["max_id", "since_id", "limit"],
+    ("GET", "/api/v1/statuses/:id/quotes"): ["max_id", "since_id", "limit"],
     ("GET", "/api/v1/timelines/home"): ["max_id", "since_id", "min_id", "limit"],
     ("GET", "/api/v1/timelines/public"): [
         "local",
@@ -185,6 +189,7 @@ ACCOUNT_PAGING = (
 NOTHING_TO_FILTER = "tests/api/test_parameters.py::test_filters_chirp_has_nothing_for"
 CURSOR_EDGES = "tests/api/test_input_edges.py::test_cursors_are_ascii_digits_in_range_or_422"
 OAUTH_FLOW = "tests/oauth/test_flows.py::test_authorization_code_flow"
+QUOTES = Honoured("tests/posts/test_quotes.py::test_quote_policies_decide_who_may_quote")
 
 TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("GET", "/api/v1/instance"): {},
@@ -260,7 +265,9 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         **{name: Honoured(CURSOR_EDGES) for name in ("max_id", "since_id", "min_id", "limit")},
         "only_media": Honoured(NOTHING_TO_FILTER),
         "exclude_replies": Honoured(NOTHING_TO_FILTER),
-        "exclude_reblogs": Honoured(NOTHING_TO_FILTER),
+        "exclude_reblogs": Honoured(
+            "tests/posts/test_reposts.py::test_public_timeline_leaves_reposts_out_profiles_keep_them"
+        ),
         "pinned": Honoured(NOTHING_TO_FILTER),
         "tagged": Refused("chirp"),
     },
@@ -300,11 +307,25 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "visibility": VISIBILITY,
         "language": POST_FIELDS,
         "scheduled_at": Refused("2099-01-01T00:00:00.000Z"),
-        "quoted_status_id": Refused("1"),
-        "quote_approval_policy": Refused("nobody"),
+        "quoted_status_id": QUOTES,
+        "quote_approval_policy": QUOTES,
     },
     ("GET", "/api/v1/statuses/:id"): {},
     ("DELETE", "/api/v1/statuses/:id"): {"delete_media": Honoured(NOTHING_TO_FILTER)},
+    ("POST", "/api/v1/statuses/:id/reblog"): {
+        "visibility": Honoured("tests/posts/test_reposts.py::test_who_may_reblog_what")
+    },
+    ("POST", "/api/v1/statuses/:id/unreblog"): {},
+    ("GET", "/api/v1/statuses/:id/reblogged_by"): {
+        name: Honoured(
+            "tests/posts/test_reposts.py::test_reblogged_by_pages_newest_first_with_links"
+        )
+        for name in ("max_id", "since_id", "limit")
+    },
+    ("GET", "/api/v1/statuses/:id/quotes"): {
+        name: Honoured("tests/posts/test_quotes.py::test_quotes_list_shows_what_the_reader_may_see")
+        for name in ("max_id", "since_id", "limit")
+    },
     ("GET", "/api/v1/timelines/home"): {
         name: Honoured(PAGING) for name in ("max_id", "since_id", "min_id", "limit")
     },
