@@ -116,6 +116,7 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
     ("POST", "/api/v1/statuses/:id/unreblog"): [],
     ("GET", "/api/v1/statuses/:id/reblogged_by"): ["max_id", "since_id", "limit"],
     ("GET", "/api/v1/statuses/:id/quotes"): ["max_id", "since_id", "limit"],
+    ("PUT", "/api/v1/statuses/:id/interaction_policy"): ["quote_approval_policy"],
     ("GET", "/api/v1/timelines/home"): ["max_id", "since_id", "min_id", "limit"],
     ("GET", "/api/v1/timelines/public"): [
         "local",
@@ -325,6 +326,12 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("GET", "/api/v1/statuses/:id/quotes"): {
         name: Honoured("tests/posts/test_quotes.py::test_quotes_list_shows_what_the_reader_may_see")
         for name in ("max_id", "since_id", "limit")
+    },
+    ("PUT", "/api/v1/statuses/:id/interaction_policy"): {
+        "quote_approval_policy": Honoured(
+            "tests/posts/test_quotes.py::"
+            "test_the_author_changes_who_may_quote_and_every_reader_sees_it"
+        )
     },
     ("GET", "/api/v1/timelines/home"): {
         name: Honoured(PAGING) for name in ("max_id", "since_id", "min_id", "limit")

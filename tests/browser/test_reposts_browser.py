@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.pages import sign_up
+from tests.browser.test_first_use import AXE, AXE_OPTIONS
 from tests.live import LiveServer
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
@@ -18,6 +19,14 @@ def _post(page: Page, text: str) -> None:
     page.fill("#composer-text", text)
     page.click("#composer button[type=submit]")
     expect(page.locator("#timeline article").first).to_contain_text(text)
+
+
+def _no_violations(page: Page) -> None:
+    """axe-core finds nothing on the page as it is now (as on every other page)."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE)
+    result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    assert [v["id"] for v in result["violations"]] == [], result["violations"]
 
 
 def _log_in(page: Page, url: str, username: str) -> None:
@@ -64,6 +73,7 @@ def test_repost_in_place_without_javascript_and_quote(
     expect(repost.locator(".post-context")).to_contain_text("You reposted")
     expect(repost.locator(".post-text")).to_have_text("Share this, please")
     page.screenshot(path=str(OUTPUT / "repost-home.png"))
+    _no_violations(page)
 
     # Without JavaScript: the same menu is a <details>, the form posts and comes back here.
     plain = browser.new_context(java_script_enabled=False).new_page()
@@ -86,6 +96,7 @@ def test_repost_in_place_without_javascript_and_quote(
     page.wait_for_url(f"{url}/posts/{post_id}/quote")
     expect(page.locator(".quote-preview .quote-card")).to_contain_text("Share this, please")
     page.screenshot(path=str(OUTPUT / "quote-composer.png"))
+    _no_violations(page)
     page.fill("#composer-text", "Quoting this one")
     page.select_option("#composer-quote-policy", "followers")
     page.click("#composer button[type=submit]")
@@ -93,3 +104,4 @@ def test_repost_in_place_without_javascript_and_quote(
     expect(page.locator("article .post-text").first).to_have_text("Quoting this one")
     expect(page.locator("article .quote-card")).to_contain_text("Share this, please")
     page.screenshot(path=str(OUTPUT / "quote-post.png"))
+    _no_violations(page)

@@ -159,3 +159,41 @@ async def test_quotes_list_shows_what_the_reader_may_see(
     hidden = await _post(client, t["ann"], status="secret", visibility="private")
     hidden_url = f"/api/v1/statuses/{hidden.json()['id']}/quotes"
     assert (await client.get(hidden_url, headers=auth(t["sam"]))).status_code == 404
+
+
+async def test_the_author_changes_who_may_quote_and_every_reader_sees_it(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    t = await _setup(session, client)
+    post = (await _post(client, t["ann"], status="open at first")).json()
+    first = await _post(client, t["fay"], status="early quote", quoted_status_id=post["id"])
+    assert first.status_code == 200
+    # fay's home (the Redis path on that backend) has the post cached with its policy.
+    home = await client.get("/api/v1/timelines/home", headers=auth(t["fay"]))
+    shown = next(s for s in home.json() if s["id"] == post["id"])
+    assert shown["quote_approval"]["current_user"] == "automatic"
+    url = f"/api/v1/statuses/{post['id']}/interaction_policy"
+    r = await client.put(url, data={"quote_approval_policy": "nobody"}, headers=auth(t["ann"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["quote_approval"]["automatic"] == []
+    home = await client.get("/api/v1/timelines/home", headers=auth(t["fay"]))
+    shown = next(s for s in home.json() if s["id"] == post["id"])
+    assert shown["quote_approval"] == {"automatic": [], "manual": [], "current_user": "denied"}
+    late = await _post(client, t["fay"], status="late quote", quoted_status_id=post["id"])
+    assert late.status_code == 422
+    # Past quotes stay; only the author may change it; a bad or missing value is 422.
+    still = await client.get(f"/api/v1/statuses/{first.json()['id']}", headers=auth(t["sam"]))
+    assert still.json()["quote"]["state"] == "accepted"
+    other = await client.put(url, data={"quote_approval_policy": "public"}, headers=auth(t["fay"]))
+    assert other.status_code == 404
+    for bad in ({"quote_approval_policy": "everyone"}, {}):
+        r = await client.put(url, data=bad, headers=auth(t["ann"]))
+        assert r.status_code == 422 and "quote_approval_policy" in r.json()["error"]
+    # A followers-only post stays quotable by nobody but its author, whatever is asked.
+    private = (await _post(client, t["ann"], status="inner", visibility="private")).json()
+    r = await client.put(
+        f"/api/v1/statuses/{private['id']}/interaction_policy",
+        data={"quote_approval_policy": "public"},
+        headers=auth(t["ann"]),
+    )
+    assert r.status_code == 200 and r.json()["quote_approval"]["automatic"] == []

@@ -1,7 +1,7 @@
 """Reposts in home timelines, on the database path and the Redis path (fan-out, read-time
 merge of large accounts, and a mix), with several readers whose follows overlap.
 
-What each path guarantees (see ``timeline.home.dedupe`` and ``scripts.ADD_REPOST``):
+What each path guarantees (see ``timeline.reposts`` and ``scripts.ADD_REPOST``):
 
 - both: a repost shows at the time of the repost, the original inside; reposts of accounts
   followed with ``reblogs=false`` never show; within a page, a post shows once: as itself
@@ -27,7 +27,8 @@ from chirp.pagination import Cursor
 from chirp.posts import reposts
 from chirp.posts.models import Post
 from chirp.timeline.cache import TimelineCache
-from chirp.timeline.home import HomeTimeline, dedupe, keep_one_repost
+from chirp.timeline.home import HomeTimeline
+from chirp.timeline.reposts import dedupe, keep_one_repost
 from chirp.users.models import User
 from tests.factories import make_post, make_user
 from tests.timeline import all_pages, read_from_redis

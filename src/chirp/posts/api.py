@@ -17,7 +17,7 @@ from chirp.errors import NotFound, ValidationFailed
 from chirp.parsing import Token
 from chirp.posts import feed, reposts
 from chirp.posts import service as posts_service
-from chirp.posts.schemas import ReblogIn, StatusCreate, StatusOut
+from chirp.posts.schemas import InteractionPolicyIn, ReblogIn, StatusCreate, StatusOut
 from chirp.ratelimit.deps import enforce_posting
 from chirp.users.schemas import AccountOut
 
@@ -202,3 +202,25 @@ async def quotes(
         request, response, newest_id=ids[0] if ids else None, oldest_id=ids[-1] if ids else None
     )
     return present.statuses(await feed.load(session, found, viewer=ctx.user), settings)
+
+
+@router.put(
+    "/{status_id}/interaction_policy",
+    response_model=StatusOut,
+    openapi_extra=body_docs(InteractionPolicyIn),
+)
+async def interaction_policy(
+    status_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    timeline: HomeTimelineDep,
+    ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
+    body: Annotated[InteractionPolicyIn, Depends(params(InteractionPolicyIn))],
+) -> StatusOut:
+    """Change who may quote one of your statuses (past quotes stay)."""
+    post = await reposts.set_quote_policy(
+        session, actor=ctx.user, post_id=parse_id(status_id), policy=body.quote_approval_policy
+    )
+    await session.commit()
+    await timeline.refresh_posts([post.id])
+    return present.status(await feed.load(session, [post], viewer=ctx.user), settings)

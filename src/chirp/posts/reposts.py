@@ -239,3 +239,26 @@ async def quotes(
         or p.author_id == viewer.id
         or p.author_id in followed
     ]
+
+
+async def set_quote_policy(
+    session: AsyncSession, *, actor: User, post_id: int, policy: str | None
+) -> Post:
+    """Change who may quote one of your posts (past quotes stay); 404 for anyone else's."""
+    post = await posts_service.get_visible_post_or_404(session, post_id, viewer=actor)
+    if post.author_id != actor.id or post.reblog_of_id is not None:
+        raise NotFound()  # as Mastodon: not among your statuses
+    if policy is None:
+        raise ValidationFailed(
+            "quote_approval_policy must be one of public, followers or nobody",
+            field="quote_approval_policy",
+        )
+    chosen = parse_quote_policy(policy, visibility=post.visibility)
+    await session.execute(
+        update(Post)
+        .where(Post.id == post.id)
+        .values(quote_approval_policy=chosen)
+        .execution_options(synchronize_session=False)
+    )
+    show_written(post, quote_approval_policy=chosen)
+    return post

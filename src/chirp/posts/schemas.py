@@ -125,6 +125,12 @@ class StatusCreate(BaseModel):
     quote_approval_policy: Literal["public", "followers", "nobody"] | None = None
 
 
+class InteractionPolicyIn(BaseModel):
+    """Parameters of ``PUT /api/v1/statuses/:id/interaction_policy``."""
+
+    quote_approval_policy: Literal["public", "followers", "nobody"] | None = None
+
+
 class ReblogIn(BaseModel):
     """Parameters of ``POST /api/v1/statuses/:id/reblog``."""
 

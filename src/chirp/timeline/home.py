@@ -17,6 +17,7 @@ from chirp.posts import service as posts_service
 from chirp.posts.models import Post, PostView
 from chirp.redis_client import Breaker
 from chirp.timeline import fanout
+from chirp.timeline import reposts as timeline_reposts
 from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import CachedPage, TimelineCache
 from chirp.timeline.celebrities import CelebrityCache, is_celebrity
@@ -56,77 +57,6 @@ def _after(asked: Cursor, ids: list[int], *, want: int) -> Cursor | None:
     return Cursor(max_id=min(ids), since_id=asked.since_id, limit=want)
 
 
-def dedupe(posts: list[PostView]) -> list[PostView]:
-    """Drop reposts of posts a page already shows, newest first.
-
-    A post shared by several people the reader follows shows once, at its newest repost; a
-    post shown as itself (its author is followed) does not come back as a repost. Within a
-    page on every path; the Redis timeline also keeps one repost per post across its whole
-    cached window (see ``scripts.ADD_REPOST``).
-    """
-    itself = {p.id for p in posts if p.reblog_of_id is None}
-    seen: set[int] = set()
-    kept: list[PostView] = []
-    for post in posts:
-        original = post.reblog_of_id
-        if original is not None:
-            if original in itself or original in seen:
-                continue
-            seen.add(original)
-        kept.append(post)
-    return kept
-
-
-def keep_one_repost(
-    ids: list[int], shares: dict[int, int]
-) -> tuple[list[int], dict[int, int], set[int]]:
-    """A rebuilt timeline as fan-out would have left it: ``scripts.ADD_REPOST`` applied to
-    ``ids`` (newest first) oldest first. ``shares``: repost id -> shared post id.
-
-    Returns the ids kept (newest first), the reposts kept by shared post, and the reposts
-    that replaced an earlier one.
-    """
-    kept: set[int] = set()
-    shared: dict[int, int] = {}
-    moved: set[int] = set()
-    for post_id in reversed(ids):
-        original = shares.get(post_id)
-        if original is None:
-            kept.add(post_id)
-            continue
-        earlier = shared.get(original)
-        if original in kept or (earlier is not None and earlier >= post_id):
-            continue
-        if earlier is not None:
-            kept.discard(earlier)
-            moved.add(post_id)
-        shared[original] = post_id
-        kept.add(post_id)
-    return [i for i in ids if i in kept], shared, moved & kept
-
-
-class _HidingReblogs:
-    """Which followed accounts' reposts a reader hides (``reblogs=false``), looked up once."""
-
-    def __init__(self, user_id: int) -> None:
-        self.user_id = user_id
-        self.known: dict[int, bool] = {}
-
-    async def tidy(self, session: AsyncSession, posts: list[PostView]) -> list[PostView]:
-        """``posts`` without hidden accounts' reposts and without repeated reposts."""
-        asked = {
-            p.author_id for p in posts if p.reblog_of_id is not None and p.author_id != self.user_id
-        } - set(self.known)
-        if asked:
-            # One small query, and only for pages that hold reposts of accounts not asked yet.
-            hidden = await follows_service.hiding_reblogs(
-                session, follower_id=self.user_id, candidates=list(asked)
-            )
-            self.known.update({a: a in hidden for a in asked})
-        shown = [p for p in posts if p.reblog_of_id is None or not self.known.get(p.author_id)]
-        return dedupe(shown)
-
-
 def in_redis_rollout(user_id: int, percent: int) -> bool:
     """Whether this user's timeline is served from Redis (stable for a given percentage)."""
     if percent >= 100:
@@ -160,7 +90,7 @@ class HomeTimeline:
         ascending = cursor.min_id is not None
         shown: list[PostView] = []
         rest: Cursor | None = cursor
-        hiding = _HidingReblogs(user_id)
+        hiding = timeline_reposts.HidingReblogs(user_id)
         for _ in range(_REFILLS):
             if rest is None or not self.uses_redis(user_id):
                 break
@@ -171,7 +101,7 @@ class HomeTimeline:
             shown = await hiding.tidy(session, _join(shown, views, ascending=ascending))
             # Cached ids whose posts were deleted or whose authors were unfollowed are
             # filtered out before their clean-up jobs run, and so are reposts shown already
-            # (see ``dedupe``): read on past them, so a page is short only where it ends.
+            # (see ``timeline.reposts``): read on past them, so a page is short only where it ends.
             rest = _after(rest, found[0], want=cursor.limit - len(shown))
         for _ in range(_REFILLS):
             if rest is None:
@@ -295,6 +225,15 @@ class HomeTimeline:
             log.warning("could not update a cached timeline after a follow: %s", exc)
             self._failed()
 
+    async def refresh_posts(self, post_ids: list[int]) -> None:
+        """Drop posts' cached data after a change (their quote policy): read again on use."""
+        if self.cache is None:
+            return
+        try:
+            await self.cache.posts.refresh(post_ids)
+        except RedisError as exc:
+            log.warning("could not refresh cached posts: %s", exc)
+
     async def forget_posts(self, post_ids: list[int]) -> None:
         """Hide deleted posts from cached reads at once."""
         if self.cache is None:
@@ -363,7 +302,7 @@ class HomeTimeline:
         ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=newest)
         floor = ids[-1] if len(ids) >= cap else 0
         shares = await timeline_service.reposts_among(session, ids)
-        kept, shared, moved = keep_one_repost(ids, shares)
+        kept, shared, moved = timeline_reposts.keep_one_repost(ids, shares)
         stored = await self.cache.finish_rebuild(user_id, kept, floor=floor, token=token)
         if stored:
             await self.cache.remember_reposts(user_id, shared, moved)

@@ -103,7 +103,7 @@ return added
 # repost id): a repost of a post the window holds as itself is skipped (the reader saw it
 # already), and a newer repost of a post already reposted there replaces the older one (it
 # moves up to the newer repost's place). A timeline being rebuilt keeps the id in its
-# marker as ADD does; the rebuild applies the same rule (``home.keep_one_repost``).
+# marker as ADD does; the rebuild applies the same rule (``timeline.reposts.keep_one_repost``).
 ADD_REPOST = (
     _TRIM_FUNCTION
     + """
