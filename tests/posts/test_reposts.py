@@ -234,3 +234,23 @@ async def test_deleting_the_original_takes_its_reposts_everywhere(
     assert [
         s["id"] for s in (await _get(client, "/api/v1/timelines/home", p.tokens["bob"])).json()
     ] == [keep["id"]]
+
+
+async def test_deleting_a_repost_like_a_status_undoes_it(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    p = await _people(session, client)
+    post = await _status(client, p.tokens["ann"], "shared, then not")
+    wrapper = (
+        await client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens["bob"]))
+    ).json()
+    # Only its author may delete it (404 for others, as Mastodon).
+    other = await client.delete(f"/api/v1/statuses/{wrapper['id']}", headers=auth(p.tokens["ann"]))
+    assert other.status_code == 404
+    r = await client.delete(f"/api/v1/statuses/{wrapper['id']}", headers=auth(p.tokens["bob"]))
+    assert r.status_code == 200 and r.json()["reblog"]["id"] == post["id"]
+    original = await _get(client, f"/api/v1/statuses/{post['id']}", p.tokens["bob"])
+    assert original.json()["reblogs_count"] == 0 and original.json()["reblogged"] is False
+    assert (await _get(client, "/api/v1/timelines/home", p.tokens["dan"])).json() == []
+    bob = await _get(client, f"/api/v1/accounts/{p.ids['bob']}")
+    assert bob.json()["statuses_count"] == 0

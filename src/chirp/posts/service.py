@@ -288,8 +288,15 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> list
             .execution_options(synchronize_session=False)
         )
     ).all()
+    if reposts:
+        # One repost per account and post: one UPDATE moves every reposter's count.
+        await session.execute(
+            update(User)
+            .where(User.id.in_([reposter_id for _, reposter_id in reposts]))
+            .values(posts_count=User.posts_count - 1)
+            .execution_options(synchronize_session=False)
+        )
     for repost_id, reposter_id in reposts:
-        await session.execute(users_service.counter_update(reposter_id, User.posts_count, -1))
         await queue.enqueue(
             session, kinds.POST_DELETED, {"post_id": repost_id, "author_id": reposter_id}
         )
