@@ -187,9 +187,11 @@ async def test_a_post_seen_as_itself_does_not_come_back_as_a_repost_in_the_cache
     me, a, b = [await make_user(session, n) for n in ("me", "a", "b")]
     for followee in (a, b):
         await follows_service.follow(session, follower=me, followee=followee)
+    await follows_service.follow(session, follower=b, followee=a)
     await session.commit()
     _, cached = _readers(settings, redis)
     await _ids(cached, session, me)
+    await _ids(cached, session, b)
     original = await make_post(session, a, "seen first as itself")
     later = [await make_post(session, a, f"later {i}") for i in range(5)]
     await _repost(session, cached, b, original)
@@ -199,6 +201,9 @@ async def test_a_post_seen_as_itself_does_not_come_back_as_a_repost_in_the_cache
     pages = await all_pages(functools.partial(_page, cached, redis, session, me), 2)
     flat = [i for page in pages for i in page]
     assert flat == [second.id, *[p.id for p in reversed(later)], original.id]
+    # The same in the reposter's own timeline, where the request put the repost at once.
+    pages = await all_pages(functools.partial(_page, cached, redis, session, b), 2)
+    assert [i for page in pages for i in page] == flat
 
 
 def test_dedupe_and_keep_one_repost_rules() -> None:

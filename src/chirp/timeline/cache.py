@@ -141,6 +141,12 @@ class TimelineCache:
             return 0
         return sum(int(n) for n in await pipe.execute())
 
+    async def add_own(self, post_id: int, author_id: int, reblog_of_id: int | None) -> int:
+        """Add a new post, or repost (``scripts.ADD_REPOST``), to its author's own timeline."""
+        if reblog_of_id is not None:
+            return await self.add_repost(post_id, reblog_of_id, [author_id])
+        return await self.add([post_id], [author_id])
+
     async def add_reposts(self, reposts: Sequence[tuple[int, int]], user_id: int) -> None:
         """Add (repost id, shared post id) pairs to one timeline in order (one round trip)."""
         pipe = self.redis.pipeline(transaction=False)

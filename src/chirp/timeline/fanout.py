@@ -76,7 +76,10 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
             return  # deleted before it was fanned out
         # Followers are about to read it; the author's own timeline too, in case the request
         # could not write it. Side by side: independent writes, one round trip's wait.
-        await asyncio.gather(cache.posts.put_many([post]), cache.add([post.id], [post.author_id]))
+        await asyncio.gather(
+            cache.posts.put_many([post]),
+            cache.add_own(post.id, post.author_id, post.reblog_of_id),
+        )
         if is_celebrity(post.author.followers_count, ctx.settings.fanout_max_followers):
             # Merged into its followers' pages at read time instead.
             await cache.add_author_posts([post.id], post.author_id)

@@ -325,7 +325,10 @@ class HomeTimeline:
         """
         if self.cache is None or not self.breaker.closed:
             return
-        writes = [self.cache.posts.put_many([post]), self.cache.add([post.id], [post.author_id])]
+        writes = [
+            self.cache.posts.put_many([post]),
+            self.cache.add_own(post.id, post.author_id, post.reblog_of_id),
+        ]
         if is_celebrity(post.author.followers_count, self.settings.fanout_max_followers):
             writes.append(self.cache.add_author_posts([post.id], post.author_id))
         try:
