@@ -51,6 +51,23 @@ def test_mastodon_py_end_to_end(live_server: LiveServer) -> None:
     assert seen == expected
     assert len(set(seen)) == len(seen) == 27
 
+    # A reblog is a status of its own (its own id), the original inside; undoing it returns
+    # the original. It reaches bob's followers' home timelines (alice's, here).
+    shared = bob.status_post("bob, worth sharing")
+    wrapper = alice.status_reblog(shared["id"])
+    assert wrapper["id"] != shared["id"] and wrapper["reblog"]["id"] == shared["id"]
+    assert wrapper["reblogged"] is True and wrapper["reblog"]["reblogs_count"] == 1
+    assert [a["username"] for a in bob.status_reblogged_by(shared["id"])] == ["masto_alice"]
+    assert alice.status_reblog(shared["id"])["id"] == wrapper["id"]  # once
+    original = alice.status_unreblog(shared["id"])
+    assert original["id"] == shared["id"]
+    assert original["reblogged"] is False and original["reblogs_count"] == 0
+    assert bob.status_reblogged_by(shared["id"]) == []
+    quote = alice.status_post("well said", quoted_status_id=shared["id"])
+    assert quote["quote"]["state"] == "accepted"
+    assert quote["quote"]["quoted_status"]["id"] == shared["id"]
+    assert bob.status(shared["id"])["quotes_count"] == 1
+
     with pytest.raises(MastodonAPIError) as too_long:
         alice.status_post("x" * 141)
     assert "too long" in str(too_long.value)

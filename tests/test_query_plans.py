@@ -24,8 +24,8 @@ from chirp.likes.models import Favourite
 from chirp.oauth import service as oauth_service
 from chirp.oauth.models import OAuthApp, OAuthCode
 from chirp.pagination import Cursor, apply_cursor
+from chirp.posts import reposts, threads
 from chirp.posts import service as posts_service
-from chirp.posts import threads
 from chirp.posts.models import IdempotencyKey, Post
 from chirp.timeline import service as timeline_service
 from chirp.users import service as users_service
@@ -162,6 +162,25 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         # OAuth
         "app by client id": select(OAuthApp).where(OAuthApp.client_id == "x"),
         "code by hash": select(OAuthCode).where(OAuthCode.code_hash == "x"),
+        # reposts and quotes: who reposted, quotes of a post, a reader's repost of a post,
+        # which of a page are reposts, whose reposts a reader hides, a profile without them
+        "reposted by": _page(reposts.reblogged_by_query(POST), Post.id),
+        "quotes of a post": _page(select(Post).where(Post.quote_of_id == POST), Post.id),
+        "a reader's repost": select(Post).where(Post.author_id == USER, Post.reblog_of_id == POST),
+        "reposts among ids": select(Post.id, Post.reblog_of_id).where(
+            Post.id.in_([POST, POST + 1]), Post.reblog_of_id.is_not(None)
+        ),
+        "hiding reposts among a page": select(Follow.followee_id).where(
+            Follow.follower_id == USER,
+            Follow.followee_id.in_([USER + 1, USER + 2]),
+            Follow.show_reblogs.is_(False),
+        ),
+        "profile posts without reposts": _page(
+            posts_service.by_author_query(USER, reblogs=False), Post.id
+        ),
+        "fan-out batch of a repost": follows_service.follower_batch_query(
+            followee_id=USER, after_id=0, limit=1000, reblogs=True
+        ),
         # fan-out and the job queue
         "fan-out batch": _fanout_batch(),
         "ready jobs": select(Job.id)

@@ -117,6 +117,11 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
     ("POST", "/api/v1/statuses/:id/unfavourite"): [],
     ("GET", "/api/v1/statuses/:id/favourited_by"): ["max_id", "since_id", "limit"],
     ("GET", "/api/v1/favourites"): ["max_id", "since_id", "min_id", "limit"],
+    ("POST", "/api/v1/statuses/:id/reblog"): ["visibility"],
+    ("POST", "/api/v1/statuses/:id/unreblog"): [],
+    ("GET", "/api/v1/statuses/:id/reblogged_by"): ["max_id", "since_id", "limit"],
+    ("GET", "/api/v1/statuses/:id/quotes"): ["max_id", "since_id", "limit"],
+    ("PUT", "/api/v1/statuses/:id/interaction_policy"): ["quote_approval_policy"],
     ("GET", "/api/v1/timelines/home"): ["max_id", "since_id", "min_id", "limit"],
     ("GET", "/api/v1/timelines/public"): [
         "local",
@@ -200,6 +205,7 @@ FAVOURITED_BY = (
     "tests/likes/test_api.py::"
     "test_favourited_by_lists_accounts_newest_like_first_paged_by_favourite_id"
 )
+QUOTES = Honoured("tests/posts/test_quotes.py::test_quote_policies_decide_who_may_quote")
 
 TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("GET", "/api/v1/instance"): {},
@@ -278,7 +284,9 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
             "tests/posts/test_replies.py::"
             "test_public_timeline_and_exclude_replies_leave_out_replies_to_others"
         ),
-        "exclude_reblogs": Honoured(NOTHING_TO_FILTER),
+        "exclude_reblogs": Honoured(
+            "tests/posts/test_reposts.py::test_public_timeline_leaves_reposts_out_profiles_keep_them"
+        ),
         "pinned": Honoured(NOTHING_TO_FILTER),
         "tagged": Refused("chirp"),
     },
@@ -320,8 +328,8 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "visibility": VISIBILITY,
         "language": POST_FIELDS,
         "scheduled_at": Refused("2099-01-01T00:00:00.000Z"),
-        "quoted_status_id": Refused("1"),
-        "quote_approval_policy": Refused("nobody"),
+        "quoted_status_id": QUOTES,
+        "quote_approval_policy": QUOTES,
     },
     ("GET", "/api/v1/statuses/:id"): {},
     ("GET", "/api/v1/statuses/:id/context"): {},
@@ -333,6 +341,26 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     },
     ("GET", "/api/v1/favourites"): {
         name: Honoured(FAVOURITES) for name in ("max_id", "since_id", "min_id", "limit")
+    },
+    ("POST", "/api/v1/statuses/:id/reblog"): {
+        "visibility": Honoured("tests/posts/test_reposts.py::test_who_may_reblog_what")
+    },
+    ("POST", "/api/v1/statuses/:id/unreblog"): {},
+    ("GET", "/api/v1/statuses/:id/reblogged_by"): {
+        name: Honoured(
+            "tests/posts/test_reposts.py::test_reblogged_by_pages_newest_first_with_links"
+        )
+        for name in ("max_id", "since_id", "limit")
+    },
+    ("GET", "/api/v1/statuses/:id/quotes"): {
+        name: Honoured("tests/posts/test_quotes.py::test_quotes_list_shows_what_the_reader_may_see")
+        for name in ("max_id", "since_id", "limit")
+    },
+    ("PUT", "/api/v1/statuses/:id/interaction_policy"): {
+        "quote_approval_policy": Honoured(
+            "tests/posts/test_quotes.py::"
+            "test_the_author_changes_who_may_quote_and_every_reader_sees_it"
+        )
     },
     ("GET", "/api/v1/timelines/home"): {
         name: Honoured(PAGING) for name in ("max_id", "since_id", "min_id", "limit")

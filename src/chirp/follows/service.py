@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, exists, select, update
+from sqlalchemy import Select, delete, exists, false, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,22 +108,33 @@ async def is_following(session: AsyncSession, *, follower_id: int, followee_id: 
     return (await session.execute(stmt)).first() is not None
 
 
-def follower_batch_query(*, followee_id: int, after_id: int, limit: int) -> Select[int, int]:
-    """(follow id, follower id) of a user's followers after a follow id, in follow id order."""
+def follower_batch_query(
+    *, followee_id: int, after_id: int, limit: int, reblogs: bool = False
+) -> Select[int, int]:
+    """(follow id, follower id) of a user's followers after a follow id, in follow id order.
+
+    ``reblogs``: only followers who see the user's reposts.
+    """
     # Served by the (followee_id, id, follower_id) index alone: no row of users is read.
-    return (
+    stmt = (
         select(Follow.id, Follow.follower_id)
         .where(Follow.followee_id == followee_id, Follow.id > after_id)
         .order_by(Follow.id)
         .limit(limit)
     )
+    if reblogs:
+        # Reads the follows rows too (the option is not in the index): reposts only.
+        stmt = stmt.where(Follow.show_reblogs == true())
+    return stmt
 
 
 async def follower_batch(
-    session: AsyncSession, *, followee_id: int, after_id: int, limit: int
+    session: AsyncSession, *, followee_id: int, after_id: int, limit: int, reblogs: bool = False
 ) -> list[tuple[int, int]]:
     """Return a batch of (follow id, follower id), for walking all of a user's followers."""
-    stmt = follower_batch_query(followee_id=followee_id, after_id=after_id, limit=limit)
+    stmt = follower_batch_query(
+        followee_id=followee_id, after_id=after_id, limit=limit, reblogs=reblogs
+    )
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
@@ -147,6 +158,20 @@ async def followers_among(
         return set()
     stmt = select(Follow.follower_id).where(
         Follow.followee_id == followee_id, Follow.follower_id.in_(set(candidates))
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def hiding_reblogs(
+    session: AsyncSession, *, follower_id: int, candidates: Sequence[int]
+) -> set[int]:
+    """Which of ``candidates`` the follower follows with their reposts hidden."""
+    if not candidates:
+        return set()
+    stmt = select(Follow.followee_id).where(
+        Follow.follower_id == follower_id,
+        Follow.followee_id.in_(set(candidates)),
+        Follow.show_reblogs == false(),
     )
     return set((await session.execute(stmt)).scalars())
 

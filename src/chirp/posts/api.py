@@ -4,26 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from chirp.api import present
 from chirp.api.auth import UserContext, optional_user, require_user
-from chirp.api.paging import parse_id
+from chirp.api.links import set_link_header
+from chirp.api.paging import AccountsCursorDep, CursorDep, parse_id
 from chirp.api.params import body_docs, params
 from chirp.api.unsupported import refuse
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.errors import NotFound
+from chirp.errors import NotFound, ValidationFailed
 from chirp.parsing import Token, ascii_int
-from chirp.posts import feed, threads
+from chirp.posts import feed, reposts, threads
 from chirp.posts import service as posts_service
-from chirp.posts.schemas import ContextOut, StatusCreate, StatusOut
+from chirp.posts.schemas import (
+    ContextOut,
+    InteractionPolicyIn,
+    ReblogIn,
+    StatusCreate,
+    StatusOut,
+)
 from chirp.ratelimit.deps import enforce_posting
+from chirp.users.schemas import AccountOut
 
 router = APIRouter(prefix="/api/v1/statuses", tags=["statuses"])
 
 
 _NO_POLLS = "Chirp has no polls yet"
-_NO_QUOTES = "Chirp has no quote posts yet"
 
 
 @router.post(
@@ -41,8 +48,6 @@ _NO_QUOTES = "Chirp has no quote posts yet"
                 },
                 media_ids="Chirp has no media attachments yet",
                 scheduled_at="Chirp cannot schedule posts yet",
-                quoted_status_id=_NO_QUOTES,
-                quote_approval_policy=_NO_QUOTES,
             )
         )
     ],
@@ -57,6 +62,12 @@ async def create_status(
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> StatusOut:
     """Publish a status; a repeated ``Idempotency-Key`` returns the first one."""
+    quoted = None
+    if body.quoted_status_id:
+        # Checked before anything is written: a refused quote (422) changes nothing.
+        quoted = await reposts.quotable(
+            session, post_id=parse_quoted_id(body.quoted_status_id), author=ctx.user
+        )
     post = await posts_service.create_post(
         session,
         author=ctx.user,
@@ -69,6 +80,10 @@ async def create_status(
         sensitive=body.sensitive,
         language=body.language,
         in_reply_to_id=_reply_id(body.in_reply_to_id),
+        quote_of=quoted,
+        quote_approval_policy=reposts.parse_quote_policy(
+            body.quote_approval_policy, visibility=body.visibility or ctx.user.default_privacy
+        ),
     )
     await session.commit()
     await timeline.published(post)
@@ -138,3 +153,112 @@ async def delete_status(
     entity = present.status(await feed.load(session, [post], viewer=ctx.user), settings)
     await timeline.delete_post(session, post=post, actor=ctx.user)
     return entity.model_copy(update={"text": post.text})
+
+
+def parse_quoted_id(raw: str) -> int:
+    """The id of the post to quote; one that cannot exist is refused like a missing one."""
+    try:
+        return parse_id(raw)
+    except NotFound as exc:
+        raise ValidationFailed(
+            "The quoted post does not exist or is not visible to you", field="quoted_status_id"
+        ) from exc
+
+
+@router.post("/{status_id}/reblog", response_model=StatusOut, openapi_extra=body_docs(ReblogIn))
+async def reblog(
+    status_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    timeline: HomeTimelineDep,
+    ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
+    body: Annotated[ReblogIn, Depends(params(ReblogIn))],
+) -> StatusOut:
+    """Repost a status; returns the repost (its own id) with the original in ``reblog``."""
+    wrapper, new = await reposts.repost(
+        session, actor=ctx.user, post_id=parse_id(status_id), visibility=body.visibility
+    )
+    await session.commit()
+    if new:
+        await timeline.published(wrapper)
+    return present.status(await feed.load(session, [wrapper], viewer=ctx.user), settings)
+
+
+@router.post("/{status_id}/unreblog", response_model=StatusOut)
+async def unreblog(
+    status_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    timeline: HomeTimelineDep,
+    ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
+) -> StatusOut:
+    """Undo your repost of a status (none is no error); returns the original."""
+    original, removed = await reposts.unrepost(session, actor=ctx.user, post_id=parse_id(status_id))
+    await session.commit()
+    if removed is not None:
+        await timeline.forget_posts([removed])
+    return present.status(await feed.load(session, [original], viewer=ctx.user), settings)
+
+
+@router.get("/{status_id}/reblogged_by", response_model=list[AccountOut])
+async def reblogged_by(
+    status_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    cursor: AccountsCursorDep,
+    viewer: Annotated[UserContext | None, Depends(optional_user("read:statuses"))],
+) -> list[AccountOut]:
+    """Accounts that reposted a status, newest repost first (paged by repost id)."""
+    pairs = await reposts.reblogged_by(
+        session, post_id=parse_id(status_id), viewer=viewer.user if viewer else None, cursor=cursor
+    )
+    ids = [wrapper_id for wrapper_id, _ in pairs]
+    set_link_header(
+        request, response, newest_id=ids[0] if ids else None, oldest_id=ids[-1] if ids else None
+    )
+    return [present.account(user, settings) for _, user in pairs]
+
+
+@router.get("/{status_id}/quotes", response_model=list[StatusOut])
+async def quotes(
+    status_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    cursor: CursorDep,
+    ctx: Annotated[UserContext, Depends(require_user("read:statuses"))],
+) -> list[StatusOut]:
+    """Statuses quoting a status, newest first, those you may see (paged by id)."""
+    found = await reposts.quotes(
+        session, post_id=parse_id(status_id), viewer=ctx.user, cursor=cursor
+    )
+    ids = [p.id for p in found]
+    set_link_header(
+        request, response, newest_id=ids[0] if ids else None, oldest_id=ids[-1] if ids else None
+    )
+    return present.statuses(await feed.load(session, found, viewer=ctx.user), settings)
+
+
+@router.put(
+    "/{status_id}/interaction_policy",
+    response_model=StatusOut,
+    openapi_extra=body_docs(InteractionPolicyIn),
+)
+async def interaction_policy(
+    status_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    timeline: HomeTimelineDep,
+    ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
+    body: Annotated[InteractionPolicyIn, Depends(params(InteractionPolicyIn))],
+) -> StatusOut:
+    """Change who may quote one of your statuses (past quotes stay)."""
+    post = await reposts.set_quote_policy(
+        session, actor=ctx.user, post_id=parse_id(status_id), policy=body.quote_approval_policy
+    )
+    await session.commit()
+    await timeline.refresh_posts([post.id])
+    return present.status(await feed.load(session, [post], viewer=ctx.user), settings)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
 from chirp.parsing import BodyText, LongText, ShortText, ascii_int, path_id, path_text
-from chirp.posts import feed, threads
+from chirp.posts import feed, repost_pages, reposts, threads
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.ratelimit.deps import enforce_posting
@@ -44,12 +44,22 @@ async def create(
     spoiler_text: Annotated[LongText, Form()] = "",
     in_reply_to_id: Annotated[ShortText | None, Form()] = None,
     slot: Annotated[ShortText | None, Form()] = None,
+    quoted_status_id: Annotated[ShortText | None, Form()] = None,
+    quote_approval_policy: Annotated[ShortText | None, Form()] = None,
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> Response:
-    """Publish a post from the composer, or a reply from a reply composer (``in_reply_to_id``;
-    ``slot``: the list item it was written under). Visibility: the author's default."""
+    """Publish a post from the composer, a reply from a reply composer (``in_reply_to_id``;
+    ``slot``: the list item it was written under) or a quote from the quote composer.
+    Visibility: the author's default when left out."""
     reply_to = path_id(in_reply_to_id) if in_reply_to_id else None
+    # A quote: the quoted post must still be there and quotable (the error page otherwise).
+    quoted = None
+    if quoted_status_id:
+        quoted = await repost_pages.quoted_or_error(session, viewer, quoted_status_id)
     try:
+        policy = reposts.parse_quote_policy(
+            quote_approval_policy, visibility=visibility or viewer.default_privacy
+        )
         post = await posts_service.create_post(
             session,
             author=viewer,
@@ -58,6 +68,8 @@ async def create(
             visibility=visibility,
             spoiler_text=spoiler_text,
             in_reply_to_id=reply_to,
+            quote_of=quoted,
+            quote_approval_policy=policy,
         )
     except ValidationFailed as exc:
         # Nothing was written (the input is checked first); the session ends without a commit.
@@ -70,12 +82,20 @@ async def create(
             "composer_error": exc.message,
             "composer_spoiler": spoiler_text,
             "composer_visibility": visibility,
+            "composer_quote_policy": quote_approval_policy,
         }
+        if quoted is not None:
+            return await repost_pages.render_quote_composer(
+                request, session, viewer, quoted, context=context, status_code=422
+            )
         return render(request, "posts/compose.html", context, viewer=viewer, status_code=422)
     await session.commit()
     await timeline.published(post)
     if post.in_reply_to_id is not None:
         return await _reply_sent(request, session, viewer, post, slot)
+    if quoted is not None and not is_htmx(request):
+        # From the quote page: on to the new post's own page, the quote shown inside it.
+        return redirect(request, f"/@{viewer.username}/{post.id}", message="Your post was sent.")
     if is_htmx(request):
         shown = await feed.load(session, [post], viewer=viewer, fresh=True)
         return render(request, "posts/_post.html", {"post": post, "feed": shown}, viewer=viewer)
@@ -154,7 +174,7 @@ async def reply(
 
 
 ALREADY_GONE = "This post doesn't exist any more: it may have been deleted already."
-NO_SUCH_POST = "This post doesn't exist: it may have been deleted, or the address may be mistyped."
+NO_SUCH_POST = repost_pages.NO_SUCH_POST
 
 
 @router.get("/@{username}/{post_id}")

@@ -127,3 +127,20 @@ class StatusCreate(BaseModel):
     # ISO 639-1; left out: the author's default (source.language), else none.
     language: Token | None = Field(None, max_length=10)
     scheduled_at: Token | None = Field(None, json_schema_extra=_refused)
+    # Mastodon 4.5's quote posts: the post quoted, and who may quote this one (left out:
+    # public; a followers-only post is quotable by its author alone).
+    quoted_status_id: Token | None = Field(None, max_length=30)
+    quote_approval_policy: Literal["public", "followers", "nobody"] | None = None
+
+
+class InteractionPolicyIn(BaseModel):
+    """Parameters of ``PUT /api/v1/statuses/:id/interaction_policy``."""
+
+    quote_approval_policy: Literal["public", "followers", "nobody"] | None = None
+
+
+class ReblogIn(BaseModel):
+    """Parameters of ``POST /api/v1/statuses/:id/reblog``."""
+
+    # Left out: the reposter's default; a repost of a followers-only post stays so.
+    visibility: Literal["public", "unlisted", "private"] | None = None

@@ -77,6 +77,27 @@ def validate_spoiler(spoiler_text: str, *, max_length: int) -> str:
     return spoiler
 
 
+def blank_values(*, author: User) -> dict[str, Any]:
+    """Every column of a new post by ``author`` with nothing in it yet (its own new id)."""
+    return {
+        "id": new_id(),
+        "author_id": author.id,
+        "text": "",
+        "app_name": None,
+        "created_at": utcnow(),
+        "visibility": author.default_privacy,
+        "spoiler_text": "",
+        "sensitive": False,
+        "language": None,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "reblog_of_id": None,
+        "quote_of_id": None,
+        "quote_approval_policy": "public",
+        **NEW_COUNTS,
+    }
+
+
 async def create_post(
     session: AsyncSession,
     *,
@@ -90,13 +111,20 @@ async def create_post(
     sensitive: bool = False,
     language: str | None = None,
     in_reply_to_id: int | None = None,
+    quote_of: Post | None = None,
+    quote_approval_policy: str = "public",
 ) -> Post:
     """Store a new post by ``author``; a repeated idempotency key returns the first post.
 
     Without a ``visibility`` the author's default is used; without a ``language``, theirs.
     ``in_reply_to_id`` names a post the author may see (else ``NotFound``); a reply to a
     repost answers the original.
+    ``quote_of``: the post it quotes, already checked (``reposts.quotable``); quoting a
+    followers-only post keeps the quote followers-only, as Mastodon does.
     """
+    shown_to = post_visibility.parse(visibility, default=author.default_privacy)
+    if quote_of is not None and quote_of.visibility == post_visibility.PRIVATE:
+        shown_to = post_visibility.PRIVATE
     # Every input is checked before anything is read or written: a refused post (a direct
     # message, a bad language) changes nothing, not even an idempotency key.
     values = {
@@ -105,7 +133,7 @@ async def create_post(
         "text": validate_text(text, max_length=max_length),
         "app_name": app_name,
         "created_at": utcnow(),
-        "visibility": post_visibility.parse(visibility, default=author.default_privacy),
+        "visibility": shown_to,
         "spoiler_text": validate_spoiler(spoiler_text, max_length=max_length),
         # A content warning marks the post sensitive, as Mastodon does.
         "sensitive": bool(sensitive or spoiler_text.strip()),
@@ -113,8 +141,11 @@ async def create_post(
         "in_reply_to_id": None,
         "in_reply_to_account_id": None,
         "reblog_of_id": None,
-        "quote_of_id": None,
-        "quote_approval_policy": "public",
+        "quote_of_id": quote_of.id if quote_of is not None else None,
+        # A followers-only post is quotable by its author alone (Mastodon: "nobody").
+        "quote_approval_policy": (
+            "nobody" if shown_to == post_visibility.PRIVATE else quote_approval_policy
+        ),
         # Every column set, so the returned post is complete without reading it back.
         **NEW_COUNTS,
     }
@@ -163,6 +194,8 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     queued = queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]})
     parent = values["in_reply_to_id"]
     answered = _replies_moved(parent, 1) if parent is not None else None
+    # A quote moves the quoted post's count in the same transaction.
+    await _count_quote(session, values["quote_of_id"], 1)
     if on_postgresql(session):
         # One statement, one round trip: PostgreSQL runs every part of a WITH that writes,
         # all or none, whether or not the query reads its output.
@@ -200,6 +233,18 @@ async def reply_target(session: AsyncSession, post_id: int, *, viewer: User) -> 
     except NotFound as exc:
         raise NotFound(REPLY_TARGET_NOT_FOUND) from exc
     return post
+
+
+async def _count_quote(session: AsyncSession, quoted_id: int | None, delta: int) -> None:
+    """Move the quoted post's quote count (in SQL; nothing if it is gone)."""
+    if quoted_id is None:
+        return
+    await session.execute(
+        update(Post)
+        .where(Post.id == quoted_id)
+        .values(quotes_count=Post.quotes_count + delta)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _forget_old_keys(session: AsyncSession, *, user_id: int) -> None:
@@ -265,12 +310,42 @@ async def get_visible_post_or_404(
     return post
 
 
-async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None:
-    """Delete ``post``; only its author may."""
+async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> list[int]:
+    """Delete ``post``; only its author may. Return the ids of its reposts, deleted with it."""
     if post.author_id != actor.id:
         # As Mastodon: among the actor's posts there is none with this id (404, not 403).
         raise NotFound()
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
+    # Its reposts go with it (the foreign key would cascade): each is deleted here so its
+    # author's count moves and its own purge job takes it out of its readers' timelines.
+    reposts = (
+        await session.execute(
+            delete(Post)
+            .where(Post.reblog_of_id == post.id)
+            .returning(Post.id, Post.author_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if reposts:
+        # One repost per account and post: one UPDATE moves every reposter's count.
+        await session.execute(
+            update(User)
+            .where(User.id.in_([reposter_id for _, reposter_id in reposts]))
+            .values(posts_count=User.posts_count - 1)
+            .execution_options(synchronize_session=False)
+        )
+    for repost_id, reposter_id in reposts:
+        await queue.enqueue(
+            session, kinds.POST_DELETED, {"post_id": repost_id, "author_id": reposter_id}
+        )
+    if post.reblog_of_id is not None:
+        await session.execute(
+            update(Post)
+            .where(Post.id == post.reblog_of_id)
+            .values(reblogs_count=Post.reblogs_count - 1)
+            .execution_options(synchronize_session=False)
+        )
+    await _count_quote(session, post.quote_of_id, -1)
     await session.delete(post)
     await session.flush()
     if post.in_reply_to_id is not None:
@@ -278,11 +353,15 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> None
         await session.execute(_replies_moved(post.in_reply_to_id, -1))
     await users_service.move_counter(session, actor, User.posts_count, -1)
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
+    return [repost_id for repost_id, _ in reposts]
 
 
-def by_author_query(author_id: int, *, private: bool = True, replies: bool = True) -> Select[Post]:
+def by_author_query(
+    author_id: int, *, private: bool = True, replies: bool = True, reblogs: bool = True
+) -> Select[Post]:
     """Return a statement for one user's posts, followers-only ones when ``private``, replies
-    to others when ``replies`` (their own threads stay, as Mastodon's ``exclude_replies``).
+    to others when ``replies`` (their own threads stay, as Mastodon's ``exclude_replies``),
+    their reposts when ``reblogs``.
 
     Callers paginate by id.
     """
@@ -293,6 +372,8 @@ def by_author_query(author_id: int, *, private: bool = True, replies: bool = Tru
         stmt = stmt.where(
             or_(Post.in_reply_to_account_id.is_(None), Post.in_reply_to_account_id == author_id)
         )
+    if not reblogs:
+        stmt = stmt.where(Post.reblog_of_id.is_(None))
     return stmt
 
 
@@ -318,8 +399,9 @@ async def by_author(
     cursor: Cursor,
     viewer: User | None,
     replies: bool = True,
+    reblogs: bool = True,
 ) -> list[Post]:
-    """Return one page of a user's posts that ``viewer`` may see, newest first."""
+    """Return one page of a user's posts (and reposts) that ``viewer`` may see, newest first."""
     private = await sees_private_posts(session, viewer=viewer, author_id=author_id)
-    stmt = by_author_query(author_id, private=private, replies=replies)
+    stmt = by_author_query(author_id, private=private, replies=replies, reblogs=reblogs)
     return await fetch_page(session, stmt, Post.id, cursor)

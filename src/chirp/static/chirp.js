@@ -138,6 +138,16 @@
     if (button) button.focus();
   }
 
+  // An action row (repost, undo) is replaced in place: focus the same control in the new row,
+  // named by the form's data-refocus, once it has settled (as for follow buttons).
+  var settledRefocus = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    if (settledRefocus === null) return;
+    var target = document.getElementById(settledRefocus);
+    settledRefocus = null;
+    if (target) target.focus();
+  });
+
   // A deleted post fades out: focus the next post, or the one before, or the page heading.
   function focusAfterDelete(form) {
     var post = form.closest(".post");
@@ -162,6 +172,7 @@
     // and a button focused before that would submit as a plain form if pressed at once.
     if (elt.classList.contains("follow-form") && hadFocus(elt)) settledFocus = elt;
     if (elt.hasAttribute("data-delete-post") && hadFocus(elt)) focusAfterDelete(elt);
+    if (elt.hasAttribute("data-refocus") && hadFocus(elt)) settledRefocus = elt.getAttribute("data-refocus");
     if (elt.hasAttribute("data-load-more")) loadedMore(elt);
   });
 

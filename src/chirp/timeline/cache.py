@@ -78,6 +78,8 @@ class TimelineCache:
         self.ttl = ttl
         self.prefix = prefix
         self._add = redis.register_script(scripts.ADD)
+        self._add_repost = redis.register_script(scripts.ADD_REPOST)
+        self._remove = redis.register_script(scripts.REMOVE)
         self._start_script = redis.register_script(scripts.START)
         self._finish = redis.register_script(scripts.FINISH)
         self._page = redis.register_script(scripts.PAGE)
@@ -122,6 +124,55 @@ class TimelineCache:
         """
         return await self._add_to((self._keys(u) for u in user_ids), post_ids, implied_floor)
 
+    async def add_repost(self, post_id: int, original_id: int, user_ids: Iterable[int]) -> int:
+        """Add a repost to each user's timeline unless it holds the post it shares (see
+        ``scripts.ADD_REPOST``); return how many took it."""
+        args: list[str | int] = [self.cap, self.ttl, member(post_id), member(original_id)]
+        pipe = self.redis.pipeline(transaction=False)
+        keys: list[str] = []
+        for user_id in user_ids:
+            keys.extend(self._keys(user_id))
+            if len(keys) >= 3 * USERS_PER_CALL:
+                await self._add_repost(keys=keys, args=args, client=pipe)
+                keys = []
+        if keys:
+            await self._add_repost(keys=keys, args=args, client=pipe)
+        if not len(pipe):
+            return 0
+        return sum(int(n) for n in await pipe.execute())
+
+    async def add_own(self, post_id: int, author_id: int, reblog_of_id: int | None) -> int:
+        """Add a new post, or repost (``scripts.ADD_REPOST``), to its author's own timeline."""
+        if reblog_of_id is not None:
+            return await self.add_repost(post_id, reblog_of_id, [author_id])
+        return await self.add([post_id], [author_id])
+
+    async def add_reposts(self, reposts: Sequence[tuple[int, int]], user_id: int) -> None:
+        """Add (repost id, shared post id) pairs to one timeline in order (one round trip)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for post_id, original_id in reposts:
+            args: list[str | int] = [self.cap, self.ttl, member(post_id), member(original_id)]
+            await self._add_repost(keys=self._keys(user_id), args=args, client=pipe)
+        if len(pipe):
+            await pipe.execute()
+
+    async def remember_reposts(
+        self, user_id: int, shared: dict[int, int], moved: Iterable[int]
+    ) -> None:
+        """Record a rebuilt timeline's reposts (shared post id -> repost id) and those that
+        replaced an earlier one, as ``scripts.ADD_REPOST`` keeps them."""
+        key = self._keys(user_id)[0]
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.delete(f"{key}:o", f"{key}:d")
+        if shared:
+            pipe.hset(f"{key}:o", mapping={member(o): member(r) for o, r in shared.items()})
+            pipe.expire(f"{key}:o", self.ttl)
+        replaced = [member(i) for i in moved]
+        if replaced:
+            pipe.sadd(f"{key}:d", *replaced)
+            pipe.expire(f"{key}:d", self.ttl)
+        await pipe.execute()
+
     async def add_author_posts(self, post_ids: Sequence[int], author_id: int) -> int:
         """Add posts to a large account's list, if complete or being rebuilt (else rebuilt
         on read)."""
@@ -147,8 +198,21 @@ class TimelineCache:
         return sum(int(n) for n in await pipe.execute())
 
     async def remove(self, post_ids: Sequence[int], user_ids: Iterable[int]) -> None:
-        """Remove posts from each timeline."""
-        await self._remove_from((self._keys(u)[0] for u in user_ids), post_ids)
+        """Remove posts from each timeline (see ``scripts.REMOVE``)."""
+        if not post_ids:
+            return
+        members = [member(i) for i in post_ids]
+        pipe = self.redis.pipeline(transaction=False)
+        keys: list[str] = []
+        for user_id in user_ids:
+            keys.extend(self._keys(user_id)[:2])
+            if len(keys) >= 2 * USERS_PER_CALL:
+                await self._remove(keys=keys, args=members, client=pipe)
+                keys = []
+        if keys:
+            await self._remove(keys=keys, args=members, client=pipe)
+        if len(pipe):
+            await pipe.execute()
 
     async def remove_author_posts(self, post_ids: Sequence[int], author_id: int) -> None:
         """Remove posts from a large account's list."""

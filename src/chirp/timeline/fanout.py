@@ -18,7 +18,7 @@ from chirp.timeline.celebrities import is_celebrity
 
 
 async def _follower_batches(
-    session: AsyncSession, ctx: JobContext, author_id: int
+    session: AsyncSession, ctx: JobContext, author_id: int, *, reblogs: bool = False
 ) -> AsyncIterator[list[int]]:
     # Every follower, active or not: the Redis scripts write only to timelines that exist,
     # and a timeline exists only while its owner reads it (it expires an hour before
@@ -29,7 +29,7 @@ async def _follower_batches(
     after = 0
     while True:
         batch = await follows_service.follower_batch(
-            session, followee_id=author_id, after_id=after, limit=size
+            session, followee_id=author_id, after_id=after, limit=size, reblogs=reblogs
         )
         if batch:
             yield [follower_id for _, follower_id in batch]
@@ -43,6 +43,8 @@ async def _for_followers(
     ctx: JobContext,
     author_id: int,
     write: Callable[[list[int]], Awaitable[object]],
+    *,
+    reblogs: bool = False,
 ) -> None:
     """Apply ``write`` to each batch of active followers.
 
@@ -51,7 +53,7 @@ async def _for_followers(
     """
     pending: asyncio.Task[object] | None = None
     try:
-        async for follower_ids in _follower_batches(session, ctx, author_id):
+        async for follower_ids in _follower_batches(session, ctx, author_id, reblogs=reblogs):
             if pending is not None:
                 await pending
             pending = asyncio.ensure_future(write(follower_ids))
@@ -74,10 +76,24 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
             return  # deleted before it was fanned out
         # Followers are about to read it; the author's own timeline too, in case the request
         # could not write it. Side by side: independent writes, one round trip's wait.
-        await asyncio.gather(cache.posts.put_many([post]), cache.add([post.id], [post.author_id]))
+        await asyncio.gather(
+            cache.posts.put_many([post]),
+            cache.add_own(post.id, post.author_id, post.reblog_of_id),
+        )
         if is_celebrity(post.author.followers_count, ctx.settings.fanout_max_followers):
             # Merged into its followers' pages at read time instead.
             await cache.add_author_posts([post.id], post.author_id)
+            return
+        original = post.reblog_of_id
+        if original is not None:
+            # A repost: only to followers who see the author's reposts, one per shared post.
+            await _for_followers(
+                session,
+                ctx,
+                post.author_id,
+                lambda ids: cache.add_repost(post.id, original, ids),
+                reblogs=True,
+            )
             return
         replied_to = post.in_reply_to_account_id
         if replied_to is None or replied_to == post.author_id:
@@ -86,7 +102,6 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
                 session, ctx, post.author_id, lambda ids: cache.add([post.id], ids)
             )
             return
-
         # Mastodon's home rule: a reply to another account reaches only the followers who are
         # that account or follow it too. Batch by batch, one after the other: each batch's
         # filter reads the same session the next batch would.
@@ -126,7 +141,14 @@ async def merge_followee_posts(
         session, user_id=follower_id, author_id=followee_id, limit=cache.cap
     )
     implied = ids[-1] if len(ids) >= cache.cap else 0
-    await cache.add(ids, [follower_id], implied_floor=implied)
+    shares = await timeline_service.reposts_among(session, ids)
+    await cache.add([i for i in ids if i not in shares], [follower_id], implied_floor=implied)
+    hidden = await follows_service.hiding_reblogs(
+        session, follower_id=follower_id, candidates=[followee_id]
+    )
+    if shares and not hidden:
+        # After the posts, oldest first: as fan-out would have delivered them (ADD_REPOST).
+        await cache.add_reposts(sorted(shares.items()), follower_id)
 
 
 async def purge_followee_posts(

@@ -17,6 +17,7 @@ from chirp.posts import service as posts_service
 from chirp.posts.models import Post, PostView
 from chirp.redis_client import Breaker
 from chirp.timeline import fanout
+from chirp.timeline import reposts as timeline_reposts
 from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import CachedPage, TimelineCache
 from chirp.timeline.celebrities import CelebrityCache, is_celebrity
@@ -86,8 +87,10 @@ class HomeTimeline:
 
     async def page(self, session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[PostView]:
         """Return one page of the home timeline, newest first."""
+        ascending = cursor.min_id is not None
         shown: list[PostView] = []
         rest: Cursor | None = cursor
+        hiding = timeline_reposts.HidingReblogs(user_id)
         for _ in range(_REFILLS):
             if rest is None or not self.uses_redis(user_id):
                 break
@@ -95,16 +98,19 @@ class HomeTimeline:
             if found is None:
                 break
             views = await self._hydrate(session, user_id=user_id, found=found)
-            shown = _join(shown, views, ascending=cursor.min_id is not None)
+            shown = await hiding.tidy(session, _join(shown, views, ascending=ascending))
             # Cached ids whose posts were deleted or whose authors were unfollowed are
-            # filtered out before their clean-up jobs run: read on past them, so a page is
-            # short only where the timeline ends.
+            # filtered out before their clean-up jobs run, and so are reposts shown already
+            # (see ``timeline.reposts``): read on past them, so a page is short only where it ends.
             rest = _after(rest, found[0], want=cursor.limit - len(shown))
-        if rest is None:
-            return shown
-        ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=rest)
-        views = await self._hydrate_from_db(session, user_id=user_id, ids=ids)
-        return _join(shown, views, ascending=cursor.min_id is not None)
+        for _ in range(_REFILLS):
+            if rest is None:
+                break
+            ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=rest)
+            views = await self._hydrate_from_db(session, user_id=user_id, ids=ids)
+            shown = await hiding.tidy(session, _join(shown, views, ascending=ascending))
+            rest = _after(rest, ids, want=cursor.limit - len(shown))
+        return shown
 
     async def _cache_read(
         self, session: AsyncSession, *, user_id: int, cursor: Cursor
@@ -177,9 +183,10 @@ class HomeTimeline:
         The cache is told only after the commit, so a failed delete never hides a post; if
         Redis is down the purge job repeats the tombstone when it is back.
         """
-        await posts_service.delete_post(session, post=post, actor=actor)
+        reposts = await posts_service.delete_post(session, post=post, actor=actor)
         await session.commit()
-        await self.forget_posts([post.id])
+        # Its reposts went with it: hidden at once too (their purge jobs follow).
+        await self.forget_posts([post.id, *reposts])
 
     async def follow(
         self,
@@ -230,6 +237,15 @@ class HomeTimeline:
             # Reads go to the database meanwhile; the follow's job repeats this.
             log.warning("could not update a cached timeline after a follow: %s", exc)
             self._failed()
+
+    async def refresh_posts(self, post_ids: list[int]) -> None:
+        """Drop posts' cached data after a change (their quote policy): read again on use."""
+        if self.cache is None:
+            return
+        try:
+            await self.cache.posts.refresh(post_ids)
+        except RedisError as exc:
+            log.warning("could not refresh cached posts: %s", exc)
 
     async def forget_posts(self, post_ids: list[int]) -> None:
         """Hide deleted posts from cached reads at once."""
@@ -298,7 +314,12 @@ class HomeTimeline:
         newest = Cursor(limit=cap)
         ids = await timeline_service.home_post_ids(session, user_id=user_id, cursor=newest)
         floor = ids[-1] if len(ids) >= cap else 0
-        return await self.cache.finish_rebuild(user_id, ids, floor=floor, token=token)
+        shares = await timeline_service.reposts_among(session, ids)
+        kept, shared, moved = timeline_reposts.keep_one_repost(ids, shares)
+        stored = await self.cache.finish_rebuild(user_id, kept, floor=floor, token=token)
+        if stored:
+            await self.cache.remember_reposts(user_id, shared, moved)
+        return stored
 
     async def rebuild_author(self, session: AsyncSession, *, author_id: int) -> bool:
         """Fill a large account's list of recent posts from the database (as ``rebuild``)."""
@@ -317,7 +338,10 @@ class HomeTimeline:
         """
         if self.cache is None or not self.breaker.closed:
             return
-        writes = [self.cache.posts.put_many([post]), self.cache.add([post.id], [post.author_id])]
+        writes = [
+            self.cache.posts.put_many([post]),
+            self.cache.add_own(post.id, post.author_id, post.reblog_of_id),
+        ]
         if is_celebrity(post.author.followers_count, self.settings.fanout_max_followers):
             writes.append(self.cache.add_author_posts([post.id], post.author_id))
         try:

@@ -24,6 +24,13 @@ from chirp.posts.models import Post
 from chirp.users.profile import Profile
 
 TOMBSTONE = "-"
+# Deletes entries, but keeps tombstones: a deleted post must stay deleted.
+_DROP_UNLESS_DELETED = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) ~= '-' then redis.call('DEL', key) end
+end
+return 1
+"""
 # What the fields after the visibility are when a cached entry leaves them out.
 _DEFAULTS: list[object] = ["", False, None, None, None, None, None, "public"]
 
@@ -195,6 +202,11 @@ class PostCache:
             count += 1
         if count:
             await pipe.execute()
+
+    async def refresh(self, post_ids: Sequence[int]) -> None:
+        """Drop posts' entries (never a tombstone), so the next read caches them afresh."""
+        if post_ids:
+            await self.redis.eval(_DROP_UNLESS_DELETED, len(post_ids), *map(self.key, post_ids))
 
     async def forget(self, post_ids: Sequence[int]) -> None:
         """Mark posts deleted, so no reader shows or re-caches them."""

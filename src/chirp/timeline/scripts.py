@@ -64,6 +64,18 @@ for u = 1, #KEYS, 3 do
   local list, floor, marker = KEYS[u], KEYS[u + 1], KEYS[u + 2]
   if redis.call('EXISTS', list, floor) == 2 then
     zadd_all(list, ARGV, 3)
+    local shared = list .. ':o'
+    if redis.call('EXISTS', shared) == 1 then
+      -- A post arriving after a repost of it (fan-out jobs may run out of order, or its
+      -- author was just followed): the post shows as itself, the repost goes (ADD_REPOST).
+      for i = 3, #ARGV do
+        local repost = redis.call('HGET', shared, ARGV[i])
+        if repost and redis.call('ZREM', list, repost) == 1 then
+          redis.call('SADD', list .. ':d', ARGV[i])
+          redis.call('EXPIRE', list .. ':d', redis.call('TTL', list))
+        end
+      end
+    end
     if has_floor and implied > redis.call('GET', floor) then
       redis.call('SET', floor, implied, 'KEEPTTL')
     end
@@ -84,6 +96,73 @@ end
 return added
 """
 )
+
+# The same for one repost. KEYS as ADD; ARGV[1] cap, ARGV[2] ttl, ARGV[3] the repost's id,
+# ARGV[4] the id of the post it shares. Each complete timeline keeps one repost per shared
+# post across its whole cached window, in a hash beside it (list .. ':o': shared id ->
+# repost id): a repost of a post the window holds as itself is skipped (the reader saw it
+# already), and a newer repost of a post already reposted there replaces the older one (it
+# moves up to the newer repost's place). A timeline being rebuilt keeps the id in its
+# marker as ADD does; the rebuild applies the same rule (``timeline.reposts.keep_one_repost``).
+ADD_REPOST = (
+    _TRIM_FUNCTION
+    + """
+local cap = tonumber(ARGV[1])
+local id, original = ARGV[3], ARGV[4]
+local added = 0
+for u = 1, #KEYS, 3 do
+  local list, floor, marker = KEYS[u], KEYS[u + 1], KEYS[u + 2]
+  if redis.call('EXISTS', list, floor) == 2 then
+    local shared = list .. ':o'
+    local earlier = redis.call('HGET', shared, original)
+    if not redis.call('ZSCORE', list, original) and not (earlier and earlier >= id) then
+      if earlier and redis.call('ZREM', list, earlier) == 1 then
+        -- Undoing this repost must bring the earlier one back: see REMOVE.
+        redis.call('SADD', list .. ':d', id)
+        redis.call('EXPIRE', list .. ':d', ARGV[2])
+      end
+      redis.call('HSET', shared, original, id)
+      redis.call('EXPIRE', shared, ARGV[2])
+      redis.call('ZADD', list, 0, id)
+      trim(list, floor, cap)
+      -- Entries whose reposts were trimmed away are dropped now and then.
+      if redis.call('HLEN', shared) > 2 * cap then
+        local all = redis.call('HGETALL', shared)
+        for i = 1, #all, 2 do
+          if not redis.call('ZSCORE', list, all[i + 1]) then redis.call('HDEL', shared, all[i]) end
+        end
+        for _, moved in ipairs(redis.call('SMEMBERS', list .. ':d')) do
+          if not redis.call('ZSCORE', list, moved) then redis.call('SREM', list .. ':d', moved) end
+        end
+      end
+      added = added + 1
+    end
+  elseif redis.call('EXISTS', marker) == 1 then
+    redis.call('ZADD', marker, 0, id)
+    added = added + 1
+  end
+end
+return added
+"""
+)
+
+# KEYS: (list, floor) for each home timeline. ARGV: ids to remove (deleted posts, undone
+# reposts, an unfollowed account's posts). A removed repost that had replaced an earlier
+# repost of the same post (ADD_REPOST) takes the floor with it: the timeline counts as
+# incomplete and its next read rebuilds it from the database, earlier repost included.
+REMOVE = """
+for u = 1, #KEYS, 2 do
+  local list, floor = KEYS[u], KEYS[u + 1]
+  redis.call('ZREM', list, unpack(ARGV))
+  local moved = list .. ':d'
+  if redis.call('EXISTS', moved) == 1 then
+    for _, id in ipairs(ARGV) do
+      if redis.call('SREM', moved, id) == 1 then redis.call('DEL', floor) end
+    end
+  end
+end
+return 1
+"""
 
 # KEYS: rebuild marker. ARGV: token, ttl. Starts a rebuild: from now on fan-out for this
 # list is kept in the marker.

@@ -142,6 +142,16 @@ async def followee_post_ids(
     return list((await session.execute(followee_posts_statement(), params)).scalars())
 
 
+async def reposts_among(session: AsyncSession, ids: Collection[int]) -> dict[int, int]:
+    """Which of ``ids`` are reposts, and of what: repost id -> shared post id."""
+    if not ids:
+        return {}
+    stmt = select(Post.id, Post.reblog_of_id).where(
+        Post.id.in_(list(ids)), Post.reblog_of_id.is_not(None)
+    )
+    return {row[0]: row[1] for row in await session.execute(stmt) if row[1] is not None}
+
+
 def _self_or_followed(author: Any) -> ColumnElement[bool]:
     """``author`` is the user (``user_id``) or someone the user follows."""
     user = bindparam("user_id", type_=BigInteger)
@@ -202,11 +212,18 @@ def not_reply_to_others() -> ColumnElement[bool]:
 
 
 def public_query() -> Select[Post]:
-    """Return a statement for every public post on the instance (not unlisted or private)."""
+    """Return a statement for every public post on the instance (not unlisted or private).
+
+    Reposts are left out, as Mastodon leaves them out of its public timelines.
+    """
     # A literal, not a bind parameter: only then can PostgreSQL's prepared (generic) plans,
     # and SQLite, prove the partial index ix_posts_public_id covers the query.
     # As Mastodon's: replies to other accounts are left out (a thread's own posts stay).
-    return select(Post).where(Post.visibility == literal_column("'public'"), not_reply_to_others())
+    return select(Post).where(
+        Post.visibility == literal_column("'public'"),
+        Post.reblog_of_id.is_(None),
+        not_reply_to_others(),
+    )
 
 
 async def public(session: AsyncSession, *, cursor: Cursor) -> list[Post]:

@@ -237,6 +237,7 @@ async def account_statuses(
             cursor=cursor,
             viewer=viewer.user if viewer else None,
             replies=not exclude_replies,
+            reblogs=not exclude_reblogs,
         )
     _link(request, response, [p.id for p in posts])
     reader = viewer.user if viewer else None

@@ -9,6 +9,7 @@ from chirp.follows import pages as follows_pages
 from chirp.likes import pages as likes_pages
 from chirp.oauth import pages as oauth_pages
 from chirp.posts import pages as posts_pages
+from chirp.posts import repost_pages
 from chirp.reactions import pages as reactions_pages
 from chirp.timeline import pages as timeline_pages
 from chirp.users import pages as users_pages
@@ -25,6 +26,7 @@ for module in (
     posts_pages,
     likes_pages,
     reactions_pages,
+    repost_pages,
     oauth_pages,
 ):
     web_router.include_router(module.router)

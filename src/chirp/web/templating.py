@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from chirp import __version__, visibility
 from chirp.avatars.urls import avatar_path
 from chirp.config import Settings
+from chirp.posts.reposts import QUOTE_POLICY_LABELS
 from chirp.posts.text import to_html
 from chirp.reactions import emoji
 from chirp.web.csrf import CSRF_FIELD, csrf_token
@@ -31,6 +32,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         avatar_path=lambda user: avatar_path(user, settings),
         visibility_labels=visibility.LABELS,
         common_reactions=emoji.COMMON,
+        quote_policy_labels=QUOTE_POLICY_LABELS,
     )
     env.filters.update(
         post_html=to_html,
