@@ -74,12 +74,21 @@ def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """Serve a fresh database over HTTP for the tests of one module."""
+    with live(request.param, tmp_path_factory) as server:
+        yield server
+
+
+@contextmanager
+def live(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, **overrides: object
+) -> Iterator[LiveServer]:
+    """A fresh database of ``backend`` served over HTTP, with setting ``overrides``."""
     # In a thread of its own: Playwright's sync API keeps an event loop running in this one,
     # and preparing the database runs one too.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        url = pool.submit(database_url, request.param, tmp_path_factory.mktemp("live")).result()
+        url = pool.submit(database_url, backend, tmp_path_factory.mktemp("live")).result()
     port = _free_port()
-    settings = settings_for(url, domain=f"127.0.0.1:{port}")
+    settings = settings_for(url, domain=f"127.0.0.1:{port}", **overrides)
     with serve(settings, port) as server:
         yield server
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from mastodon import Mastodon, MastodonAPIError
 
 from tests.factories import PASSWORD
 from tests.live import LiveServer
+from tests.live import live as live_with
 from tests.loops import at_most
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The module's server; each test signs up its own accounts from one IP, more than the
+    sign-up limit lets one IP make in half an hour."""
+    with live_with(request.param, tmp_path_factory, rate_limit_signup="100/30 minutes") as server:
+        yield server
+
 
 SCOPES = ["read", "write", "follow"]
 

@@ -32,7 +32,9 @@ def test_like_and_react_in_place_and_without_javascript(
     expect(ann.locator("#timeline article").first).to_contain_text("Like and react to this")
 
     # With JavaScript: everything happens in place, and focus stays where the reader is.
-    bob = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
+    bob = browser.new_context(
+        viewport={"width": 1000, "height": 900}, reduced_motion="reduce"
+    ).new_page()
     sign_up(bob, url, "lk_bob")
     bob.goto(f"{url}/@lk_ann")
     post_id = _first_post_id(bob)

@@ -45,7 +45,9 @@ def test_repost_in_place_without_javascript_and_quote(
     sign_up(author, url, "rb_author")
     _post(author, "Share this, please")
 
-    page = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
+    page = browser.new_context(
+        viewport={"width": 1000, "height": 900}, reduced_motion="reduce"
+    ).new_page()
     sign_up(page, url, "rb_reader")
     page.goto(f"{url}/@rb_author")
     article = page.locator("article.post", has_text="Share this, please")
