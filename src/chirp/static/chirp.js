@@ -403,6 +403,18 @@
     if (match) match.focus();
   });
 
+  // ---- Share: the link under a post copies the post's address; without a clipboard (or
+  // without this script) it opens the post's page, where the address bar has it.
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element ? event.target.closest("a[data-share]") : null;
+    if (!link || !navigator.clipboard || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    navigator.clipboard.writeText(link.href).then(
+      function () { toast("Link copied to the clipboard."); },
+      function () { location.assign(link.href); }
+    );
+  });
+
   window.chirp = { postLength: postLength, toast: toast };
   document.addEventListener("DOMContentLoaded", function () {
     wireComposers(document);
