@@ -7,14 +7,16 @@ reactions. Each of those is one query for the whole list, whatever its length.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import BigInteger, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp import visibility as post_visibility
+from chirp.db import id_in, in_list, read_outside_transaction, takes_arrays
 from chirp.follows import service as follows_service
 from chirp.likes.models import Favourite
 from chirp.posts.models import Post, PostView
@@ -145,7 +147,11 @@ async def _load_originals(session: AsyncSession, feed: Feed, ids: Collection[int
     wanted = {i for i in ids if i is not None and i not in feed.originals} - feed.hidden
     if not wanted:
         return
-    rows = list((await session.execute(select(Post).where(Post.id.in_(wanted)))).scalars())
+    array = takes_arrays(session)
+    found = await read_outside_transaction(
+        session, _posts_statement(array=array), {"ids": in_list(wanted)}
+    )
+    rows = [row[0] for row in found]
     private_authors = {p.author_id for p in rows if p.visibility == post_visibility.PRIVATE}
     followed: set[int] = set()
     if feed.viewer is not None and private_authors:
@@ -160,13 +166,17 @@ async def _load_originals(session: AsyncSession, feed: Feed, ids: Collection[int
             feed.originals[post.id] = post
 
 
-async def states(
-    session: AsyncSession, post_ids: Collection[int], *, viewer_id: int | None
-) -> dict[int, State]:
-    """Counts, reactions and the viewer's likes and reposts of posts, by id (two queries)."""
-    if not post_ids:
-        return {}
-    ids = set(post_ids)
+# Built once per shape, every value a bind parameter: building a statement (the alias and
+# the EXISTS subqueries above all) cost more per page than running it.
+@functools.cache
+def _posts_statement(*, array: bool) -> Select[Post]:
+    """Posts by id (``ids``), with their authors."""
+    return select(Post).where(id_in(Post.id, "ids", array=array))
+
+
+@functools.cache
+def _states_statement(*, array: bool, viewer: bool) -> Select[*tuple[Any, ...]]:
+    """Posts' counts by id (``ids``) and, for a ``viewer_id``, whether they liked or shared each."""
     columns: list[Any] = [
         Post.id,
         Post.replies_count,
@@ -174,18 +184,63 @@ async def states(
         Post.favourites_count,
         Post.quotes_count,
     ]
-    if viewer_id is not None:
-        liked = exists().where(Favourite.post_id == Post.id, Favourite.user_id == viewer_id)
+    if viewer:
+        reader = bindparam("viewer_id", type_=BigInteger)
+        liked = exists().where(Favourite.post_id == Post.id, Favourite.user_id == reader)
         reposts = Post.__table__.alias("reposts")
-        reposted = exists().where(
-            reposts.c.reblog_of_id == Post.id, reposts.c.author_id == viewer_id
-        )
+        reposted = exists().where(reposts.c.reblog_of_id == Post.id, reposts.c.author_id == reader)
         columns += [liked.label("liked"), reposted.label("reposted")]
-    rows = await session.execute(select(*columns).where(Post.id.in_(ids)))
-    reactions = await _reactions(session, ids, viewer_id=viewer_id)
+    return select(*columns).where(id_in(Post.id, "ids", array=array))
+
+
+@functools.cache
+def _reactions_statement(*, array: bool, viewer: bool) -> Select[*tuple[Any, ...]]:
+    """Emoji counts of posts by id (``ids``), and for a ``viewer_id`` whether they used each."""
+    columns: list[Any] = [ReactionCount.post_id, ReactionCount.emoji, ReactionCount.count]
+    if viewer:
+        mine = exists().where(
+            Reaction.post_id == ReactionCount.post_id,
+            Reaction.emoji == ReactionCount.emoji,
+            Reaction.user_id == bindparam("viewer_id", type_=BigInteger),
+        )
+        columns.append(mine.label("me"))
+    return (
+        select(*columns)
+        .where(id_in(ReactionCount.post_id, "ids", array=array), ReactionCount.count > 0)
+        .order_by(ReactionCount.post_id, ReactionCount.count.desc(), ReactionCount.first_at)
+    )
+
+
+@functools.cache
+def _authors_statement(*, array: bool) -> Select[*tuple[Any, ...]]:
+    """Accounts by id (``ids``), as the columns of an ``Author``."""
+    return select(*AUTHOR_COLUMNS).where(id_in(User.id, "ids", array=array))
+
+
+async def states(
+    session: AsyncSession, post_ids: Collection[int], *, viewer_id: int | None
+) -> dict[int, State]:
+    """Counts, reactions and the viewer's likes and reposts of posts, by id (two queries)."""
+    if not post_ids:
+        return {}
+    array, viewer = takes_arrays(session), viewer_id is not None
+    params: dict[str, Any] = {"ids": in_list(post_ids)}
+    if viewer:
+        params["viewer_id"] = viewer_id
+    rows = await read_outside_transaction(
+        session, _states_statement(array=array, viewer=viewer), params
+    )
+    reactions: dict[int, list[ReactionShown]] = {}
+    found = await read_outside_transaction(
+        session, _reactions_statement(array=array, viewer=viewer), params
+    )
+    for row in found:
+        reactions.setdefault(row[0], []).append(
+            ReactionShown(row[1], row[2], bool(row[3]) if viewer else False)
+        )
     out: dict[int, State] = {}
     for row in rows:
-        mine = (bool(row[5]), bool(row[6])) if viewer_id is not None else (False, False)
+        mine = (bool(row[5]), bool(row[6])) if viewer else (False, False)
         out[row[0]] = State(
             replies=row[1],
             reblogs=row[2],
@@ -198,33 +253,10 @@ async def states(
     return out
 
 
-async def _reactions(
-    session: AsyncSession, post_ids: set[int], *, viewer_id: int | None
-) -> dict[int, list[ReactionShown]]:
-    """Each post's emoji, most used first (then the first used), and whether the viewer used it."""
-    columns: list[Any] = [ReactionCount.post_id, ReactionCount.emoji, ReactionCount.count]
-    if viewer_id is not None:
-        mine = exists().where(
-            Reaction.post_id == ReactionCount.post_id,
-            Reaction.emoji == ReactionCount.emoji,
-            Reaction.user_id == viewer_id,
-        )
-        columns.append(mine.label("me"))
-    stmt = (
-        select(*columns)
-        .where(ReactionCount.post_id.in_(post_ids), ReactionCount.count > 0)
-        .order_by(ReactionCount.post_id, ReactionCount.count.desc(), ReactionCount.first_at)
-    )
-    out: dict[int, list[ReactionShown]] = {}
-    for row in await session.execute(stmt):
-        me = bool(row[3]) if viewer_id is not None else False
-        out.setdefault(row[0], []).append(ReactionShown(row[1], row[2], me))
-    return out
-
-
 async def _authors(session: AsyncSession, ids: Collection[int]) -> dict[int, Profile]:
     """Accounts by id, as plain rows."""
     if not ids:
         return {}
-    rows = await session.execute(select(*AUTHOR_COLUMNS).where(User.id.in_(set(ids))))
+    stmt = _authors_statement(array=takes_arrays(session))
+    rows = await read_outside_transaction(session, stmt, {"ids": in_list(ids)})
     return {row[0]: Author(*row) for row in rows}
