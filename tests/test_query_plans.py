@@ -58,9 +58,9 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "home posts by id": timeline_service.visible_home_posts_statement(array=True).params(
             user_id=USER, ids=[POST, POST + 1]
         ),
-        "home authors by id": timeline_service.visible_authors_statement(array=True).params(
-            user_id=USER, ids=[USER + 1, USER + 2]
-        ),
+        "home posts' authors and states by id": timeline_service.home_rows_statement(
+            array=True
+        ).params(user_id=USER, viewer_id=USER, ids=[POST, POST + 1]),
         "large account's recent posts": posts_service.by_author_query(USER)
         .with_only_columns(Post.id)
         .order_by(Post.id.desc())

@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.api import present
 from chirp.config import Settings
 from chirp.follows import service as follows_service
+from chirp.likes import service as likes_service
 from chirp.pagination import Cursor
+from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.timeline import service as timeline_service
 from chirp.timeline.home import HomeTimeline
@@ -71,20 +73,41 @@ async def test_public_timeline_has_everyone(session: AsyncSession) -> None:
     assert [p.id for p in page] == [b.id, a.id]
 
 
-async def test_authors_read_as_plain_rows_show_as_their_accounts_do(
+async def test_home_rows_give_authors_follows_and_states_of_posts(
     session: AsyncSession,
 ) -> None:
     alice = await make_user(session, "alice", display_name="Alice A.")
-    bob, carol = await make_user(session, "bob"), await make_user(session, "carol")
+    bob, carol, dan = [await make_user(session, n) for n in ("bob", "carol", "dan")]
     bob.bio = "Hi, see https://example.com"
     for follower in (alice, carol):  # counts that differ, so no two columns can swap
         await follows_service.follow(session, follower=follower, followee=bob)
-    await make_post(session, bob, "counted, and dated")
-    wanted = {alice.id, bob.id, carol.id}
-    authors = await timeline_service.visible_authors(session, user_id=alice.id, author_ids=wanted)
-    assert set(authors) == {alice.id, bob.id}  # carol is not followed
+    await follows_service.follow(session, follower=alice, followee=dan, reblogs=False)
+    by_bob = await make_post(session, bob, "counted, and dated")
+    by_carol = await make_post(session, carol, "carol is not followed by alice")
+    by_dan = await make_post(session, dan, "dan's")
+    to_dan, to_carol = [
+        await posts_service.create_post(
+            session, author=bob, text="hi", max_length=500, in_reply_to_id=parent.id
+        )
+        for parent in (by_dan, by_carol)
+    ]
+    await session.commit()
+    await likes_service.like(session, user=alice, post=by_bob)
+    await likes_service.like(session, user=carol, post=by_carol)
+    await session.commit()
+    own = await make_post(session, alice, "mine")
+    wanted = [by_bob.id, by_carol.id, by_dan.id, to_dan.id, to_carol.id, own.id, 1]
+    rows = await timeline_service.home_rows(session, user_id=alice.id, post_ids=wanted)
+    assert set(rows) == set(wanted) - {1}  # no post 1: left out, as a deleted post is
+    followed = {i for i, r in rows.items() if r.followed}
+    assert followed == {by_bob.id, by_dan.id, to_dan.id, to_carol.id, own.id}
+    assert {i for i, r in rows.items() if r.answers_followed} == {to_dan.id}
+    assert {i for i, r in rows.items() if r.hides_reblogs} == {by_dan.id}
+    assert rows[by_bob.id].state.favourites == 1 and rows[by_bob.id].state.favourited
+    assert rows[by_bob.id].state.replies == 0 and rows[by_carol.id].state.replies == 1
+    assert rows[by_carol.id].state.favourites == 1 and not rows[by_carol.id].state.favourited
     settings = Settings()
-    for user in (alice, bob):
-        row = authors[user.id]
-        assert present.account(row, settings) == present.account(user, settings)
-        assert row.name == user.name
+    for post, user in ((own, alice), (by_bob, bob)):
+        author = rows[post.id].author
+        assert present.account(author, settings) == present.account(user, settings)
+        assert author.name == user.name

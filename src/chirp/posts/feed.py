@@ -7,6 +7,7 @@ reactions. Each of those is one query for the whole list, whatever its length.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -18,37 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp import visibility as post_visibility
 from chirp.db import id_in, in_list, read_outside_transaction, takes_arrays
 from chirp.follows import service as follows_service
-from chirp.likes.models import Favourite
+from chirp.posts import state as post_state
 from chirp.posts.models import Post, PostView
+from chirp.posts.state import NO_STATE, ReactionShown, State
 from chirp.reactions.models import Reaction, ReactionCount
+from chirp.timeline.post_cache import CachedPostWithAuthor
 from chirp.timeline.service import AUTHOR_COLUMNS
 from chirp.users.models import User
 from chirp.users.profile import Author, Profile
-
-
-@dataclass(frozen=True, slots=True)
-class ReactionShown:
-    """One emoji on a post: how many reacted with it, and whether the reader did."""
-
-    name: str
-    count: int
-    me: bool
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """A post's counts and what the reader did to it."""
-
-    replies: int = 0
-    reblogs: int = 0
-    favourites: int = 0
-    quotes: int = 0
-    favourited: bool = False
-    reblogged: bool = False
-    reactions: tuple[ReactionShown, ...] = ()
-
-
-NO_STATE = State()
 
 
 @dataclass
@@ -114,6 +92,10 @@ async def load(
     ``fresh``: the posts were just written, so nobody has liked, answered or shared them yet.
     """
     feed = Feed(posts=list(posts), viewer=viewer)
+    for post in posts:
+        # The cached home timeline reads states, and reposts' originals, with its page.
+        if isinstance(post, CachedPostWithAuthor):
+            _take_known(feed, post)
     await _load_originals(session, feed, [p.reblog_of_id for p in posts])
     # A repost of a quote shows the quote inside: the quoted posts of originals too.
     quoted = [p.quote_of_id for p in posts] + [o.quote_of_id for o in feed.originals.values()]
@@ -123,7 +105,8 @@ async def load(
     ]
     shown = set(feed.originals) if fresh else {feed.shown(p).id for p in feed.posts}
     shown |= set(feed.originals)
-    feed.states = await states(session, shown, viewer_id=viewer.id if viewer else None)
+    unknown = shown - set(feed.states)
+    feed.states.update(await states(session, unknown, viewer_id=viewer.id if viewer else None))
     answered = {
         post.in_reply_to_account_id
         for post in [*feed.posts, *feed.originals.values()]
@@ -142,16 +125,23 @@ async def load(
     return feed
 
 
+def _take_known(feed: Feed, post: CachedPostWithAuthor) -> None:
+    """Keep what a post read from the cache came with: its state, and a repost's original."""
+    if post.state is not None:
+        feed.states[post.id] = post.state
+    shared = post.shared
+    if shared is not None:
+        feed.originals[shared.id] = shared
+        if isinstance(shared, CachedPostWithAuthor) and shared.state is not None:
+            feed.states[shared.id] = shared.state
+
+
 async def _load_originals(session: AsyncSession, feed: Feed, ids: Collection[int | None]) -> None:
     """Add the posts ``ids`` name that the viewer may see to ``feed.originals``."""
     wanted = {i for i in ids if i is not None and i not in feed.originals} - feed.hidden
     if not wanted:
         return
-    array = takes_arrays(session)
-    found = await read_outside_transaction(
-        session, _posts_statement(array=array), {"ids": in_list(wanted)}
-    )
-    rows = [row[0] for row in found]
+    rows = list((await posts_by_id(session, wanted)).values())
     private_authors = {p.author_id for p in rows if p.visibility == post_visibility.PRIVATE}
     followed: set[int] = set()
     if feed.viewer is not None and private_authors:
@@ -166,6 +156,15 @@ async def _load_originals(session: AsyncSession, feed: Feed, ids: Collection[int
             feed.originals[post.id] = post
 
 
+async def posts_by_id(session: AsyncSession, ids: Collection[int]) -> dict[int, Post]:
+    """Posts by id, with their authors, whoever may see them."""
+    if not ids:
+        return {}
+    stmt = _posts_statement(array=takes_arrays(session))
+    found = await read_outside_transaction(session, stmt, {"ids": in_list(ids)})
+    return {row[0].id: row[0] for row in found}
+
+
 # Built once per shape, every value a bind parameter: building a statement (the alias and
 # the EXISTS subqueries above all) cost more per page than running it.
 @functools.cache
@@ -176,21 +175,10 @@ def _posts_statement(*, array: bool) -> Select[Post]:
 
 @functools.cache
 def _states_statement(*, array: bool, viewer: bool) -> Select[*tuple[Any, ...]]:
-    """Posts' counts by id (``ids``) and, for a ``viewer_id``, whether they liked or shared each."""
-    columns: list[Any] = [
-        Post.id,
-        Post.replies_count,
-        Post.reblogs_count,
-        Post.favourites_count,
-        Post.quotes_count,
-    ]
-    if viewer:
-        reader = bindparam("viewer_id", type_=BigInteger)
-        liked = exists().where(Favourite.post_id == Post.id, Favourite.user_id == reader)
-        reposts = Post.__table__.alias("reposts")
-        reposted = exists().where(reposts.c.reblog_of_id == Post.id, reposts.c.author_id == reader)
-        columns += [liked.label("liked"), reposted.label("reposted")]
-    return select(*columns).where(id_in(Post.id, "ids", array=array))
+    """Posts' states by id (``ids``), as ``posts.state.columns`` gives them."""
+    return select(Post.id, *post_state.columns(viewer=viewer)).where(
+        id_in(Post.id, "ids", array=array)
+    )
 
 
 @functools.cache
@@ -220,7 +208,8 @@ def _authors_statement(*, array: bool) -> Select[*tuple[Any, ...]]:
 async def states(
     session: AsyncSession, post_ids: Collection[int], *, viewer_id: int | None
 ) -> dict[int, State]:
-    """Counts, reactions and the viewer's likes and reposts of posts, by id (two queries)."""
+    """Counts, reactions and the viewer's likes and reposts of posts, by id (one query, and
+    one more for the reactions of those that have any)."""
     if not post_ids:
         return {}
     array, viewer = takes_arrays(session), viewer_id is not None
@@ -230,27 +219,44 @@ async def states(
     rows = await read_outside_transaction(
         session, _states_statement(array=array, viewer=viewer), params
     )
-    reactions: dict[int, list[ReactionShown]] = {}
+    out: dict[int, State] = {}
+    reacted: list[int] = []
+    for row in rows:
+        out[row[0]], has_reactions = post_state.read(row[1:], viewer=viewer)
+        if has_reactions:
+            reacted.append(row[0])
+    return await with_reactions(session, out, reacted, viewer_id=viewer_id)
+
+
+async def with_reactions(
+    session: AsyncSession, states: dict[int, State], post_ids: list[int], *, viewer_id: int | None
+) -> dict[int, State]:
+    """``states`` with the reactions of ``post_ids`` (those that have any) read in."""
+    if not post_ids:
+        return states
+    found = await _reactions(session, post_ids, viewer_id=viewer_id)
+    for post_id, shown in found.items():
+        states[post_id] = dataclasses.replace(states[post_id], reactions=tuple(shown))
+    return states
+
+
+async def _reactions(
+    session: AsyncSession, post_ids: Collection[int], *, viewer_id: int | None
+) -> dict[int, list[ReactionShown]]:
+    """Each post's emoji, most used first, with whether the viewer used each."""
+    array, viewer = takes_arrays(session), viewer_id is not None
+    params: dict[str, Any] = {"ids": in_list(post_ids)}
+    if viewer:
+        params["viewer_id"] = viewer_id
     found = await read_outside_transaction(
         session, _reactions_statement(array=array, viewer=viewer), params
     )
+    reactions: dict[int, list[ReactionShown]] = {}
     for row in found:
         reactions.setdefault(row[0], []).append(
             ReactionShown(row[1], row[2], bool(row[3]) if viewer else False)
         )
-    out: dict[int, State] = {}
-    for row in rows:
-        mine = (bool(row[5]), bool(row[6])) if viewer else (False, False)
-        out[row[0]] = State(
-            replies=row[1],
-            reblogs=row[2],
-            favourites=row[3],
-            quotes=row[4],
-            favourited=mine[0],
-            reblogged=mine[1],
-            reactions=tuple(reactions.get(row[0], ())),
-        )
-    return out
+    return reactions
 
 
 async def _authors(session: AsyncSession, ids: Collection[int]) -> dict[int, Profile]:

@@ -10,11 +10,14 @@ from collections.abc import Awaitable, Callable
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp import visibility as post_visibility
 from chirp.config import Settings
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
+from chirp.posts import feed
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post, PostView
+from chirp.posts.state import State
 from chirp.redis_client import Breaker
 from chirp.timeline import fanout
 from chirp.timeline import reposts as timeline_reposts
@@ -67,6 +70,26 @@ def in_redis_rollout(user_id: int, percent: int) -> bool:
     return bucket % 100 < percent
 
 
+def _shared(
+    original: CachedPost | Post | None,
+    live: dict[int, timeline_service.HomeRow],
+    states: dict[int, State],
+) -> PostView | None:
+    """A repost's original as the page shows it, if it exists and the reader may see it.
+
+    A followers-only original only when the reader follows its author; the feed looks again
+    at any original left out here.
+    """
+    row = live.get(original.id) if original is not None else None
+    if original is None or row is None:
+        return None
+    if original.visibility == post_visibility.PRIVATE and not row.followed:
+        return None
+    if isinstance(original, Post):
+        return original
+    return original.with_author(row.author, state=states[original.id])
+
+
 class HomeTimeline:
     """Reads home timelines; one per app, sharing its Redis connection."""
 
@@ -97,7 +120,7 @@ class HomeTimeline:
             found = await self._cache_read(session, user_id=user_id, cursor=rest)
             if found is None:
                 break
-            views = await self._hydrate(session, user_id=user_id, found=found)
+            views = await self._hydrate(session, user_id=user_id, found=found, hiding=hiding)
             shown = await hiding.tidy(session, _join(shown, views, ascending=ascending))
             # Cached ids whose posts were deleted or whose authors were unfollowed are
             # filtered out before their clean-up jobs run, and so are reposts shown already
@@ -142,40 +165,82 @@ class HomeTimeline:
         return [posts[i] for i in ids if i in posts]
 
     async def _hydrate(
-        self, session: AsyncSession, *, user_id: int, found: _Found
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        found: _Found,
+        hiding: timeline_reposts.HidingReblogs,
     ) -> list[PostView]:
-        """Posts the cache returned, the rest and the authors from SQL."""
+        """Posts the cache returned with what changes from SQL, in one query for the page:
+        authors, whom the reader follows, whose reposts they hide, counts and own state."""
         assert self.cache is not None
         ids, cached, deleted = found
         missing = [i for i in ids if i not in cached and i not in deleted]
         rows = await timeline_service.visible_home_posts(session, user_id=user_id, ids=missing)
-        # The same rule as the database path: the author is the reader or someone they follow.
-        # The accounts replied to come in the same query: the home rule for replies needs to
-        # know which of them the reader follows (large accounts' posts, merged at read time,
-        # and replies whose account was unfollowed since are filtered here).
-        accounts = {c.author_id for c in cached.values()} | {
-            c.in_reply_to_account_id
-            for c in cached.values()
-            if c.in_reply_to_account_id is not None
-        }
-        authors = await timeline_service.visible_authors(
-            session, user_id=user_id, author_ids=accounts
+        originals = await self._originals(session, cached, page=set(ids))
+        live = await timeline_service.home_rows(
+            session, user_id=user_id, post_ids=[*cached, *originals]
         )
+        states = {post_id: row.state for post_id, row in live.items()}
+        reacted = [post_id for post_id, row in live.items() if row.reacted]
+        states = await feed.with_reactions(session, states, reacted, viewer_id=user_id)
+        followed = {row.author.id for row in live.values() if row.followed}
+        hiding.learn(followed, {row.author.id for row in live.values() if row.hides_reblogs})
         shown: dict[int, PostView] = dict(rows)
         for post_id, data in cached.items():
-            if data.author_id in authors and timeline_service.shows_reply(
+            row = live.get(post_id)
+            # The same rules as the database path: gone if deleted since it was cached; the
+            # author is the reader or someone they follow; Mastodon's home rule for replies
+            # (large accounts' posts, merged at read time, and replies whose account was
+            # unfollowed since are filtered here).
+            if row is None or not row.followed:
+                continue
+            replied_to = data.in_reply_to_account_id
+            answered = {replied_to} if row.answers_followed and replied_to is not None else set()
+            if not timeline_service.shows_reply(
                 user_id=user_id,
                 author_id=data.author_id,
-                replied_to=data.in_reply_to_account_id,
-                followed=authors,
+                replied_to=replied_to,
+                followed=answered,
             ):
-                shown[post_id] = data.with_author(authors[data.author_id])
+                continue
+            shared = _shared(originals.get(data.reblog_of_id or 0), live, states)
+            shown[post_id] = data.with_author(row.author, shared=shared, state=states[post_id])
         if rows:
             try:
                 await self.cache.posts.put_many(rows.values())
             except RedisError as exc:
                 log.warning("could not cache posts: %s", exc)
         return [shown[i] for i in ids if i in shown]
+
+    async def _originals(
+        self, session: AsyncSession, cached: dict[int, CachedPost], *, page: set[int]
+    ) -> dict[int, CachedPost | Post]:
+        """The posts that a page's cached reposts share (those not on the page themselves):
+        from Redis, the rest from the database (and cached for the next page)."""
+        assert self.cache is not None
+        wanted = sorted(
+            {c.reblog_of_id for c in cached.values() if c.reblog_of_id is not None} - page
+        )
+        if not wanted:
+            return {}
+        try:
+            hits, deleted = await self.cache.posts.get_many(wanted)
+        except RedisError as exc:
+            log.warning("could not read cached posts: %s", exc)
+            return {}  # the feed reads them from the database
+        found: dict[int, CachedPost | Post] = dict(hits)
+        rows = await feed.posts_by_id(
+            session, [i for i in wanted if i not in hits and i not in deleted]
+        )
+        found.update(rows)
+        if rows:
+            try:
+                await self.cache.posts.put_many(rows.values())
+            except RedisError as exc:
+                log.warning("could not cache posts: %s", exc)
+        return found
 
     async def delete_post(self, session: AsyncSession, *, post: Post, actor: User) -> None:
         """Delete a post (its author only), commit, and hide it from cached reads at once.

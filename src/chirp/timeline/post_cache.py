@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from chirp.posts.models import Post
+from chirp.posts.models import Post, PostView
+from chirp.posts.state import State
 from chirp.users.profile import Profile
 
 TOMBSTONE = "-"
@@ -120,8 +121,11 @@ class CachedPost:
             str(policy),
         )
 
-    def with_author(self, author: Profile) -> CachedPostWithAuthor:
-        """This post with its author, ready to show (a ``PostView``)."""
+    def with_author(
+        self, author: Profile, *, shared: PostView | None = None, state: State | None = None
+    ) -> CachedPostWithAuthor:
+        """This post with its author, ready to show (a ``PostView``); with its state when read
+        along, and for a repost the post it shares when the reader may see it."""
         return CachedPostWithAuthor(
             self.id,
             self.author_id,
@@ -138,6 +142,8 @@ class CachedPost:
             self.quote_of_id,
             self.quote_approval_policy,
             author,
+            shared,
+            state,
         )
 
 
@@ -163,6 +169,10 @@ class CachedPostWithAuthor:
     quote_of_id: int | None
     quote_approval_policy: str
     author: Profile
+    # Read along with a home page (``posts.feed`` reads what is missing): a repost's
+    # original, and the post's counts and the reader's own likes and reposts.
+    shared: PostView | None = None
+    state: State | None = None
 
 
 class PostCache:
@@ -192,6 +202,13 @@ class PostCache:
             else:
                 found[post_id] = CachedPost.load(post_id, raw)
         return found, deleted
+
+    async def get_many(self, post_ids: Sequence[int]) -> tuple[dict[int, CachedPost], set[int]]:
+        """Cached posts by id, and the ids known deleted; the others are not cached."""
+        if not post_ids:
+            return {}, set()
+        values = await self.redis.mget([self.key(i) for i in post_ids])
+        return self.decode(post_ids, values)
 
     async def put_many(self, posts: Iterable[Post]) -> None:
         """Cache posts read from the database, never over an entry or a tombstone."""

@@ -9,6 +9,8 @@ The Redis timeline also keeps one repost per shared post across its whole cached
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.follows import service as follows_service
@@ -70,6 +72,10 @@ class HidingReblogs:
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
         self.known: dict[int, bool] = {}
+
+    def learn(self, followed: Collection[int], hiding: Collection[int]) -> None:
+        """Record what a query made anyway found: of ``followed``, those in ``hiding`` hide."""
+        self.known.update({a: a in hiding for a in followed if a != self.user_id})
 
     async def tidy(self, session: AsyncSession, posts: list[PostView]) -> list[PostView]:
         """``posts`` without hidden accounts' reposts and without repeated reposts."""

@@ -13,6 +13,7 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Select,
+    and_,
     bindparam,
     literal_column,
     or_,
@@ -21,11 +22,14 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from chirp.db import id_in, in_list, read_outside_transaction, takes_arrays
 from chirp.follows.models import Follow
 from chirp.pagination import Cursor, CursorShape, bind_cursor, cursor_params, fetch_page
+from chirp.posts import state as post_state
 from chirp.posts.models import Post
+from chirp.posts.state import State
 from chirp.users.models import User
 from chirp.users.profile import Author
 
@@ -187,23 +191,73 @@ AUTHOR_COLUMNS = tuple(getattr(User, field.name) for field in dataclasses.fields
 
 
 @functools.cache
-def visible_authors_statement(*, array: bool) -> Select[*tuple[Any, ...]]:
-    """Authors by id (``ids``) who are the user (``user_id``) or someone the user follows."""
-    return select(*AUTHOR_COLUMNS).where(
-        id_in(User.id, "ids", array=array), _self_or_followed(User.id)
+def home_rows_statement(*, array: bool) -> Select[*tuple[Any, ...]]:
+    """What a home page needs of posts by id (``ids``) besides what the cache holds: their
+    authors, whether each author is the user (``user_id``, also ``viewer_id``) or someone the
+    user follows, whether the user shows the author's reposts, whether the user follows the
+    account each post answers, and each post's state (``posts.state.columns``)."""
+    user = bindparam("user_id", type_=BigInteger)
+    follow = and_(Follow.follower_id == user, Follow.followee_id == Post.author_id)
+    answer = aliased(Follow)  # not the outer join's follows, which it would correlate to
+    answered = select(answer.id).where(
+        answer.follower_id == user, answer.followee_id == Post.in_reply_to_account_id
+    )
+    return (
+        select(
+            Post.id,
+            *AUTHOR_COLUMNS,
+            or_(Post.author_id == user, Follow.id.is_not(None)).label("followed"),
+            Follow.show_reblogs,
+            answered.exists().label("answers_followed"),
+            *post_state.columns(viewer=True),
+        )
+        .select_from(Post)
+        .join(User, User.id == Post.author_id)
+        .outerjoin(Follow, follow)
+        .where(id_in(Post.id, "ids", array=array))
     )
 
 
-async def visible_authors(
-    session: AsyncSession, *, user_id: int, author_ids: Collection[int]
-) -> dict[int, Author]:
-    """Load those of ``author_ids`` whose posts belong in the user's home (self or followed)."""
-    if not author_ids:
+@dataclasses.dataclass(frozen=True, slots=True)
+class HomeRow:
+    """What the database says of a post on a user's home page."""
+
+    author: Author
+    # The author is the user or someone the user follows: the post belongs in the home.
+    followed: bool
+    # The user follows the author with their reposts hidden (``reblogs=false``).
+    hides_reblogs: bool
+    # The user follows the account the post answers.
+    answers_followed: bool
+    state: State
+    # The post has reactions (read separately, as few posts have any).
+    reacted: bool
+
+
+_AUTHOR_END = 1 + len(AUTHOR_COLUMNS)
+
+
+async def home_rows(
+    session: AsyncSession, *, user_id: int, post_ids: Collection[int]
+) -> dict[int, HomeRow]:
+    """``home_rows_statement`` for posts by id, keyed by id; deleted posts are left out."""
+    if not post_ids:
         return {}
-    params = {"user_id": user_id, "ids": in_list(author_ids)}
-    stmt = visible_authors_statement(array=takes_arrays(session))
-    rows = await read_outside_transaction(session, stmt, params)
-    return {row[0]: Author(*row) for row in rows}
+    params = {"user_id": user_id, "viewer_id": user_id, "ids": in_list(post_ids)}
+    stmt = home_rows_statement(array=takes_arrays(session))
+    out: dict[int, HomeRow] = {}
+    for row in await read_outside_transaction(session, stmt, params):
+        followed, show_reblogs, answers_followed = row[_AUTHOR_END : _AUTHOR_END + 3]
+        state, reacted = post_state.read(row[_AUTHOR_END + 3 :], viewer=True)
+        out[row[0]] = HomeRow(
+            author=Author(*row[1:_AUTHOR_END]),
+            followed=bool(followed),
+            hides_reblogs=show_reblogs is not None and not show_reblogs,
+            answers_followed=bool(answers_followed),
+            state=state,
+            reacted=reacted,
+        )
+    return out
 
 
 def not_reply_to_others() -> ColumnElement[bool]:
