@@ -175,10 +175,9 @@ def _posts_statement(*, array: bool) -> Select[Post]:
 
 @functools.cache
 def _states_statement(*, array: bool, viewer: bool) -> Select[*tuple[Any, ...]]:
-    """Posts' states by id (``ids``), as ``posts.state.columns`` gives them."""
-    return select(Post.id, *post_state.columns(viewer=viewer)).where(
-        id_in(Post.id, "ids", array=array)
-    )
+    """Posts' states by id (``ids``), as ``posts.state.select_with_state`` gives them."""
+    stmt = post_state.select_with_state(Post.id, viewer=viewer)
+    return stmt.where(id_in(Post.id, "ids", array=array))
 
 
 @functools.cache

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, exists
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, select
+from sqlalchemy.orm import aliased
 
 from chirp.likes.models import Favourite
 from chirp.posts.models import Post
@@ -38,34 +39,46 @@ class State:
 NO_STATE = State()
 
 
-def columns(*, viewer: bool) -> list[Any]:
-    """A post's counts, whether it has any reactions, and for a reader (``viewer_id``)
-    whether they liked and reposted it: read with ``read``."""
+def probe(stmt: Select[*tuple[Any, ...]]) -> ColumnElement[bool]:
+    """Whether ``stmt`` finds a row, asked once per outer row through its index.
+
+    Not an EXISTS: PostgreSQL may plan that as a hash of every row the key could match (all
+    of a reader's likes, on every page); a subquery with a LIMIT is always probed per row.
+    """
+    return stmt.limit(1).scalar_subquery().is_not(None)
+
+
+def select_with_state(*head: Any, viewer: bool) -> Select[*tuple[Any, ...]]:
+    """``select(*head)`` from posts followed by each post's state: its counts, whether it has
+    any reactions, and for a reader (``viewer_id``) whether they liked and reposted it
+    (read with ``read``)."""
     # Whether any emoji counts exist: most posts have none, so most pages skip that query.
-    reacted = exists().where(ReactionCount.post_id == Post.id, ReactionCount.count > 0)
-    out: list[Any] = [
+    reacted = select(ReactionCount.post_id).where(
+        ReactionCount.post_id == Post.id, ReactionCount.count > 0
+    )
+    columns: list[Any] = [
         Post.replies_count,
         Post.reblogs_count,
         Post.favourites_count,
         Post.quotes_count,
-        reacted.label("reacted"),
+        probe(reacted).label("reacted"),
     ]
     if viewer:
         reader = bindparam("viewer_id", type_=BigInteger)
-        liked = exists().where(Favourite.post_id == Post.id, Favourite.user_id == reader)
-        reposts = Post.__table__.alias("reposts")
-        reposted = exists().where(reposts.c.reblog_of_id == Post.id, reposts.c.author_id == reader)
-        out += [liked.label("liked"), reposted.label("reposted")]
-    return out
-
-
-def width(*, viewer: bool) -> int:
-    """How many values ``columns`` gives."""
-    return 7 if viewer else 5
+        liked = select(Favourite.id).where(
+            Favourite.user_id == reader, Favourite.post_id == Post.id
+        )
+        repost = aliased(Post, name="own_repost")
+        reposted = select(repost.id).where(
+            repost.author_id == reader, repost.reblog_of_id == Post.id
+        )
+        columns += [probe(liked).label("liked"), probe(reposted).label("reposted")]
+    return select(*head, *columns).select_from(Post)
 
 
 def read(values: Sequence[Any], *, viewer: bool) -> tuple[State, bool]:
-    """The state in ``columns``' values (reactions not yet read), and whether it has any."""
+    """The state in ``select_with_state``'s values (reactions not yet read), and whether
+    the post has any."""
     liked, reposted = (bool(values[5]), bool(values[6])) if viewer else (False, False)
     state = State(
         replies=values[0],

@@ -195,24 +195,25 @@ def home_rows_statement(*, array: bool) -> Select[*tuple[Any, ...]]:
     """What a home page needs of posts by id (``ids``) besides what the cache holds: their
     authors, whether each author is the user (``user_id``, also ``viewer_id``) or someone the
     user follows, whether the user shows the author's reposts, whether the user follows the
-    account each post answers, and each post's state (``posts.state.columns``)."""
+    account each post answers, and each post's state (``posts.state.select_with_state``)."""
     user = bindparam("user_id", type_=BigInteger)
     follow = and_(Follow.follower_id == user, Follow.followee_id == Post.author_id)
-    answer = aliased(Follow)  # not the outer join's follows, which it would correlate to
-    answered = select(answer.id).where(
+    answer = aliased(Follow, name="answered")
+    # Only the unique (follower_id, followee_id) index answers this from the index alone: the
+    # planner then never walks all the followers of a popular account that a post answers.
+    answered = select(answer.follower_id).where(
         answer.follower_id == user, answer.followee_id == Post.in_reply_to_account_id
     )
+    stmt = post_state.select_with_state(
+        Post.id,
+        *AUTHOR_COLUMNS,
+        or_(Post.author_id == user, Follow.id.is_not(None)).label("followed"),
+        Follow.show_reblogs,
+        post_state.probe(answered).label("answers_followed"),
+        viewer=True,
+    )
     return (
-        select(
-            Post.id,
-            *AUTHOR_COLUMNS,
-            or_(Post.author_id == user, Follow.id.is_not(None)).label("followed"),
-            Follow.show_reblogs,
-            answered.exists().label("answers_followed"),
-            *post_state.columns(viewer=True),
-        )
-        .select_from(Post)
-        .join(User, User.id == Post.author_id)
+        stmt.join(User, User.id == Post.author_id)
         .outerjoin(Follow, follow)
         .where(id_in(Post.id, "ids", array=array))
     )
