@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,7 +145,7 @@ class _Statuses:
             "created_at": iso(post.created_at),
             "account": author,
             "content": str(to_html(post.text)),
-            "application": ApplicationOut(name=post.app_name) if post.app_name else None,
+            "application": _application(post.app_name) if post.app_name else None,
             "visibility": post.visibility,
             "sensitive": post.sensitive,
             "spoiler_text": post.spoiler_text,
@@ -162,6 +163,7 @@ class _Statuses:
         state = self.feed.state(post)
         fields = self.base(post)
         reactions = [EmojiReactionOut(name=r.name, count=r.count, me=r.me) for r in state.reactions]
+        pleroma = PleromaStatusOut(emoji_reactions=reactions) if reactions else _NO_REACTIONS
         quote = None
         state_name = self.feed.quote_state(post)
         if state_name is not None:
@@ -179,11 +181,10 @@ class _Statuses:
             favourites_count=state.favourites,
             quotes_count=state.quotes,
             emoji_reactions=reactions,
-            pleroma=PleromaStatusOut(emoji_reactions=reactions),
+            pleroma=pleroma,
             quote=quote,
-            quote_approval=QuoteApprovalOut(
-                automatic=_APPROVAL.get(post.quote_approval_policy, []),
-                current_user=_CURRENT_USER[self.feed.may_quote(post)],
+            quote_approval=_quote_approval(
+                post.quote_approval_policy, _CURRENT_USER[self.feed.may_quote(post)]
             ),
         )
         if self.feed.viewer is not None:
@@ -194,6 +195,20 @@ class _Statuses:
 # Mastodon's QuoteApproval lists for each policy Chirp stores.
 _APPROVAL = {"public": ["public"], "followers": ["followers"], "nobody": []}
 _CURRENT_USER = {True: "automatic", False: "denied", None: "unknown"}
+
+
+# Shared by every status that has the same (the models are frozen): built once, not per post.
+_NO_REACTIONS = PleromaStatusOut()
+
+
+@functools.cache
+def _quote_approval(policy: str, current_user: str) -> QuoteApprovalOut:
+    return QuoteApprovalOut(automatic=_APPROVAL.get(policy, []), current_user=current_user)
+
+
+@functools.lru_cache(maxsize=1024)
+def _application(name: str) -> ApplicationOut:
+    return ApplicationOut(name=name)
 
 
 def _str(value: int | None) -> str | None:

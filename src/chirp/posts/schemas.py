@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from chirp.parsing import BodyText, LongText, Token
 from chirp.users.schemas import AccountOut
@@ -24,6 +24,9 @@ def _refused(schema: dict[str, JsonValue]) -> None:
 class ApplicationOut(BaseModel):
     """The app a status was posted with."""
 
+    # Frozen: pages share one instance among the statuses that have the same.
+    model_config = ConfigDict(frozen=True)
+
     name: str
     website: str | None = None
 
@@ -39,6 +42,9 @@ class EmojiReactionOut(BaseModel):
 class QuoteApprovalOut(BaseModel):
     """Mastodon's QuoteApproval: who may quote a status, and whether you may."""
 
+    # Frozen: pages share one instance among the statuses that have the same.
+    model_config = ConfigDict(frozen=True)
+
     automatic: list[str] = Field(default_factory=list)
     manual: list[str] = Field(default_factory=list)
     # "automatic" (you may), "denied" (you may not), "unknown" (logged out).
@@ -47,6 +53,9 @@ class QuoteApprovalOut(BaseModel):
 
 class PleromaStatusOut(BaseModel):
     """The ``pleroma`` part of a status, where Pleroma's clients look for reactions."""
+
+    # Frozen: pages share one instance among the statuses that have the same.
+    model_config = ConfigDict(frozen=True)
 
     emoji_reactions: list[EmojiReactionOut] = Field(default_factory=list)
 
