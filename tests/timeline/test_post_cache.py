@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from redis.asyncio import Redis
@@ -12,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.config import Settings
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
+from chirp.posts import feed, reposts
 from chirp.posts import service as posts_service
+from chirp.posts.models import Post
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from chirp.timeline.post_cache import CachedPost
@@ -142,3 +145,63 @@ def test_entries_cached_before_visibility_existed_read_as_public() -> None:
     assert (cached.author_id, cached.text, cached.visibility) == (3, "old post", "public")
     assert (cached.spoiler_text, cached.sensitive, cached.language) == ("", False, None)
     assert CachedPost.load(7, cached.dump()) == cached
+
+
+async def _reposted_page(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> tuple[HomeTimeline, User, Post, list[int]]:
+    """alice follows bob, who reposted two posts of carol's (whom alice does not follow)."""
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    await follows_service.follow(session, follower=alice, followee=bob)
+    originals = [await make_post(session, carol, f"carol {i}") for i in range(2)]
+    wrappers = []
+    for original in originals:
+        wrapper, _ = await reposts.repost(session, actor=bob, post_id=original.id)
+        wrappers.append(wrapper.id)
+    await session.commit()
+    reader = _reader(settings, redis)
+    # The first read caches the reposts, the second the originals they name.
+    for _ in range(2):
+        page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+        assert [p.id for p in page] == wrappers[::-1]
+    return reader, alice, originals[-1], wrappers
+
+
+async def test_reposted_originals_come_with_the_cached_page(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    reader, alice, newest, _ = await _reposted_page(session, settings, redis)
+    asked: list[Sequence[int]] = []
+    get_many = reader.cache.posts.get_many  # type: ignore[union-attr]
+
+    async def counting(post_ids: Sequence[int]) -> tuple[dict[int, CachedPost], set[int]]:
+        asked.append(post_ids)
+        return await get_many(post_ids)
+
+    reader.cache.posts.get_many = counting  # type: ignore[union-attr,method-assign]
+    with _statements(session) as seen:
+        page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.shared.text for p in page] == ["carol 1", "carol 0"]  # type: ignore[attr-defined]
+    assert [p.shared.author.username for p in page] == ["carol", "carol"]  # type: ignore[attr-defined]
+    # The page script read the originals with the page: no other Redis read, one SQL query.
+    assert [a for a in asked if a] == []
+    assert len(seen) == 1, seen
+    loaded = await feed.load(session, page, viewer=await session.get(User, alice.id))
+    assert loaded.shown(page[0]).id == newest.id
+    assert loaded.state(page[0]).reblogs == 1
+
+
+async def test_reposts_cached_by_an_earlier_release_still_show_their_originals(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    reader, alice, _, wrappers = await _reposted_page(session, settings, redis)
+    # Before the page script read originals, entries named them as a JSON number.
+    assert reader.cache is not None
+    for wrapper_id in wrappers:
+        key = reader.cache.posts.key(wrapper_id)
+        raw = await redis.get(key)
+        fields = json.loads(raw)
+        fields[10] = int(fields[10])
+        await redis.set(key, json.dumps(fields))
+    page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.shared.text for p in page] == ["carol 1", "carol 0"]  # type: ignore[attr-defined]

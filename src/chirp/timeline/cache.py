@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from redis.asyncio import Redis
@@ -46,6 +46,8 @@ class CachedPage:
     ids: list[int]
     floor: int
     posts: list[bytes | str | None]
+    # The posts the page's reposts share, by id, as far as the cache holds them (raw values).
+    shared: dict[int, bytes | str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -253,10 +255,14 @@ class TimelineCache:
         if status == 3:
             return Missing(author_lists=tuple(int(i) for i in result[1:]))
         count = int(result[2])
+        end = 3 + 2 * count
+        shared = int(result[end])
+        shared_ids = [int(i) for i in result[end + 1 : end + 1 + shared]]
         return CachedPage(
             ids=[int(i) for i in result[3 : 3 + count]],
             floor=int(result[1] or 0),
-            posts=list(result[3 + count :]),
+            posts=list(result[3 + count : end]),
+            shared=dict(zip(shared_ids, result[end + 1 + shared :], strict=True)),
         )
 
     async def start_rebuild(self, user_id: int) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +31,21 @@ from chirp.users.models import User
 
 log = logging.getLogger("chirp.timeline")
 
-# A page read from the cache: its ids, the posts the cache held, and those it knows deleted.
-_Found = tuple[list[int], dict[int, CachedPost], set[int]]
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A page read from the cache."""
+
+    ids: list[int]
+    # The posts the cache held, and those it knows deleted.
+    posts: dict[int, CachedPost]
+    deleted: set[int]
+    # The originals of the page's reposts that the page script looked up (``asked``), and
+    # those of them it held.
+    shared: dict[int, CachedPost]
+    asked: set[int]
+
+
 # Rounds of filling what Redis lacks for a page (timeline, followed large accounts, their
 # lists) before the database answers instead.
 _FILLS = 4
@@ -125,7 +139,7 @@ class HomeTimeline:
             # Cached ids whose posts were deleted or whose authors were unfollowed are
             # filtered out before their clean-up jobs run, and so are reposts shown already
             # (see ``timeline.reposts``): read on past them, so a page is short only where it ends.
-            rest = _after(rest, found[0], want=cursor.limit - len(shown))
+            rest = _after(rest, found.ids, want=cursor.limit - len(shown))
         for _ in range(_REFILLS):
             if rest is None:
                 break
@@ -175,10 +189,10 @@ class HomeTimeline:
         """Posts the cache returned with what changes from SQL, in one query for the page:
         authors, whom the reader follows, whose reposts they hide, counts and own state."""
         assert self.cache is not None
-        ids, cached, deleted = found
-        missing = [i for i in ids if i not in cached and i not in deleted]
+        ids, cached = found.ids, found.posts
+        missing = [i for i in ids if i not in cached and i not in found.deleted]
         rows = await timeline_service.visible_home_posts(session, user_id=user_id, ids=missing)
-        originals = await self._originals(session, cached, page=set(ids))
+        originals = await self._originals(session, found)
         live = await timeline_service.home_rows(
             session, user_id=user_id, post_ids=[*cached, *originals]
         )
@@ -215,32 +229,37 @@ class HomeTimeline:
         return [shown[i] for i in ids if i in shown]
 
     async def _originals(
-        self, session: AsyncSession, cached: dict[int, CachedPost], *, page: set[int]
+        self, session: AsyncSession, found: _Found
     ) -> dict[int, CachedPost | Post]:
         """The posts that a page's cached reposts share (those not on the page themselves):
-        from Redis, the rest from the database (and cached for the next page)."""
+        as the page script read them, the rest from the database (and cached for next time).
+
+        Entries cached by an earlier release name the original as a number, which the page
+        script cannot read exactly: those are asked of Redis here.
+        """
         assert self.cache is not None
-        wanted = sorted(
-            {c.reblog_of_id for c in cached.values() if c.reblog_of_id is not None} - page
-        )
+        shares = {c.reblog_of_id for c in found.posts.values() if c.reblog_of_id is not None}
+        wanted = shares - set(found.ids)
         if not wanted:
             return {}
+        out: dict[int, CachedPost | Post] = {
+            i: found.shared[i] for i in wanted if i in found.shared
+        }
+        unasked = sorted(wanted - found.asked)
         try:
-            hits, deleted = await self.cache.posts.get_many(wanted)
+            hits, _ = await self.cache.posts.get_many(unasked)
         except RedisError as exc:
             log.warning("could not read cached posts: %s", exc)
-            return {}  # the feed reads them from the database
-        found: dict[int, CachedPost | Post] = dict(hits)
-        rows = await feed.posts_by_id(
-            session, [i for i in wanted if i not in hits and i not in deleted]
-        )
-        found.update(rows)
+            return out  # the feed reads the rest from the database
+        out.update(hits)
+        rows = await feed.posts_by_id(session, [i for i in wanted if i not in out])
+        out.update(rows)
         if rows:
             try:
                 await self.cache.posts.put_many(rows.values())
             except RedisError as exc:
                 log.warning("could not cache posts: %s", exc)
-        return found
+        return out
 
     async def delete_post(self, session: AsyncSession, *, post: Post, actor: User) -> None:
         """Delete a post (its author only), commit, and hide it from cached reads at once.
@@ -334,6 +353,7 @@ class HomeTimeline:
         if ascending and floor and (lower or 0) < floor:
             return None  # the range starts below what the cache holds: the database answers
         posts, deleted = PostCache.decode(cached.ids, cached.posts)
+        shared, _ = PostCache.decode(list(cached.shared), list(cached.shared.values()))
         ids = cached.ids
         if len(ids) < cursor.limit and floor and (lower or 0) < floor:
             # Past the cached part: continue from the database, so the timeline never ends early.
@@ -343,7 +363,8 @@ class HomeTimeline:
                 limit=cursor.limit - len(ids),
             )
             ids = ids + await timeline_service.home_post_ids(session, user_id=user_id, cursor=below)
-        return (ids[::-1] if ascending else ids), posts, deleted
+        ids = ids[::-1] if ascending else ids
+        return _Found(ids, posts, deleted, shared, set(cached.shared))
 
     async def _cached_page(
         self, session: AsyncSession, *, user_id: int, cursor: Cursor

@@ -86,10 +86,12 @@ class CachedPost:
         return json.dumps(fields + tail, ensure_ascii=False)
 
     def _links(self) -> list[object]:
+        # The shared post's id as a string: the page script reads it (see ``scripts.PAGE``).
+        reblog_of = str(self.reblog_of_id) if self.reblog_of_id is not None else None
         return [
             self.in_reply_to_id,
             self.in_reply_to_account_id,
-            self.reblog_of_id,
+            reblog_of,
             self.quote_of_id,
             self.quote_approval_policy,
         ]
@@ -116,7 +118,7 @@ class CachedPost:
             language,
             reply_to,
             reply_to_account,
-            reblog_of,
+            int(reblog_of) if reblog_of is not None else None,
             quote_of,
             str(policy),
         )

@@ -208,9 +208,11 @@ return 1
 #
 # Returns {0} when the timeline is missing or incomplete, {2} when the followed large
 # accounts are unknown or from another generation, {3, author ids...} when those authors'
-# lists are missing or incomplete, and otherwise {1, floor, n, n ids, n cached posts}: the
-# timeline and the followed large accounts' posts merged newest first (oldest first when
-# ascending), without duplicates, and the posts' cached data. The floor is the highest of
+# lists are missing or incomplete, and otherwise {1, floor, n, n ids, n cached posts, m,
+# m ids, m cached posts}: the timeline and the followed large accounts' posts merged newest
+# first (oldest first when ascending), without duplicates, and the posts' cached data; then
+# the posts that the page's reposts share, as far as the cache holds them (their ids are
+# stored as strings: Lua's numbers are doubles, exact only up to 2^53). The floor is the highest of
 # all the lists read: ids below it are left out, there the page may be missing posts and
 # the caller continues from the database.
 PAGE = """
@@ -267,9 +269,32 @@ for _, id in ipairs(ids) do
   last = id
 end
 out[3] = #keys
+local shared = {}
 if #keys > 0 then
   local posts = redis.call('MGET', unpack(keys))
-  for k = 1, #keys do out[#out + 1] = posts[k] end
+  local wanted = {}
+  for k = 1, #keys do
+    local value = posts[k]
+    out[#out + 1] = value
+    -- A repost (its text is empty) names its original as a string: read that one too.
+    if value and string.find(value, '^%[%d+,%s?"",') then
+      local original = cjson.decode(value)[11]
+      if type(original) == 'string' and not wanted[original] then
+        wanted[original] = true
+        shared[#shared + 1] = original
+      end
+    end
+  end
+end
+out[#out + 1] = #shared
+if #shared > 0 then
+  local keys2 = {}
+  for k, id in ipairs(shared) do
+    out[#out + 1] = id
+    keys2[k] = ARGV[6] .. id
+  end
+  local originals = redis.call('MGET', unpack(keys2))
+  for k = 1, #shared do out[#out + 1] = originals[k] end
 end
 return out
 """
