@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from chirp.posts.models import Post
 from chirp.reactions.models import Reaction, ReactionCount
 from chirp.users.models import User
 from tests.factories import make_post, make_token, make_user
+from tests.web.helpers import csrf, login
 
 
 @dataclass
@@ -34,6 +37,27 @@ async def people(session: AsyncSession) -> People:
     await session.commit()
     tokens = {name: await make_token(session, user) for name, user in users.items()}
     return People(users=users, tokens=tokens)
+
+
+async def ann_posts(session: AsyncSession, text: str) -> tuple[People, Post]:
+    """The four readers, and a public post of ann's saying ``text``."""
+    world = await people(session)
+    return world, await make_post(session, world.users["ann"], text)
+
+
+async def signed_in(client: httpx.AsyncClient, name: str) -> str:
+    """Log ``name`` in on the web; the CSRF token of the forms on their home page."""
+    await login(client, name)
+    return await csrf(client, "/")
+
+
+async def same_twice(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """Send one request twice: both succeed with the same answer (it is idempotent); the first."""
+    first = await send()
+    again = await send()
+    assert first.status_code == again.status_code == 200, first.text
+    assert first.json() == again.json()
+    return first
 
 
 async def private_post(session: AsyncSession, author: User, text: str) -> Post:

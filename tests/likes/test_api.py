@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.follows import service as follows_service
 from chirp.likes.models import Favourite
 from tests.factories import auth, make_post, make_token
-from tests.likes.helpers import favourites_of, people, private_post, repost
+from tests.likes.helpers import ann_posts, favourites_of, people, private_post, repost, same_twice
 from tests.loops import at_most
 
 _NEXT = re.compile(r'<([^>]+)>; rel="next"')
@@ -32,14 +32,10 @@ async def _fav(client: httpx.AsyncClient, token: str, post_id: int, verb: str) -
 async def test_favourite_is_idempotent_counted_once_and_each_reader_sees_their_own(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
+    world, post = await ann_posts(session, "like me")
     tokens = world.tokens
-    post = await make_post(session, world.users["ann"], "like me")
 
-    first = await _fav(client, tokens["bob"], post.id, "favourite")
-    again = await _fav(client, tokens["bob"], post.id, "favourite")
-    assert first.status_code == again.status_code == 200, first.text
-    assert first.json() == again.json()
+    first = await same_twice(lambda: _fav(client, tokens["bob"], post.id, "favourite"))
     assert first.json()["favourited"] is True and first.json()["favourites_count"] == 1
     assert (await _fav(client, tokens["cat"], post.id, "favourite")).json()["favourites_count"] == 2
     # The author may like their own post.
@@ -208,8 +204,7 @@ async def test_favourites_leave_out_followers_only_posts_no_longer_visible(
 async def test_favourited_by_lists_accounts_newest_like_first_paged_by_favourite_id(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "popular")
+    world, post = await ann_posts(session, "popular")
     for name in ("cat", "dan", "bob"):
         assert (await _fav(client, world.tokens[name], post.id, "favourite")).status_code == 200
     r = await client.get(f"/api/v1/statuses/{post.id}/favourited_by?limit=2")
@@ -240,8 +235,7 @@ async def test_favourited_by_lists_accounts_newest_like_first_paged_by_favourite
 async def test_favourites_need_their_scopes(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "scoped")
+    world, post = await ann_posts(session, "scoped")
     bob = world.users["bob"]
     read_only = await make_token(session, bob, scopes="read")
     r = await _fav(client, read_only, post.id, "favourite")

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_post
-from tests.likes.helpers import favourites_of, people, private_post, repost
+from tests.likes.helpers import ann_posts, favourites_of, people, private_post, repost, signed_in
 from tests.web.helpers import csrf, htmx, login, post_ids
 
 _MORE = re.compile(r'hx-get="(/likes\?max_id=\d+)"')
@@ -24,10 +24,8 @@ def _row(html: str, item_id: int) -> str:
 async def test_like_and_unlike_in_place_with_htmx(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "like me on the web")
-    await login(client, "bob")
-    token = await csrf(client, "/")
+    _, post = await ann_posts(session, "like me on the web")
+    token = await signed_in(client, "bob")
     form = {"next": "/", "item": str(post.id)}
 
     r = await client.post(f"/posts/{post.id}/like", data=form, headers=htmx(token))
@@ -50,10 +48,8 @@ async def test_like_and_unlike_in_place_with_htmx(
 async def test_like_and_unlike_as_plain_forms_go_back_to_the_post(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "no javascript here")
-    await login(client, "bob")
-    token = await csrf(client, "/")
+    _, post = await ann_posts(session, "no javascript here")
+    token = await signed_in(client, "bob")
     data = {"csrf_token": token, "next": "/@ann", "item": str(post.id)}
     r = await client.post(f"/posts/{post.id}/like", data=data)
     assert r.status_code == 303 and r.headers["location"] == f"/@ann#post-{post.id}"
@@ -73,8 +69,7 @@ async def test_liking_a_repost_in_a_list_answers_with_the_repost_row(
     world = await people(session)
     original = await make_post(session, world.users["dan"], "shared by ann")
     shared = await repost(session, world.users["ann"], original)
-    await login(client, "bob")
-    token = await csrf(client, "/")
+    token = await signed_in(client, "bob")
     # The form names the original; the row it answers is the repost's (its id in the list).
     r = await client.post(
         f"/posts/{original.id}/like", data={"item": str(shared.id)}, headers=htmx(token)

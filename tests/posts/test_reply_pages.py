@@ -12,7 +12,7 @@ from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.users.models import User
 from tests.factories import make_post, make_user
-from tests.web.helpers import csrf, htmx, login, post_ids
+from tests.web.helpers import csrf, htmx, login, post_ids, read_by
 
 _DEPTHS = re.compile(
     r'<div class="thread-reply thread-depth-(\d+)">\s*<article class="post" id="post-(\d+)"'
@@ -93,10 +93,7 @@ async def test_followers_only_replies_are_left_out_for_others(
 async def test_reply_without_javascript_goes_through_its_page_and_lands_in_the_thread(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    ann = await make_user(session, "ann")
-    await make_user(session, "ben")
-    root = await make_post(session, ann, "the root")
-    await login(client, "ben")
+    _, root = await read_by(client, session, "the root", reader="ben")
     r = await client.get(f"/posts/{root.id}/reply")
     assert r.status_code == 200
     assert "@ann </textarea>" in r.text  # prefilled with the author's name
@@ -125,10 +122,7 @@ async def test_reply_without_javascript_goes_through_its_page_and_lands_in_the_t
 
 
 async def test_reply_in_place_with_htmx(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    ann = await make_user(session, "ann")
-    await make_user(session, "ben")
-    root = await make_post(session, ann, "the root")
-    await login(client, "ben")
+    _, root = await read_by(client, session, "the root", reader="ben")
     token = await csrf(client, "/")
     r = await client.get(f"/posts/{root.id}/reply?slot={root.id}", headers=htmx(token))
     assert r.status_code == 200 and "<html" not in r.text

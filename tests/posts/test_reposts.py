@@ -46,6 +46,13 @@ async def _status(
     return r.json()  # type: ignore[no-any-return]
 
 
+async def _reblog(
+    client: httpx.AsyncClient, status_id: str, token: str, verb: str = "reblog"
+) -> httpx.Response:
+    """Reblog a status (or undo it, with ``verb="unreblog"``) as the holder of ``token``."""
+    return await client.post(f"/api/v1/statuses/{status_id}/{verb}", headers=auth(token))
+
+
 async def _get(client: httpx.AsyncClient, url: str, token: str | None = None) -> httpx.Response:
     return await client.get(url, headers=auth(token) if token else {})
 
@@ -59,7 +66,7 @@ async def test_reblog_makes_a_wrapper_with_its_own_id_and_moves_counts_once(
 ) -> None:
     p = await _people(session, client)
     post = await _status(client, p.tokens["ann"], "worth sharing")
-    r = await client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens["bob"]))
+    r = await _reblog(client, post["id"], p.tokens["bob"])
     assert r.status_code == 200, r.text
     wrapper = r.json()
     assert wrapper["id"] != post["id"]
@@ -71,15 +78,11 @@ async def test_reblog_makes_a_wrapper_with_its_own_id_and_moves_counts_once(
     assert int(wrapper["id"]) > int(post["id"])  # its own time-ordered id
 
     # Again: the same wrapper, nothing counted twice.
-    again = await client.post(
-        f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens["bob"])
-    )
+    again = await _reblog(client, post["id"], p.tokens["bob"])
     assert again.status_code == 200 and again.json()["id"] == wrapper["id"]
     assert again.json()["reblog"]["reblogs_count"] == 1
     # A repost of the repost shares the original.
-    via = await client.post(
-        f"/api/v1/statuses/{wrapper['id']}/reblog", headers=auth(p.tokens["cat"])
-    )
+    via = await _reblog(client, wrapper["id"], p.tokens["cat"])
     assert via.status_code == 200 and via.json()["reblog"]["id"] == post["id"]
     assert via.json()["reblog"]["reblogs_count"] == 2
     # Mastodon counts reposts among an account's statuses.
@@ -100,10 +103,8 @@ async def test_unreblog_returns_the_original_and_moves_counts_back(
 ) -> None:
     p = await _people(session, client)
     post = await _status(client, p.tokens["ann"], "briefly shared")
-    wrapper = (
-        await client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens["bob"]))
-    ).json()
-    r = await client.post(f"/api/v1/statuses/{post['id']}/unreblog", headers=auth(p.tokens["bob"]))
+    wrapper = (await _reblog(client, post["id"], p.tokens["bob"])).json()
+    r = await _reblog(client, post["id"], p.tokens["bob"], "unreblog")
     assert r.status_code == 200, r.text
     assert r.json()["id"] == post["id"]
     assert r.json()["reblogged"] is False and r.json()["reblogs_count"] == 0
@@ -112,17 +113,11 @@ async def test_unreblog_returns_the_original_and_moves_counts_back(
     bob = await _get(client, f"/api/v1/accounts/{p.ids['bob']}")
     assert bob.json()["statuses_count"] == 0
     # Nothing to undo: the same answer, nothing moves.
-    again = await client.post(
-        f"/api/v1/statuses/{post['id']}/unreblog", headers=auth(p.tokens["bob"])
-    )
+    again = await _reblog(client, post["id"], p.tokens["bob"], "unreblog")
     assert again.status_code == 200 and again.json()["reblogs_count"] == 0
     # Undo through the wrapper's id works too (it names the original).
-    wrapper = (
-        await client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens["bob"]))
-    ).json()
-    undone = await client.post(
-        f"/api/v1/statuses/{wrapper['id']}/unreblog", headers=auth(p.tokens["bob"])
-    )
+    wrapper = (await _reblog(client, post["id"], p.tokens["bob"])).json()
+    undone = await _reblog(client, wrapper["id"], p.tokens["bob"], "unreblog")
     assert undone.status_code == 200 and undone.json()["reblogs_count"] == 0
 
 
@@ -145,14 +140,10 @@ async def test_who_may_reblog_what(client: httpx.AsyncClient, session: AsyncSess
     assert own_private.status_code == 200, own_private.text
     assert own_private.json()["visibility"] == "private"
     # A follower sees the followers-only post but may not repost it (Mastodon: 403).
-    refused = await client.post(
-        f"/api/v1/statuses/{private['id']}/reblog", headers=auth(p.tokens["bob"])
-    )
+    refused = await _reblog(client, private["id"], p.tokens["bob"])
     assert refused.status_code == 403 and refused.json() == {"error": "This action is not allowed"}
     # A stranger cannot see it: 404, as for a post that does not exist.
-    hidden = await client.post(
-        f"/api/v1/statuses/{private['id']}/reblog", headers=auth(p.tokens["dan"])
-    )
+    hidden = await _reblog(client, private["id"], p.tokens["dan"])
     assert hidden.status_code == 404
     missing = await client.post("/api/v1/statuses/12345/reblog", headers=auth(p.tokens["dan"]))
     assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}
@@ -175,7 +166,7 @@ async def test_reblogged_by_pages_newest_first_with_links(
     p = await _people(session, client)
     post = await _status(client, p.tokens["ann"], "popular")
     for name in ("bob", "cat", "dan", "ann"):
-        r = await client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens[name]))
+        r = await _reblog(client, post["id"], p.tokens[name])
         assert r.status_code == 200
     # A followers-only repost is for the reposter's followers, not this list (Mastodon).
     quiet = await _status(client, p.tokens["ann"], "quiet")
@@ -201,9 +192,7 @@ async def test_public_timeline_leaves_reposts_out_profiles_keep_them(
 ) -> None:
     p = await _people(session, client)
     post = await _status(client, p.tokens["ann"], "original")
-    wrapper = (
-        await client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens["bob"]))
-    ).json()
+    wrapper = (await _reblog(client, post["id"], p.tokens["bob"])).json()
     public = [s["id"] for s in (await _get(client, "/api/v1/timelines/public")).json()]
     assert public == [post["id"]]
     bob_url = f"/api/v1/accounts/{p.ids['bob']}/statuses"
@@ -218,9 +207,7 @@ async def test_deleting_the_original_takes_its_reposts_everywhere(
     p = await _people(session, client)
     post = await _status(client, p.tokens["ann"], "soon gone")
     keep = await _status(client, p.tokens["ann"], "stays")
-    wrapper = (
-        await client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens["bob"]))
-    ).json()
+    wrapper = (await _reblog(client, post["id"], p.tokens["bob"])).json()
     home = await _get(client, "/api/v1/timelines/home", p.tokens["dan"])
     assert [s["id"] for s in home.json()] == [wrapper["id"]]
     r = await client.delete(f"/api/v1/statuses/{post['id']}", headers=auth(p.tokens["ann"]))
@@ -241,9 +228,7 @@ async def test_deleting_a_repost_like_a_status_undoes_it(
 ) -> None:
     p = await _people(session, client)
     post = await _status(client, p.tokens["ann"], "shared, then not")
-    wrapper = (
-        await client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=auth(p.tokens["bob"]))
-    ).json()
+    wrapper = (await _reblog(client, post["id"], p.tokens["bob"])).json()
     # Only its author may delete it (404 for others, as Mastodon).
     other = await client.delete(f"/api/v1/statuses/{wrapper['id']}", headers=auth(p.tokens["ann"]))
     assert other.status_code == 404

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import auth, make_post, make_token
-from tests.likes.helpers import people, private_post, reactions_of, repost
+from tests.likes.helpers import ann_posts, people, private_post, reactions_of, repost, same_twice
 from tests.reactions.test_emoji import ACCEPTED, REFUSED
 
 
@@ -36,14 +36,10 @@ def _shown(status: dict[str, Any]) -> list[tuple[str, int, bool]]:
 async def test_reactions_count_once_per_reader_and_emoji_in_one_spelling(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
+    world, post = await ann_posts(session, "react to me")
     tokens = world.tokens
-    post = await make_post(session, world.users["ann"], "react to me")
 
-    first = await _react(client, tokens["bob"], post.id, "👍")
-    again = await _react(client, tokens["bob"], post.id, "👍")
-    assert first.status_code == again.status_code == 200, first.text
-    assert first.json() == again.json()
+    first = await same_twice(lambda: _react(client, tokens["bob"], post.id, "👍"))
     assert _shown(first.json()) == [("👍", 1, True)]
     await _react(client, tokens["cat"], post.id, "👍")
     # "❤" (no variation selector) and "❤️" are one emoji, counted together.
@@ -121,8 +117,7 @@ async def test_anything_but_one_emoji_is_422_and_changes_nothing(
 async def test_blank_and_empty_emoji_change_nothing(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "blank")
+    world, post = await ann_posts(session, "blank")
     token = world.tokens["bob"]
     for path in (_path(post.id, " "), _path(post.id, "   "), f"{_path(post.id)}/%20%0A"):
         r = await client.put(path, headers=auth(token))
@@ -136,8 +131,7 @@ async def test_blank_and_empty_emoji_change_nothing(
 async def test_percent_encoded_and_raw_paths_are_the_same_emoji(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "encodings")
+    world, post = await ann_posts(session, "encodings")
     base = f"/api/v1/pleroma/statuses/{post.id}/reactions"
     # Explicit UTF-8 percent-encoding, lower and upper case, and the raw emoji (httpx encodes).
     for path, token in (
@@ -180,8 +174,7 @@ async def test_hidden_and_missing_posts_are_404_and_reposts_react_to_their_origi
 async def test_reacting_needs_write_statuses_and_a_user(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "scoped")
+    world, post = await ann_posts(session, "scoped")
     read_only = await make_token(session, world.users["bob"], scopes="read")
     assert (await _react(client, read_only, post.id, "👍")).status_code == 403
     assert (await client.put(_path(post.id, "👍"))).status_code == 401

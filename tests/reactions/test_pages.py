@@ -6,18 +6,15 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import make_post
-from tests.likes.helpers import people, reactions_of
-from tests.web.helpers import csrf, htmx, login
+from tests.likes.helpers import ann_posts, reactions_of, signed_in
+from tests.web.helpers import htmx
 
 
 async def test_react_and_take_back_in_place_with_htmx(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "react on the web")
-    await login(client, "bob")
-    token = await csrf(client, "/")
+    _, post = await ann_posts(session, "react on the web")
+    token = await signed_in(client, "bob")
     page = (await client.get("/")).text
     # The picker offers the common emoji and a field for any other.
     assert 'name="emoji" value="🎉"' in page and f'id="react-input-{post.id}"' in page
@@ -47,10 +44,8 @@ async def test_react_and_take_back_in_place_with_htmx(
 async def test_a_refused_emoji_is_explained_in_place_and_changes_nothing(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "careful")
-    await login(client, "bob")
-    token = await csrf(client, "/")
+    _, post = await ann_posts(session, "careful")
+    token = await signed_in(client, "bob")
     for sent in ("hello", "👍👍", "🏽", "", "  "):
         data = {"emoji": sent, "next": "/", "item": str(post.id)}
         r = await client.post(f"/posts/{post.id}/react", data=data, headers=htmx(token))
@@ -64,10 +59,8 @@ async def test_a_refused_emoji_is_explained_in_place_and_changes_nothing(
 async def test_react_as_plain_forms_and_a_refusal_on_a_page_without_javascript(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    world = await people(session)
-    post = await make_post(session, world.users["ann"], "no javascript")
-    await login(client, "cat")
-    token = await csrf(client, "/")
+    _, post = await ann_posts(session, "no javascript")
+    token = await signed_in(client, "cat")
     data = {"csrf_token": token, "emoji": "👍🏽", "next": "/@ann", "item": str(post.id)}
     r = await client.post(f"/posts/{post.id}/react", data=data)
     assert r.status_code == 303 and r.headers["location"] == f"/@ann#post-{post.id}"

@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import PASSWORD
+from chirp.posts.models import Post
+from chirp.users.models import User
+from tests.factories import PASSWORD, make_post, make_user
 from tests.loops import at_most
 
 _CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
@@ -71,3 +74,14 @@ async def home_post_ids(client: httpx.AsyncClient, username: str) -> list[int]:
         seen += post_ids(page)
     client.cookies.clear()
     return seen
+
+
+async def read_by(
+    client: httpx.AsyncClient, session: AsyncSession, text: str, *, reader: str
+) -> tuple[User, Post]:
+    """ann and her post saying ``text``, with ``reader`` (a new account) logged in."""
+    ann = await make_user(session, "ann")
+    await make_user(session, reader)
+    post = await make_post(session, ann, text)
+    await login(client, reader)
+    return ann, post

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.follows import service as follows_service
 from chirp.posts.models import Post
 from tests.factories import make_post, make_user
-from tests.web.helpers import csrf, htmx, login
+from tests.web.helpers import csrf, htmx, login, read_by
 
 
 async def _reposts(session: AsyncSession) -> int:
@@ -77,10 +77,7 @@ async def test_repost_and_undo_in_place_with_htmx(
 async def test_repost_without_javascript_goes_back_to_next(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    ann = await make_user(session, "ann")
-    await make_user(session, "bob")
-    post = await make_post(session, ann, "plain forms work")
-    await login(client, "bob")
+    ann, post = await read_by(client, session, "plain forms work", reader="bob")
     token = await csrf(client, f"/@ann/{post.id}")
     r = await client.post(
         f"/posts/{post.id}/repost", data={"csrf_token": token, "next": f"/@ann/{post.id}"}
@@ -107,10 +104,7 @@ async def test_repost_without_javascript_goes_back_to_next(
 async def test_quote_composer_shows_the_card_and_posts_the_quote(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    ann = await make_user(session, "ann")
-    await make_user(session, "bob")
-    post = await make_post(session, ann, "quote me if you dare")
-    await login(client, "bob")
+    _, post = await read_by(client, session, "quote me if you dare", reader="bob")
     page = await client.get(f"/posts/{post.id}/quote")
     assert page.status_code == 200
     assert f'name="quoted_status_id" value="{post.id}"' in page.text

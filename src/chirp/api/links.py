@@ -22,3 +22,10 @@ def set_link_header(
     next_url = f"{base}?{urlencode([*keep, ('max_id', str(oldest_id))])}"
     prev_url = f"{base}?{urlencode([*keep, ('min_id', str(newest_id))])}"
     response.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
+
+
+def link_pages(request: Request, response: Response, ids: list[int]) -> None:
+    """Add the links of a page whose entries are paged by ``ids`` (newest first)."""
+    set_link_header(
+        request, response, newest_id=ids[0] if ids else None, oldest_id=ids[-1] if ids else None
+    )

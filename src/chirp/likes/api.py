@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from chirp.api import present
 from chirp.api.auth import UserContext, optional_user, require_user
-from chirp.api.links import set_link_header
+from chirp.api.links import link_pages
 from chirp.api.paging import AccountsCursorDep, CursorDep, parse_id
 from chirp.deps import SessionDep, SettingsDep
 from chirp.likes import service as likes_service
-from chirp.posts import actions, feed
+from chirp.posts import action_api, feed
 from chirp.posts import service as posts_service
 from chirp.posts.schemas import StatusOut
 from chirp.users.schemas import AccountOut
@@ -27,13 +27,7 @@ async def favourite(
     status_id: str, session: SessionDep, settings: SettingsDep, ctx: WriteFavourites
 ) -> StatusOut:
     """Favourite a status (a reblog: the status it shares); doing it again changes nothing."""
-    post = await posts_service.get_visible_post_or_404(
-        session, parse_id(status_id), viewer=ctx.user
-    )
-    target = await actions.original_or_404(session, post, viewer=ctx.user)
-    await likes_service.like(session, user=ctx.user, post=target)
-    await session.commit()
-    return present.status(await feed.load(session, [post], viewer=ctx.user), settings)
+    return await action_api.act(session, settings, ctx.user, status_id, likes_service.like)
 
 
 @router.post("/statuses/{status_id}/unfavourite", response_model=StatusOut)
@@ -41,13 +35,7 @@ async def unfavourite(
     status_id: str, session: SessionDep, settings: SettingsDep, ctx: WriteFavourites
 ) -> StatusOut:
     """Take back a favourite; unfavouriting a status you did not favourite changes nothing."""
-    post = await posts_service.get_visible_post_or_404(
-        session, parse_id(status_id), viewer=ctx.user
-    )
-    target = await actions.original_or_404(session, post, viewer=ctx.user)
-    await likes_service.unlike(session, user=ctx.user, post=target)
-    await session.commit()
-    return present.status(await feed.load(session, [post], viewer=ctx.user), settings)
+    return await action_api.act(session, settings, ctx.user, status_id, likes_service.unlike)
 
 
 @router.get("/favourites", response_model=list[StatusOut])
@@ -62,7 +50,7 @@ async def favourites(
     """Statuses you favourited, most recently favourited first (paged by favourite id)."""
     pairs = await likes_service.liked_page(session, user_id=ctx.user.id, cursor=cursor)
     # As Mastodon: the Link header pages by when you favourited, not by status id.
-    _link(request, response, [like_id for like_id, _ in pairs])
+    link_pages(request, response, [like_id for like_id, _ in pairs])
     posts = [post for _, post in pairs]
     return present.statuses(await feed.load(session, posts, viewer=ctx.user), settings)
 
@@ -82,11 +70,5 @@ async def favourited_by(
     post = await posts_service.get_visible_post_or_404(session, parse_id(status_id), viewer=user)
     # A reblog has no favourites of its own (they are its original's), as on Mastodon.
     pairs = await likes_service.likers_page(session, post_id=post.id, cursor=cursor)
-    _link(request, response, [like_id for like_id, _ in pairs])
+    link_pages(request, response, [like_id for like_id, _ in pairs])
     return [present.account(account, settings) for _, account in pairs]
-
-
-def _link(request: Request, response: Response, ids: list[int]) -> None:
-    set_link_header(
-        request, response, newest_id=ids[0] if ids else None, oldest_id=ids[-1] if ids else None
-    )

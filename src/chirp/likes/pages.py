@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from chirp.deps import SessionDep, SettingsDep
 from chirp.likes import service as likes_service
 from chirp.pagination import Cursor
-from chirp.parsing import LongText, ShortText, ascii_int
+from chirp.parsing import ascii_int
 from chirp.posts import action_pages, feed
 from chirp.posts.models import Post
 from chirp.web import paging
@@ -19,44 +18,17 @@ from chirp.web.session import CurrentUser
 
 router = APIRouter()
 
-NextField = Annotated[LongText | None, Form()]
-ItemField = Annotated[ShortText | None, Form()]
-
 
 @router.post("/posts/{post_id}/like")
-async def like(
-    request: Request,
-    session: SessionDep,
-    viewer: CurrentUser,
-    post_id: str,
-    next: NextField = None,
-    item: ItemField = None,
-) -> Response:
+async def like(press: action_pages.PressDep, item: action_pages.ItemField = None) -> Response:
     """Like a post (a repost: the post it shares); liking it again changes nothing."""
-    named, target = await action_pages.target_or_404(session, post_id, viewer=viewer)
-    await likes_service.like(session, user=viewer, post=target)
-    await session.commit()
-    return await action_pages.answer(
-        request, session, viewer=viewer, named=named, target=target, item=item, next_url=next
-    )
+    return await action_pages.act(press, item, likes_service.like)
 
 
 @router.post("/posts/{post_id}/unlike")
-async def unlike(
-    request: Request,
-    session: SessionDep,
-    viewer: CurrentUser,
-    post_id: str,
-    next: NextField = None,
-    item: ItemField = None,
-) -> Response:
+async def unlike(press: action_pages.PressDep, item: action_pages.ItemField = None) -> Response:
     """Take back your like of a post; one you did not like stays as it is."""
-    named, target = await action_pages.target_or_404(session, post_id, viewer=viewer)
-    await likes_service.unlike(session, user=viewer, post=target)
-    await session.commit()
-    return await action_pages.answer(
-        request, session, viewer=viewer, named=named, target=target, item=item, next_url=next
-    )
+    return await action_pages.act(press, item, likes_service.unlike)
 
 
 @dataclass(frozen=True)

@@ -2,29 +2,93 @@
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Form, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.errors import NotFound
-from chirp.parsing import ascii_int, path_id
+from chirp.deps import SessionDep
+from chirp.errors import NotFound, ValidationFailed
+from chirp.parsing import LongText, ShortText, ascii_int, path_id
 from chirp.posts import actions, feed
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.users.models import User
 from chirp.web.htmx import is_htmx, local_referer, redirect, render, safe_next
+from chirp.web.session import CurrentUser
 
 NO_SUCH_POST = "This post doesn't exist: it may have been deleted, or the address may be mistyped."
 
+ItemField = Annotated[ShortText | None, Form()]
+Refused = Callable[[ValidationFailed, Post, Post], Awaitable[Response]]
 
-async def target_or_404(session: AsyncSession, raw_id: str, *, viewer: User) -> tuple[Post, Post]:
-    """(the post a form names, the post its action acts on), or a page saying it is not there."""
+
+@dataclass(frozen=True)
+class Press:
+    """A button under a post, pressed: the request, who pressed it, on which post, and ``next``."""
+
+    request: Request
+    session: AsyncSession
+    viewer: User
+    post_id: str
+    next_url: str | None
+
+
+async def _press(
+    request: Request,
+    session: SessionDep,
+    viewer: CurrentUser,
+    post_id: str,
+    next: Annotated[LongText | None, Form()] = None,
+) -> Press:
+    """The fields every button's form and address carry."""
+    return Press(request, session, viewer, post_id, next)
+
+
+PressDep = Annotated[Press, Depends(_press)]
+
+
+@contextmanager
+def no_such_post() -> Iterator[None]:
+    """Say a post that is not there (or not for the viewer) is not there, in the page's words."""
     try:
-        return await actions.target_or_404(session, path_id(raw_id), viewer=viewer)
+        yield
     except NotFound as exc:
         raise NotFound(NO_SUCH_POST) from exc
 
 
-async def answer(
+async def act(
+    press: Press, item: str | None, change: actions.Change, *, refused: Refused | None = None
+) -> Response:
+    """Find the post pressed on or 404, apply ``change`` to its target, commit, answer the row.
+
+    ``refused`` answers a ValidationFailed from ``change`` (given the named post and target).
+    """
+    session, viewer = press.session, press.viewer
+    with no_such_post():
+        named, target = await actions.target_or_404(session, path_id(press.post_id), viewer=viewer)
+    try:
+        await change(session, user=viewer, post=target)
+    except ValidationFailed as exc:
+        if refused is None:
+            raise
+        return await refused(exc, named, target)
+    await session.commit()
+    return await _answer(
+        press.request,
+        session,
+        viewer=viewer,
+        named=named,
+        target=target,
+        item=item,
+        next_url=press.next_url,
+    )
+
+
+async def _answer(
     request: Request,
     session: AsyncSession,
     *,

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Protocol
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.users.models import User
+
+
+class Change(Protocol):
+    """A service call that changes what a user did to a post, as ``likes_service.like``."""
+
+    def __call__(self, session: AsyncSession, *, user: User, post: Post) -> Awaitable[object]:
+        """Apply the change; nothing is committed."""
+        ...
 
 
 async def original_or_404(session: AsyncSession, post: Post, *, viewer: User | None) -> Post:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from chirp.api import present
 from chirp.api.auth import UserContext, optional_user, require_user
-from chirp.api.links import set_link_header
+from chirp.api.links import link_pages
 from chirp.api.paging import AccountsCursorDep, CursorDep, parse_id
 from chirp.api.params import body_docs, params
 from chirp.api.unsupported import refuse
@@ -214,10 +214,7 @@ async def reblogged_by(
     pairs = await reposts.reblogged_by(
         session, post_id=parse_id(status_id), viewer=viewer.user if viewer else None, cursor=cursor
     )
-    ids = [wrapper_id for wrapper_id, _ in pairs]
-    set_link_header(
-        request, response, newest_id=ids[0] if ids else None, oldest_id=ids[-1] if ids else None
-    )
+    link_pages(request, response, [wrapper_id for wrapper_id, _ in pairs])
     return [present.account(user, settings) for _, user in pairs]
 
 
@@ -235,10 +232,7 @@ async def quotes(
     found = await reposts.quotes(
         session, post_id=parse_id(status_id), viewer=ctx.user, cursor=cursor
     )
-    ids = [p.id for p in found]
-    set_link_header(
-        request, response, newest_id=ids[0] if ids else None, oldest_id=ids[-1] if ids else None
-    )
+    link_pages(request, response, [p.id for p in found])
     return present.statuses(await feed.load(session, found, viewer=ctx.user), settings)
 
 

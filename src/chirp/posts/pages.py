@@ -12,6 +12,7 @@ from chirp.errors import NotFound, ValidationFailed
 from chirp.parsing import BodyText, LongText, ShortText, ascii_int, path_id, path_text
 from chirp.posts import feed, repost_pages, reposts, threads
 from chirp.posts import service as posts_service
+from chirp.posts.action_pages import NO_SUCH_POST, no_such_post
 from chirp.posts.models import Post
 from chirp.ratelimit.deps import enforce_posting
 from chirp.users.models import User
@@ -159,11 +160,9 @@ async def reply(
     slot: Annotated[ShortText | None, Query()] = None,
 ) -> Response:
     """A composer answering a post: a page of its own, or (htmx) the form alone, in place."""
-    try:
+    with no_such_post():
         item = await posts_service.get_visible_post_or_404(session, path_id(post_id), viewer=viewer)
         post = await posts_service.reply_target(session, item.id, viewer=viewer)
-    except NotFound as exc:
-        raise NotFound(NO_SUCH_POST) from exc
     if is_htmx(request):
         # Under the list item whose reply link was used (a repost's slot is the repost's).
         slot_id = ascii_int(slot) if slot else None
@@ -174,7 +173,6 @@ async def reply(
 
 
 ALREADY_GONE = "This post doesn't exist any more: it may have been deleted already."
-NO_SUCH_POST = repost_pages.NO_SUCH_POST
 
 
 @router.get("/@{username}/{post_id}")
@@ -182,10 +180,8 @@ async def permalink(
     request: Request, session: SessionDep, viewer: OptionalUser, username: str, post_id: str
 ) -> Response:
     """One post on a page of its own (followers-only: for the author and followers alone)."""
-    try:
+    with no_such_post():
         post = await posts_service.get_visible_post_or_404(session, path_id(post_id), viewer=viewer)
-    except NotFound as exc:
-        raise NotFound(NO_SUCH_POST) from exc
     if post.author.username_key != path_text(username).lower():
         raise NotFound(NO_SUCH_POST)
     conversation = await threads.thread(session, post, viewer=viewer)

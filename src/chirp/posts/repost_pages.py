@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Protocol, TypeVar
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.deps import HomeTimelineDep, SessionDep
 from chirp.errors import Forbidden, NotFound
-from chirp.parsing import LongText, path_id
+from chirp.parsing import path_id
 from chirp.posts import feed, reposts
+from chirp.posts.action_pages import NO_SUCH_POST, Press, PressDep, no_such_post
 from chirp.posts.models import Post
 from chirp.users.models import User
 from chirp.web.htmx import is_htmx, local_referer, redirect, render, safe_next
@@ -20,11 +22,11 @@ from chirp.web.session import CurrentUser
 
 router = APIRouter()
 
-NO_SUCH_POST = "This post doesn't exist: it may have been deleted, or the address may be mistyped."
 REPOSTED = "You reposted it."
 UNDONE = "Your repost was undone."
 CANNOT_QUOTE = "The author of this post does not allow you to quote it."
 _ACTIONS_TARGET = re.compile(r"^actions-(\d{1,19})$")
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True)
@@ -43,20 +45,16 @@ def _item_id(request: Request, default: int) -> int:
 
 
 async def _answer(
-    request: Request,
-    session: SessionDep,
-    viewer: User,
-    original: Post,
-    *,
-    next_url: str | None,
-    message: str,
-    removed: int | None = None,
+    press: Press, original: Post, *, message: str, removed: int | None = None
 ) -> Response:
     """htmx: the post's action row re-rendered in place; a plain form: back to ``next``."""
+    request, viewer = press.request, press.viewer
     if not is_htmx(request):
-        target = safe_next(next_url or local_referer(request), f"/@{original.author.username}")
+        target = safe_next(
+            press.next_url or local_referer(request), f"/@{original.author.username}"
+        )
         return redirect(request, target, message=message)
-    shown = await feed.load(session, [original], viewer=viewer)
+    shown = await feed.load(press.session, [original], viewer=viewer)
     item = _Item(_item_id(request, original.id))
     context = {
         "item": item,
@@ -68,49 +66,41 @@ async def _answer(
     return render(request, "posts/_actions_swap.html", context, viewer=viewer)
 
 
+class _Change(Protocol[T_co]):
+    """``reposts.repost`` or ``reposts.unrepost``: a change to what ``actor`` shared."""
+
+    def __call__(self, session: AsyncSession, *, actor: User, post_id: int) -> Awaitable[T_co]:
+        """Apply the change; nothing is committed."""
+        ...
+
+
+async def _apply(press: Press, change: _Change[T_co]) -> T_co:
+    """Apply ``change`` to the post pressed on (or 404) and commit; what ``change`` returned."""
+    with no_such_post():
+        done = await change(press.session, actor=press.viewer, post_id=path_id(press.post_id))
+    await press.session.commit()
+    return done
+
+
 @router.post("/posts/{post_id}/repost")
-async def repost(
-    request: Request,
-    session: SessionDep,
-    timeline: HomeTimelineDep,
-    viewer: CurrentUser,
-    post_id: str,
-    next: Annotated[LongText | None, Form()] = None,
-) -> Response:
+async def repost(press: PressDep, timeline: HomeTimelineDep) -> Response:
     """Repost a post to your followers (again: nothing changes)."""
-    try:
-        wrapper, new = await reposts.repost(session, actor=viewer, post_id=path_id(post_id))
-    except NotFound as exc:
-        raise NotFound(NO_SUCH_POST) from exc
-    await session.commit()
+    wrapper, new = await _apply(press, reposts.repost)
     if new:
         await timeline.published(wrapper)
-    original = await session.get(Post, wrapper.reblog_of_id)  # loaded by the repost already
+    original = await press.session.get(Post, wrapper.reblog_of_id)  # loaded by the repost already
     if original is None:
         raise NotFound(NO_SUCH_POST)  # deleted in between
-    return await _answer(request, session, viewer, original, next_url=next, message=REPOSTED)
+    return await _answer(press, original, message=REPOSTED)
 
 
 @router.post("/posts/{post_id}/unrepost")
-async def unrepost(
-    request: Request,
-    session: SessionDep,
-    timeline: HomeTimelineDep,
-    viewer: CurrentUser,
-    post_id: str,
-    next: Annotated[LongText | None, Form()] = None,
-) -> Response:
+async def unrepost(press: PressDep, timeline: HomeTimelineDep) -> Response:
     """Undo your repost of a post (none: nothing changes)."""
-    try:
-        original, removed = await reposts.unrepost(session, actor=viewer, post_id=path_id(post_id))
-    except NotFound as exc:
-        raise NotFound(NO_SUCH_POST) from exc
-    await session.commit()
+    original, removed = await _apply(press, reposts.unrepost)
     if removed is not None:
         await timeline.forget_posts([removed])
-    return await _answer(
-        request, session, viewer, original, next_url=next, message=UNDONE, removed=removed
-    )
+    return await _answer(press, original, message=UNDONE, removed=removed)
 
 
 @router.get("/posts/{post_id}/quote")
@@ -124,10 +114,8 @@ async def quote(
 
 async def quoted_or_error(session: SessionDep, viewer: User, post_id: str) -> Post:
     """The post ``viewer`` quotes, or the error page saying why they cannot (404, 403)."""
-    try:
+    with no_such_post():
         quoted = await reposts.shared(session, path_id(post_id), viewer=viewer)
-    except NotFound as exc:
-        raise NotFound(NO_SUCH_POST) from exc
     if not await reposts.may_quote(session, post=quoted, viewer=viewer):
         raise Forbidden(CANNOT_QUOTE)
     return quoted

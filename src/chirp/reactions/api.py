@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -12,8 +13,7 @@ from chirp.api.paging import parse_id
 from chirp.config import Settings
 from chirp.deps import SessionDep, SettingsDep
 from chirp.parsing import ShortText
-from chirp.posts import actions, feed
-from chirp.posts import service as posts_service
+from chirp.posts import action_api, actions
 from chirp.posts.models import Post
 from chirp.posts.schemas import StatusOut
 from chirp.reactions import service as reactions_service
@@ -33,13 +33,8 @@ async def react(
     status_id: str, emoji: ShortText, session: SessionDep, settings: SettingsDep, ctx: WriteStatuses
 ) -> StatusOut:
     """React to a status with one emoji (percent-encoded); doing it again changes nothing."""
-    post = await posts_service.get_visible_post_or_404(
-        session, parse_id(status_id), viewer=ctx.user
-    )
-    target = await actions.original_or_404(session, post, viewer=ctx.user)
-    await reactions_service.react(session, user=ctx.user, post=target, emoji=emoji)
-    await session.commit()
-    return present.status(await feed.load(session, [post], viewer=ctx.user), settings)
+    change = partial(reactions_service.react, emoji=emoji)
+    return await action_api.act(session, settings, ctx.user, status_id, change)
 
 
 @router.delete(_EMOJI, response_model=StatusOut)
@@ -47,13 +42,8 @@ async def unreact(
     status_id: str, emoji: ShortText, session: SessionDep, settings: SettingsDep, ctx: WriteStatuses
 ) -> StatusOut:
     """Take back your reaction with an emoji; taking back one you did not make changes nothing."""
-    post = await posts_service.get_visible_post_or_404(
-        session, parse_id(status_id), viewer=ctx.user
-    )
-    target = await actions.original_or_404(session, post, viewer=ctx.user)
-    await reactions_service.unreact(session, user=ctx.user, post=target, emoji=emoji)
-    await session.commit()
-    return present.status(await feed.load(session, [post], viewer=ctx.user), settings)
+    change = partial(reactions_service.unreact, emoji=emoji)
+    return await action_api.act(session, settings, ctx.user, status_id, change)
 
 
 @router.get("/{status_id}/reactions", response_model=list[EmojiReactionGroupOut])

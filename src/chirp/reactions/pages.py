@@ -2,82 +2,68 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Response
 
-from chirp.deps import SessionDep
 from chirp.errors import ValidationFailed
-from chirp.parsing import LongText, ShortText, ascii_int
+from chirp.parsing import ShortText, ascii_int
 from chirp.posts import action_pages, feed
+from chirp.posts.models import Post
 from chirp.reactions import service as reactions_service
 from chirp.web.htmx import form_error, is_htmx, local_referer, render, safe_next
-from chirp.web.session import CurrentUser
 
 router = APIRouter()
 
-NextField = Annotated[LongText | None, Form()]
-ItemField = Annotated[ShortText | None, Form()]
-EmojiField = Annotated[ShortText, Form()]
+
+async def _emoji(emoji: Annotated[ShortText, Form()] = "") -> str:
+    """The emoji field of a reaction form."""
+    return emoji
+
+
+# A dependency of its own, listed first: a refused form names its fields in the form's order.
+EmojiDep = Annotated[str, Depends(_emoji)]
 
 
 async def _change(
-    request: Request,
-    session: SessionDep,
-    viewer: CurrentUser,
-    post_id: str,
+    press: action_pages.Press,
     emoji: str,
-    next_url: str | None,
     item: str | None,
-    *,
-    react: bool,
+    change: reactions_service.EmojiChange,
 ) -> Response:
-    named, target = await action_pages.target_or_404(session, post_id, viewer=viewer)
-    change = reactions_service.react if react else reactions_service.unreact
-    try:
-        await change(session, user=viewer, post=target, emoji=emoji)
-    except ValidationFailed as exc:
+    """Apply ``change`` with ``emoji``; a refused emoji is explained in place or on a page."""
+
+    async def refused(exc: ValidationFailed, named: Post, target: Post) -> Response:
         # Nothing was written: the emoji is checked before anything is.
+        request, session, viewer = press.request, press.session, press.viewer
         if is_htmx(request):
             item_id = ascii_int(item or "") or named.id
             return form_error(request, exc.message, target=f"#react-error-{item_id}")
+        back_to = press.next_url or local_referer(request)
         context = {
             "post": target,
             "feed": await feed.load(session, [target], viewer=viewer),
             "error": exc.message,
             "typed": emoji,
-            "next": safe_next(next_url or local_referer(request), f"/@{target.author.username}"),
+            "next": safe_next(back_to, f"/@{target.author.username}"),
         }
         return render(request, "reactions/react.html", context, viewer=viewer, status_code=422)
-    await session.commit()
-    return await action_pages.answer(
-        request, session, viewer=viewer, named=named, target=target, item=item, next_url=next_url
-    )
+
+    return await action_pages.act(press, item, partial(change, emoji=emoji), refused=refused)
 
 
 @router.post("/posts/{post_id}/react")
 async def react(
-    request: Request,
-    session: SessionDep,
-    viewer: CurrentUser,
-    post_id: str,
-    emoji: EmojiField = "",
-    next: NextField = None,
-    item: ItemField = None,
+    emoji: EmojiDep, press: action_pages.PressDep, item: action_pages.ItemField = None
 ) -> Response:
     """React to a post with one emoji; the same emoji again changes nothing."""
-    return await _change(request, session, viewer, post_id, emoji, next, item, react=True)
+    return await _change(press, emoji, item, reactions_service.react)
 
 
 @router.post("/posts/{post_id}/unreact")
 async def unreact(
-    request: Request,
-    session: SessionDep,
-    viewer: CurrentUser,
-    post_id: str,
-    emoji: EmojiField = "",
-    next: NextField = None,
-    item: ItemField = None,
+    emoji: EmojiDep, press: action_pages.PressDep, item: action_pages.ItemField = None
 ) -> Response:
     """Take back your reaction with an emoji."""
-    return await _change(request, session, viewer, post_id, emoji, next, item, react=False)
+    return await _change(press, emoji, item, reactions_service.unreact)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -35,8 +35,20 @@ from chirp.users.models import User
 # Core tables, not mapped classes: statements with a WITH return rows the ORM cannot match.
 _REACTIONS = cast(Table, Reaction.__table__)
 _COUNTS = cast(Table, ReactionCount.__table__)
+
+
 # Accounts listed under each emoji by GET .../reactions: its first reactors, oldest first.
 ACCOUNTS_PER_EMOJI = 80
+
+
+class EmojiChange(Protocol):
+    """``react`` or ``unreact``: what the page and the API handlers apply alike."""
+
+    def __call__(
+        self, session: AsyncSession, *, user: User, post: Post, emoji: str
+    ) -> Awaitable[bool]:
+        """Apply the change; nothing is committed."""
+        ...
 
 
 async def react(session: AsyncSession, *, user: User, post: Post, emoji: str) -> bool:
