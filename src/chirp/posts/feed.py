@@ -204,6 +204,14 @@ def _authors_statement(*, array: bool) -> Select[*tuple[Any, ...]]:
     return select(*AUTHOR_COLUMNS).where(id_in(User.id, "ids", array=array))
 
 
+def _params(post_ids: Collection[int], viewer_id: int | None) -> dict[str, Any]:
+    """The bind parameters of a read of posts' states: the ids, and the reader if any."""
+    params: dict[str, Any] = {"ids": in_list(post_ids)}
+    if viewer_id is not None:
+        params["viewer_id"] = viewer_id
+    return params
+
+
 async def states(
     session: AsyncSession, post_ids: Collection[int], *, viewer_id: int | None
 ) -> dict[int, State]:
@@ -212,9 +220,7 @@ async def states(
     if not post_ids:
         return {}
     array, viewer = takes_arrays(session), viewer_id is not None
-    params: dict[str, Any] = {"ids": in_list(post_ids)}
-    if viewer:
-        params["viewer_id"] = viewer_id
+    params = _params(post_ids, viewer_id)
     rows = await read_outside_transaction(
         session, _states_statement(array=array, viewer=viewer), params
     )
@@ -244,9 +250,7 @@ async def _reactions(
 ) -> dict[int, list[ReactionShown]]:
     """Each post's emoji, most used first, with whether the viewer used each."""
     array, viewer = takes_arrays(session), viewer_id is not None
-    params: dict[str, Any] = {"ids": in_list(post_ids)}
-    if viewer:
-        params["viewer_id"] = viewer_id
+    params = _params(post_ids, viewer_id)
     found = await read_outside_transaction(
         session, _reactions_statement(array=array, viewer=viewer), params
     )

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from chirp.api import present
 from chirp.api.auth import UserContext, optional_user, require_user
-from chirp.api.links import set_link_header
+from chirp.api.links import link_pages
 from chirp.api.paging import CursorDep
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.posts import feed
-from chirp.posts.models import PostView
 from chirp.posts.schemas import StatusOut
 from chirp.timeline import service as timeline_service
 
 router = APIRouter(prefix="/api/v1/timelines", tags=["timelines"])
-
-
-def _link(request: Request, response: Response, posts: Sequence[PostView]) -> None:
-    set_link_header(
-        request,
-        response,
-        newest_id=posts[0].id if posts else None,
-        oldest_id=posts[-1].id if posts else None,
-    )
 
 
 @router.get("/home", response_model=list[StatusOut])
@@ -41,7 +30,7 @@ async def home(
 ) -> list[StatusOut]:
     """Your posts and those of everyone you follow, newest first."""
     posts = await timeline.page(session, user_id=ctx.user.id, cursor=cursor)
-    _link(request, response, posts)
+    link_pages(request, response, [p.id for p in posts])
     return present.statuses(await feed.load(session, posts, viewer=ctx.user), settings)
 
 
@@ -59,6 +48,6 @@ async def public(
 ) -> list[StatusOut]:
     """Every post on this server, newest first (Chirp has no remote posts)."""
     posts = [] if remote or only_media else await timeline_service.public(session, cursor=cursor)
-    _link(request, response, posts)
+    link_pages(request, response, [p.id for p in posts])
     reader = viewer.user if viewer else None
     return present.statuses(await feed.load(session, posts, viewer=reader), settings)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -192,7 +193,7 @@ class HomeTimeline:
         ids, cached = found.ids, found.posts
         missing = [i for i in ids if i not in cached and i not in found.deleted]
         rows = await timeline_service.visible_home_posts(session, user_id=user_id, ids=missing)
-        originals = await self._originals(session, found)
+        originals = await self._originals(session, found, rows.values())
         live = await timeline_service.home_rows(
             session, user_id=user_id, post_ids=[*cached, *originals]
         )
@@ -229,16 +230,21 @@ class HomeTimeline:
         return [shown[i] for i in ids if i in shown]
 
     async def _originals(
-        self, session: AsyncSession, found: _Found
+        self, session: AsyncSession, found: _Found, read: Iterable[Post]
     ) -> dict[int, CachedPost | Post]:
-        """The posts that a page's cached reposts share (those not on the page themselves):
-        as the page script read them, the rest from the database (and cached for next time).
+        """The posts that a page's reposts share (those not on the page themselves): as the
+        page script read them, the rest from the database, and cached for the next read.
+
+        ``read``: the page's posts that the cache lacked, read from the database. Their
+        originals are cached too, so that a page's second read needs no database but its
+        one query (the first read of a timeline finds few posts cached).
 
         Entries cached by an earlier release name the original as a number, which the page
         script cannot read exactly: those are asked of Redis here.
         """
         assert self.cache is not None
-        shares = {c.reblog_of_id for c in found.posts.values() if c.reblog_of_id is not None}
+        posts: Iterable[CachedPost | Post] = itertools.chain(found.posts.values(), read)
+        shares = {p.reblog_of_id for p in posts if p.reblog_of_id is not None}
         wanted = shares - set(found.ids)
         if not wanted:
             return {}
