@@ -15,6 +15,8 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
+    false,
     literal_column,
     or_,
     select,
@@ -209,7 +211,10 @@ def home_rows_statement(*, array: bool) -> Select[*tuple[Any, ...]]:
         *AUTHOR_COLUMNS,
         or_(Post.author_id == user, Follow.id.is_not(None)).label("followed"),
         Follow.show_reblogs,
-        post_state.probe(answered).label("answers_followed"),
+        # Most posts answer nobody: for those the probe is not run at all.
+        case(
+            (Post.in_reply_to_account_id.is_(None), false()), else_=post_state.probe(answered)
+        ).label("answers_followed"),
         viewer=True,
     )
     return (
@@ -247,11 +252,15 @@ async def home_rows(
     params = {"user_id": user_id, "viewer_id": user_id, "ids": in_list(post_ids)}
     stmt = home_rows_statement(array=takes_arrays(session))
     out: dict[int, HomeRow] = {}
+    authors: dict[int, Author] = {}
     for row in await read_outside_transaction(session, stmt, params):
         followed, show_reblogs, answers_followed = row[_AUTHOR_END : _AUTHOR_END + 3]
         state, reacted = post_state.read(row[_AUTHOR_END + 3 :], viewer=True)
+        author = authors.get(row[1])
+        if author is None:
+            author = authors[row[1]] = Author(*row[1:_AUTHOR_END])
         out[row[0]] = HomeRow(
-            author=Author(*row[1:_AUTHOR_END]),
+            author=author,
             followed=bool(followed),
             hides_reblogs=show_reblogs is not None and not show_reblogs,
             answers_followed=bool(answers_followed),
