@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -222,11 +222,7 @@ class HomeTimeline:
                 continue
             shared = _shared(originals.get(data.reblog_of_id or 0), live, states)
             shown[post_id] = data.with_author(row.author, shared=shared, state=states[post_id])
-        if rows:
-            try:
-                await self.cache.posts.put_many(rows.values())
-            except RedisError as exc:
-                log.warning("could not cache posts: %s", exc)
+        await self._cache_posts(rows.values())
         return [shown[i] for i in ids if i in shown]
 
     async def _originals(
@@ -260,12 +256,18 @@ class HomeTimeline:
         out.update(hits)
         rows = await feed.posts_by_id(session, [i for i in wanted if i not in out])
         out.update(rows)
-        if rows:
-            try:
-                await self.cache.posts.put_many(rows.values())
-            except RedisError as exc:
-                log.warning("could not cache posts: %s", exc)
+        await self._cache_posts(rows.values())
         return out
+
+    async def _cache_posts(self, posts: Collection[Post]) -> None:
+        """Cache posts read from the database; the next read does it if Redis fails now."""
+        assert self.cache is not None
+        if not posts:
+            return
+        try:
+            await self.cache.posts.put_many(posts)
+        except RedisError as exc:
+            log.warning("could not cache posts: %s", exc)
 
     async def delete_post(self, session: AsyncSession, *, post: Post, actor: User) -> None:
         """Delete a post (its author only), commit, and hide it from cached reads at once.
