@@ -267,3 +267,65 @@ async def test_0006_upgrades_a_populated_database_and_keeps_its_data(
                 session, author_id=1, cursor=Cursor(), viewer=None
             )
             assert [p.id for p in profile] == []  # the private post is not for strangers
+
+
+def _populate_0006(connection: Connection) -> None:
+    _populate_0005(connection)
+    upgrade_connection(connection, "0006")
+    connection.execute(
+        sa.text(
+            "INSERT INTO posts (id, author_id, text, created_at, in_reply_to_id,"
+            " in_reply_to_account_id) VALUES (102, 2, '@ann #hi', :now, 100, 1)"
+        ),
+        {"now": NOW},
+    )
+
+
+async def test_0007_upgrades_a_populated_database_and_keeps_its_data(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with _scratch_connection(engine, tmp_path) as conn:
+        await conn.run_sync(_populate_0006)
+        await conn.run_sync(upgrade_connection)
+        rows = (
+            await conn.execute(
+                sa.text(
+                    "SELECT id, text, visibility, in_reply_to_id, mentions, conversation_id"
+                    " FROM posts ORDER BY id"
+                )
+            )
+        ).all()
+        # Earlier posts mention nobody as far as Chirp knew (their text was never linked)
+        # and are in no conversation: they read as before.
+        assert [tuple(r) for r in rows] == [
+            (100, "open", "public", None, None, None),
+            (101, "inner", "private", None, None, None),
+            (102, "@ann #hi", "public", 100, None, None),
+        ]
+        # The new tables take rows that refer to the upgraded ones, and follow their deletes.
+        await conn.execute(sa.text("INSERT INTO mentions (post_id, user_id) VALUES (102, 1)"))
+        await conn.execute(
+            sa.text(
+                "INSERT INTO notifications (id, user_id, type, from_account_id, post_id,"
+                " target_id, group_key, created_at) VALUES (1, 1, 'mention', 2, 102, 102,"
+                " 'ungrouped-1', :now)"
+            ),
+            {"now": NOW},
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO markers (user_id, timeline, last_read_id, updated_at)"
+                " VALUES (1, 'notifications', 1, :now)"
+            ),
+            {"now": NOW},
+        )
+        await conn.execute(sa.text("DELETE FROM posts WHERE id = 102"))
+        left = [
+            (await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608
+            for table in ("mentions", "notifications", "markers")
+        ]
+        assert left == [0, 0, 1]
+        async with AsyncSession(bind=conn) as session:
+            public = await timeline_service.public(session, cursor=Cursor())
+            assert [p.id for p in public] == [100]
+            assert public[0].mentions is None

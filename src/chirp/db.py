@@ -91,7 +91,7 @@ def on_postgresql(session: AsyncSession) -> bool:
 
 
 def insert_ignoring_duplicates(
-    session: AsyncSession, table: Table, values: dict[str, Any]
+    session: AsyncSession, table: Table, values: dict[str, Any] | list[dict[str, Any]]
 ) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING``: a row already there (or racing in) is left alone."""
     dialect: Any = postgresql if on_postgresql(session) else sqlite

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -61,6 +62,12 @@ class Post(SnowflakePK, Base):
     reblogs_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     favourites_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     quotes_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The local accounts the text mentions, as ``[id, username]`` pairs in order of first
+    # mention, resolved when written (a name that was nobody's then stays text); shown with
+    # the post without a join. None when it mentions nobody.
+    mentions: Mapped[list[list[Any]] | None] = mapped_column(JSON, default=None)
+    # A direct message's conversation, shared by the direct replies in it; None otherwise.
+    conversation_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
@@ -158,6 +165,29 @@ class PostView(Protocol):
 
     @property
     def quote_approval_policy(self) -> str: ...
+
+    @property
+    def mentions(self) -> list[list[Any]] | None: ...
+
+    @property
+    def conversation_id(self) -> int | None: ...
+
+
+class Mention(Base):
+    """``post`` mentions ``user`` (by ``@username``): who a direct message is for, and whom
+    a mention notifies."""
+
+    __tablename__ = "mentions"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    # The posts that mention a user, newest first.
+    __table_args__ = (Index("ix_mentions_user_id_post_id", "user_id", "post_id"),)
 
 
 class IdempotencyKey(SnowflakePK, Base):

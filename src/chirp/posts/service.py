@@ -18,8 +18,10 @@ from chirp.follows import service as follows_service
 from chirp.ids import new_id
 from chirp.jobs import kinds, queue
 from chirp.pagination import Cursor, fetch_page
+from chirp.posts import mentions
 from chirp.posts import text as post_text
 from chirp.posts.models import IdempotencyKey, Post
+from chirp.tags import service as tags_service
 from chirp.users import service as users_service
 from chirp.users.models import User
 
@@ -94,6 +96,8 @@ def blank_values(*, author: User) -> dict[str, Any]:
         "reblog_of_id": None,
         "quote_of_id": None,
         "quote_approval_policy": "public",
+        "mentions": None,
+        "conversation_id": None,
         **NEW_COUNTS,
     }
 
@@ -127,7 +131,7 @@ async def create_post(
         shown_to = post_visibility.PRIVATE
     # Every input is checked before anything is read or written: a refused post (a direct
     # message, a bad language) changes nothing, not even an idempotency key.
-    values = {
+    values: dict[str, Any] = {
         "id": new_id(),
         "author_id": author.id,
         "text": validate_text(text, max_length=max_length),
@@ -146,6 +150,8 @@ async def create_post(
         "quote_approval_policy": (
             "nobody" if shown_to == post_visibility.PRIVATE else quote_approval_policy
         ),
+        "mentions": None,
+        "conversation_id": None,
         # Every column set, so the returned post is complete without reading it back.
         **NEW_COUNTS,
     }
@@ -157,12 +163,14 @@ async def create_post(
         parent = await reply_target(session, in_reply_to_id, viewer=author)
         values["in_reply_to_id"] = parent.id
         values["in_reply_to_account_id"] = parent.author_id
+    values["mentions"] = await mentions.resolve(session, values["text"]) or None
     if idempotency_key:
         await _forget_old_keys(session, user_id=author.id)
         try:
             # The post and its key stand or fall together.
             async with session.begin_nested():
                 posts_count = await _store(session, values)
+                await _store_entities(session, values)
                 key = IdempotencyKey(user_id=author.id, key=idempotency_key, post_id=values["id"])
                 session.add(key)
                 await session.flush()
@@ -174,6 +182,7 @@ async def create_post(
             return earlier
     else:
         posts_count = await _store(session, values)
+        await _store_entities(session, values)
     show_written(author, posts_count=posts_count, last_post_at=values["created_at"])
     post = Post(**values)
     post.author = author
@@ -211,6 +220,15 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     if answered is not None:
         await session.execute(answered)
     return posts_count
+
+
+async def _store_entities(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Record whom a new post mentions and, when public, its tags (nothing when it has none)."""
+    await mentions.store(session, post_id=values["id"], mentioned=values["mentions"] or [])
+    if values["visibility"] == post_visibility.PUBLIC:
+        await tags_service.record_uses(
+            session, post_id=values["id"], author_id=values["author_id"], text=values["text"]
+        )
 
 
 def _replies_moved(post_id: int, by: int) -> Update:

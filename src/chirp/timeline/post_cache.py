@@ -1,10 +1,11 @@
 """Plain post data in Redis, so a timeline page is hydrated without reading the posts table.
 
 Only what never changes after a post is written is cached (id, author, text, time, app,
-visibility, content warning, sensitive flag, language, and what it answers, shares or
-quotes). Counts and the reader's own likes and reposts change, so they are read per page.
-Authors are not: names and counts change, and whether the reader still follows them decides
-what they may see, so those come from the database in one small query per page.
+visibility, content warning, sensitive flag, language, what it answers, shares or quotes,
+whom it mentions and its conversation). Counts and the reader's own likes and reposts
+change, so they are read per page. Authors are not: names and counts change, and whether
+the reader still follows them decides what they may see, so those come from the database in
+one small query per page.
 
 A deleted post leaves a tombstone instead of a gap: a reader that loaded the post from the
 database just before the delete cannot put it back, because entries are only ever added
@@ -17,6 +18,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -33,7 +35,7 @@ end
 return 1
 """
 # What the fields after the visibility are when a cached entry leaves them out.
-_DEFAULTS: list[object] = ["", False, None, None, None, None, None, "public"]
+_DEFAULTS: list[object] = ["", False, None, None, None, None, None, "public", None, None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class CachedPost:
     reblog_of_id: int | None = None
     quote_of_id: int | None = None
     quote_approval_policy: str = "public"
+    mentions: list[list[Any]] | None = None
+    conversation_id: int | None = None
 
     @classmethod
     def of(cls, post: Post) -> CachedPost:
@@ -73,6 +77,8 @@ class CachedPost:
             post.reblog_of_id,
             post.quote_of_id,
             post.quote_approval_policy,
+            post.mentions,
+            post.conversation_id,
         )
 
     def dump(self) -> str:
@@ -94,6 +100,8 @@ class CachedPost:
             reblog_of,
             self.quote_of_id,
             self.quote_approval_policy,
+            self.mentions,
+            self.conversation_id,
         ]
 
     @classmethod
@@ -103,9 +111,18 @@ class CachedPost:
         created_at = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
         # Entries cached before visibility existed end at app_name: every such post was public.
         visibility, *tail = rest or ["public"]
-        spoiler, sensitive, language, reply_to, reply_to_account, reblog_of, quote_of, policy = (
-            tail + _DEFAULTS[len(tail) :]
-        )
+        (
+            spoiler,
+            sensitive,
+            language,
+            reply_to,
+            reply_to_account,
+            reblog_of,
+            quote_of,
+            policy,
+            mentions,
+            conversation_id,
+        ) = tail + _DEFAULTS[len(tail) :]
         return cls(
             post_id,
             int(author_id),
@@ -121,6 +138,8 @@ class CachedPost:
             int(reblog_of) if reblog_of is not None else None,
             quote_of,
             str(policy),
+            mentions,
+            conversation_id,
         )
 
     def with_author(
@@ -143,6 +162,8 @@ class CachedPost:
             self.reblog_of_id,
             self.quote_of_id,
             self.quote_approval_policy,
+            self.mentions,
+            self.conversation_id,
             author,
             shared,
             state,
@@ -170,6 +191,8 @@ class CachedPostWithAuthor:
     reblog_of_id: int | None
     quote_of_id: int | None
     quote_approval_policy: str
+    mentions: list[list[Any]] | None
+    conversation_id: int | None
     author: Profile
     # Read along with a home page (``posts.feed`` reads what is missing): a repost's
     # original, and the post's counts and the reader's own likes and reposts.

@@ -1,0 +1,1 @@
+"""Direct messages: private conversations between the author and the accounts mentioned."""

@@ -1,0 +1,1 @@
+"""Read positions in the home timeline and notifications (Mastodon markers)."""

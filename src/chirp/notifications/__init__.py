@@ -1,0 +1,1 @@
+"""Notifications: who followed, mentioned, answered, liked, reposted, quoted or reacted."""

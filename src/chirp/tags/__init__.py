@@ -1,0 +1,1 @@
+"""Hashtags: tag pages and timelines, trending tags."""
