@@ -9,6 +9,7 @@ from typing import Any
 from chirp.avatars.urls import avatar_path
 from chirp.config import Settings
 from chirp.follows.service import Relationship
+from chirp.posts.entities import find_tags, unique_names
 from chirp.posts.feed import Feed
 from chirp.posts.models import PostView
 from chirp.posts.schemas import (
@@ -19,7 +20,7 @@ from chirp.posts.schemas import (
     QuoteOut,
     StatusOut,
 )
-from chirp.posts.text import to_html
+from chirp.posts.text import mention_names, tag_path, to_html
 from chirp.users.models import User
 from chirp.users.profile import Profile
 from chirp.users.schemas import (
@@ -144,7 +145,11 @@ class _Statuses:
             "url": f"{author.url}/{post_id}",
             "created_at": iso(post.created_at),
             "account": author,
-            "content": str(to_html(post.text)),
+            "content": str(
+                to_html(post.text, mention_names(post.mentions), self.settings.base_url)
+            ),
+            "mentions": _mentions(post.mentions, self.settings.base_url),
+            "tags": _tags(post.text, self.settings.base_url),
             "application": _application(post.app_name) if post.app_name else None,
             "visibility": post.visibility,
             "sensitive": post.sensitive,
@@ -209,6 +214,28 @@ def _quote_approval(policy: str, current_user: str) -> QuoteApprovalOut:
 @functools.lru_cache(maxsize=1024)
 def _application(name: str) -> ApplicationOut:
     return ApplicationOut(name=name)
+
+
+def _mentions(mentions: list[list[Any]] | None, base: str) -> list[dict[str, object]]:
+    """Mastodon's Status mentions, from the post's ``mentions`` column (no query)."""
+    return [
+        {"id": str(user_id), "username": name, "acct": name, "url": f"{base}/@{name}"}
+        for user_id, name in mentions or []
+    ]
+
+
+def _tags(text: str, base: str) -> list[dict[str, object]]:
+    """Mastodon's Status tags: each tag of the text once, as first written."""
+    return [{"name": name, "url": url} for name, url in _tag_links(text, base)]
+
+
+# Most texts have no "#": those cost one look for it. Texts with tags recur on every page
+# that shows them, and finding tags searches for links too: remember them like their HTML.
+@functools.lru_cache(maxsize=8192)
+def _tag_links(text: str, base: str) -> tuple[tuple[str, str], ...]:
+    if "#" not in text:
+        return ()
+    return tuple((name, base + tag_path(name)) for name in unique_names(find_tags(text)))
 
 
 def _str(value: int | None) -> str | None:

@@ -10,7 +10,7 @@ from chirp import __version__, visibility
 from chirp.avatars.urls import avatar_path
 from chirp.config import Settings
 from chirp.posts.reposts import QUOTE_POLICY_LABELS
-from chirp.posts.text import to_html
+from chirp.posts.text import post_html
 from chirp.reactions import emoji
 from chirp.web.csrf import CSRF_FIELD, csrf_token
 from chirp.web.htmx import current_path
@@ -35,7 +35,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         quote_policy_labels=QUOTE_POLICY_LABELS,
     )
     env.filters.update(
-        post_html=to_html,
+        post_html=post_html,
         reltime=relative_time,
         exacttime=exact_time,
         isotime=iso_time,
