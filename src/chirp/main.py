@@ -32,6 +32,7 @@ from chirp.ops.http import install_outer_middleware
 from chirp.ratelimit.limiter import RateLimiter
 from chirp.ratelimit.middleware import RateLimitMiddleware
 from chirp.redis_client import make_redis
+from chirp.tags.trends import TrendingTags
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from chirp.web.body_limit import BodyLimitMiddleware
@@ -97,6 +98,7 @@ def create_app(
     app.state.timeline_cache = None
     app.state.home_timeline = HomeTimeline(settings, None)
     app.state.instance_stats = InstanceStats(period=settings.instance_stats_seconds)
+    app.state.trending = TrendingTags()
     app.state.gravatar = GravatarCache(settings) if settings.gravatar else None
     if session_factory is not None:
         # Available before lifespan runs, for clients that do not send lifespan events.

@@ -11,6 +11,7 @@ from chirp.likes import api as likes_api
 from chirp.oauth import api as oauth_api
 from chirp.posts import api as posts_api
 from chirp.reactions import api as reactions_api
+from chirp.tags import api as tags_api
 from chirp.timeline import api as timeline_api
 from chirp.users import api as users_api
 
@@ -25,6 +26,7 @@ for module in (
     posts_api,
     likes_api,
     reactions_api,
+    tags_api,
     admin_api,
 ):
     api_router.include_router(module.router, responses=ERROR_RESPONSES)

@@ -11,11 +11,16 @@ from chirp.oauth import pages as oauth_pages
 from chirp.posts import pages as posts_pages
 from chirp.posts import repost_pages
 from chirp.reactions import pages as reactions_pages
+from chirp.tags import pages as tags_pages
 from chirp.timeline import pages as timeline_pages
 from chirp.users import pages as users_pages
 from chirp.web.csrf import verify_csrf
 
-web_router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+# Every full page shows the trending tags in its side column.
+web_router = APIRouter(
+    dependencies=[Depends(verify_csrf), Depends(tags_pages.show_trending)],
+    include_in_schema=False,
+)
 
 # Fixed paths first: "/@{username}/followers" must win over "/@{username}/{post_id}".
 for module in (
@@ -27,6 +32,7 @@ for module in (
     likes_pages,
     reactions_pages,
     repost_pages,
+    tags_pages,
     oauth_pages,
 ):
     web_router.include_router(module.router)
