@@ -152,3 +152,41 @@ def test_mastodon_py_favourites(live_server: LiveServer) -> None:
     assert fan.status_unfavourite(liked_order[0])["favourites_count"] == 0
     assert [s["id"] for s in fan.favourites()] == list(reversed(liked_order[1:]))
     assert star.status(posts[4])["favourited"] is False
+
+
+def test_mastodon_py_mentions_and_hashtag_timeline(live_server: LiveServer) -> None:
+    registrar = _client(live_server)
+    clients = {}
+    for name in ("masto_tia", "masto_tom"):
+        registrar.create_account(
+            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
+        )
+        clients[name] = _client(live_server)
+        clients[name].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
+    tia, tom = clients["masto_tia"], clients["masto_tom"]
+
+    said = tia.status_post("hello @MASTO_TOM and @nobody_here #ChirpTest #Café")
+    tom_account = tia.account_lookup("masto_tom")
+    assert [(m["id"], m["username"], m["acct"]) for m in said["mentions"]] == [
+        (tom_account["id"], "masto_tom", "masto_tom")
+    ]
+    assert said["mentions"][0]["url"] == tom_account["url"]
+    assert [t["name"] for t in said["tags"]] == ["ChirpTest", "Café"]
+    assert f'href="{tom_account["url"]}" class="u-url mention"' in said["content"]
+    assert "@nobody_here" in said["content"]
+
+    posted = [said["id"]]
+    for i in range(4):
+        posted.append(tom.status_post(f"#chirptest number {i}")["id"])
+    tom.status_post("#chirptest but unlisted", visibility="unlisted")
+    # Paged along the Link headers Mastodon.py follows, in any case, newest first.
+    page = tom.timeline_hashtag("CHIRPTEST", limit=2)
+    seen = [s["id"] for s in page]
+    for _ in at_most(5):
+        page = tom.fetch_next(page)
+        if not page:
+            break
+        seen += [s["id"] for s in page]
+    assert seen == list(reversed(posted))
+    assert [s["id"] for s in tia.timeline_hashtag("café")] == [said["id"]]
+    assert tia.timeline_hashtag("chirptest", remote=True) == []

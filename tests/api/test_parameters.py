@@ -132,6 +132,20 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
         "min_id",
         "limit",
     ],
+    ("GET", "/api/v1/timelines/tag/:id"): [
+        "any[]",
+        "all[]",
+        "none[]",
+        "local",
+        "remote",
+        "only_media",
+        "max_id",
+        "since_id",
+        "min_id",
+        "limit",
+    ],
+    ("GET", "/api/v1/tags/:id"): [],
+    ("GET", "/api/v1/trends/tags"): ["limit", "offset"],
     ("GET", "/api/v1/admin/accounts"): [
         "local",
         "remote",
@@ -370,6 +384,23 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "remote": Honoured(NOTHING_TO_FILTER),
         "only_media": Honoured(NOTHING_TO_FILTER),
         **{name: Honoured(CURSOR_EDGES) for name in ("max_id", "since_id", "min_id", "limit")},
+    },
+    ("GET", "/api/v1/timelines/tag/:id"): {
+        **{
+            name: Honoured("tests/tags/test_timeline.py::test_any_all_and_none_filters")
+            for name in ("any[]", "all[]", "none[]", "local", "remote", "only_media")
+        },
+        **{
+            name: Honoured(
+                "tests/tags/test_timeline.py::test_tag_pages_with_link_headers_and_load_more"
+            )
+            for name in ("max_id", "since_id", "min_id", "limit")
+        },
+    },
+    ("GET", "/api/v1/tags/:id"): {},
+    ("GET", "/api/v1/trends/tags"): {
+        name: Honoured("tests/tags/test_trends.py::test_trends_page_by_offset_with_link_headers")
+        for name in ("limit", "offset")
     },
     ("GET", "/api/v1/admin/accounts"): {
         **{
