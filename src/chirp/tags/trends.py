@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, distinct, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.db import utcnow
+from chirp.db import read_outside_transaction, utcnow
 from chirp.ids import EPOCH_MS, id_at
 from chirp.posts.text import tag_path
 from chirp.tags.models import PostTag, Tag
@@ -83,7 +83,7 @@ async def history(
             .where(PostTag.tag_id.in_(sorted(tag_ids)), PostTag.post_id >= id_at(days[-1]))
             .group_by(PostTag.tag_id, day)
         )
-        for tag_id, number, uses, accounts in await session.execute(stmt):
+        for tag_id, number, uses, accounts in await read_outside_transaction(session, stmt, {}):
             counts[(tag_id, int(number))] = (int(uses), int(accounts))
     out: dict[int, tuple[DayUse, ...]] = {}
     for tag_id in tag_ids:
@@ -105,19 +105,22 @@ async def trending(
     moment = now or utcnow()
     accounts = func.count(distinct(PostTag.author_id))
     uses = func.count()
-    ranked = (
-        await session.execute(
-            select(PostTag.tag_id, accounts, uses)
-            .where(PostTag.post_id >= id_at(moment - timedelta(days=1)))
-            .group_by(PostTag.tag_id)
-            .order_by(accounts.desc(), uses.desc(), func.max(PostTag.post_id).desc())
-            .limit(limit)
-        )
-    ).all()
+    # Outside a transaction, as a page's other reads: no BEGIN, and the connection goes back.
+    ranked = await read_outside_transaction(
+        session,
+        select(PostTag.tag_id, accounts, uses)
+        .where(PostTag.post_id >= id_at(moment - timedelta(days=1)))
+        .group_by(PostTag.tag_id)
+        .order_by(accounts.desc(), uses.desc(), func.max(PostTag.post_id).desc())
+        .limit(limit),
+        {},
+    )
     if not ranked:
         return []
     ids = [row[0] for row in ranked]
-    names = dict((await session.execute(select(Tag.id, Tag.name).where(Tag.id.in_(ids)))).all())
+    names = dict(
+        await read_outside_transaction(session, select(Tag.id, Tag.name).where(Tag.id.in_(ids)), {})
+    )
     days = await history(session, ids, now=moment)
     return [
         Trend(names[tag_id], int(n_accounts), int(n_uses), days[tag_id])
