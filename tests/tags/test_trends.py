@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from chirp.tags.trends import TrendingTags
 from tests.factories import make_user
@@ -113,3 +114,15 @@ async def test_the_side_column_shows_trending_tags_linking_to_their_pages(
     # Every page has it, and each link opens the tag's page.
     assert 'id="trending-title"' in (await client.get("/users")).text
     assert (await client.get("/tags/%C3%9Cn%C3%AFcode")).status_code == 200
+
+
+async def test_a_failed_count_keeps_the_last_and_waits_a_period(tmp_path: Path) -> None:
+    # A database that cannot be opened: the count fails, the page is not failed with it.
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/chirp.db")
+    trending = TrendingTags()
+    try:
+        async with async_sessionmaker(engine)() as session:
+            assert await trending.get(session) == []
+        assert not trending.stale()  # no new attempt on every page while it is away
+    finally:
+        await engine.dispose()

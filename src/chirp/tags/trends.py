@@ -7,6 +7,8 @@ Uses are read from ``post_tags`` (public posts only) by post id: ids are time-or
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import math
 import time
 from collections.abc import Collection
@@ -14,12 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, distinct, func, literal_column, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import read_outside_transaction, utcnow
 from chirp.ids import EPOCH_MS, id_at
 from chirp.posts.text import tag_path
 from chirp.tags.models import PostTag, Tag
+
+log = logging.getLogger("chirp.tags")
 
 HISTORY_DAYS = 7
 # The most tags ranked (the API pages through them 20 at most at a time).
@@ -156,6 +161,14 @@ class TrendingTags:
             return self._trends
         async with self._lock:
             if self.stale():
-                self._trends = await trending(session)
+                try:
+                    self._trends = await trending(session)
+                except (SQLAlchemyError, OSError):
+                    # A side column is no reason to fail a page: keep the last count, and
+                    # try again a period later rather than on every page while the
+                    # database is away.
+                    log.warning("counting trending tags failed", exc_info=True)
+                    with contextlib.suppress(SQLAlchemyError, OSError):
+                        await session.rollback()  # the page goes on with its own reads
                 self._counted_at = time.monotonic()
         return self._trends
