@@ -105,7 +105,9 @@ async def test_reply_without_javascript_goes_through_its_page_and_lands_in_the_t
     reply_id = max((await session.execute(select(Post.id))).scalars())
     assert r.headers["location"] == f"/@ann/{root.id}#post-{reply_id}"
     page = (await client.get(r.headers["location"])).text
-    assert "Your reply was sent." in page and "@ann hello" in page
+    # The answered account is linked, as every mention is.
+    linked = '<a href="/@ann" class="u-url mention">@<span>ann</span></a></span>'
+    assert "Your reply was sent." in page and f"{linked} hello" in page
     assert post_ids(page) == [root.id, reply_id]
     # A refused reply comes back on its page with what was typed, and stores nothing.
     before = await _count(session)
@@ -130,7 +132,8 @@ async def test_reply_in_place_with_htmx(client: httpx.AsyncClient, session: Asyn
     data = {"text": "@ann in place", "in_reply_to_id": str(root.id), "slot": str(root.id)}
     r = await client.post("/posts", data=data, headers=htmx(token))
     assert r.status_code == 200 and "<html" not in r.text
-    assert "Your reply was sent." in r.text and "@ann in place" in r.text
+    linked = '<a href="/@ann" class="u-url mention">@<span>ann</span></a></span>'
+    assert "Your reply was sent." in r.text and f"{linked} in place" in r.text
     # The post answered gets its action row back with the new count, out of band.
     assert f'id="actions-{root.id}"' in r.text and 'hx-swap-oob="true"' in r.text
     assert "Reply, 1 reply" in r.text
