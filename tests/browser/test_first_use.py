@@ -86,6 +86,8 @@ def world(live_server: LiveServer) -> World:
             (await make_post(session, ann, f"Ann's post number {i}")).id for i in range(50)
         ]
         bob_post = await make_post(session, bob, "Read https://example.com/docs and say hi")
+        # Mentions and tags linked in a post, and trending in the side column.
+        await make_post(session, cat, "Hello @ann and @bob! #Chirp #Café")
         # Late in the evening in UTC: already the next day in Tokyo.
         old = await make_post(session, await make_user(session, "olga"), "From long ago")
         old.created_at = datetime(2025, 1, 10, 20, 30, tzinfo=UTC)
@@ -147,7 +149,8 @@ def test_no_accessibility_violations_on_any_page(
     )
     post = f"/@bob/{world.bob_post}"
     everyone = ["/", "/users", "/@bob", post, "/@bob/followers", "/@ann/following"]
-    everyone += ["/@nobody-here", "/@bob/1"]  # error pages (404)
+    everyone += ["/tags/chirp", "/tags/Caf%C3%A9"]
+    everyone += ["/@nobody-here", "/@bob/1", "/tags/1"]  # error pages (404)
     page = _context(browser).new_page()
     found = _check_pages(page, url, [*everyone, "/login", "/signup", authorize], "logged out")
 
