@@ -95,12 +95,15 @@ async def tag(
     settings: SettingsDep,
     name: _Hashtag,
 ) -> TagOut:
-    """A tag that posts have used, with its use on each of the last 7 days."""
-    found = await tags_service.get(session, name) if is_tag_name(name) else None
-    if found is None:
+    """A tag with its use on each of the last 7 days (404 for a name that cannot be a tag)."""
+    if not is_tag_name(name):
         raise NotFound()
-    history = await trends.history(session, [found.id])
-    return tags_present.tag(found.name, history[found.id], settings)
+    found = await tags_service.get(session, name)
+    # As Mastodon: a valid name nobody has used yet is a tag with no uses, so a client can
+    # open its page before the first post.
+    tag_id = found.id if found is not None else 0
+    history = await trends.history(session, [tag_id])
+    return tags_present.tag(found.name if found is not None else name, history[tag_id], settings)
 
 
 @router.get("/trends/tags", response_model=list[TagOut], tags=["trends"])
