@@ -95,6 +95,19 @@ async def test_a_direct_message_is_for_its_participants_alone_on_every_api_surfa
     r = await client.get(f"/api/v1/statuses/{dm['id']}/favourited_by", headers=auth(tokens["cat"]))
     assert r.status_code == 404
 
+    # Emoji reactions: for participants only, as likes.
+    path = f"/api/v1/pleroma/statuses/{dm['id']}/reactions"
+    r = await client.put(f"{path}/%F0%9F%91%8D", headers=auth(tokens["dan"]))
+    assert r.status_code == 200, r.text
+    assert [g["name"] for g in (await client.get(path, headers=auth(tokens["bob"]))).json()] == [
+        "\N{THUMBS UP SIGN}"
+    ]
+    for name in ("cat", None):
+        headers = auth(tokens[name]) if name else {}
+        assert (await client.get(path, headers=headers)).status_code == 404
+        r = await client.put(f"{path}/%F0%9F%91%8D", headers=headers)
+        assert r.status_code in ((404,) if name else (401,)), r.text
+
     # Nobody may repost or quote one, its author neither (as Mastodon: 403 and 422).
     for name in ("ann", "bob"):
         r = await client.post(f"/api/v1/statuses/{dm['id']}/reblog", headers=auth(tokens[name]))
