@@ -95,14 +95,19 @@ async def test_answering_in_place_with_htmx_and_the_composer_option(
     home = (await client.get("/")).text
     assert '<option value="direct">Direct (mentioned people only)</option>' in home
     token = await csrf(client, "/")
-    # From the composer, like any post: it goes to Messages, not to the home timeline.
+    # From the composer, like any post: on to its conversation, not into the home timeline.
     r = await client.post(
         "/posts", data={"text": "@dan psst", "visibility": "direct", "csrf_token": token}
     )
-    assert r.status_code == 303
     dm = (await session.execute(select(Post).where(Post.text == "@dan psst"))).scalar_one()
-    assert dm.visibility == "direct" and post_ids((await client.get("/")).text) == []
     link = "/messages/" + _listed((await client.get("/messages")).text)[0][0]
+    assert r.status_code == 303 and r.headers["location"] == f"{link}#post-{dm.id}"
+    assert dm.visibility == "direct" and post_ids((await client.get("/")).text) == []
+    r = await client.post(
+        "/posts", data={"text": "@dan again", "visibility": "direct"}, headers=htmx(token)
+    )
+    assert r.status_code == 200 and r.headers["HX-Redirect"].startswith("/messages/")
+    assert r.text == ""  # nothing swapped into the timeline
     r = await client.post(link, data={"text": "@dan more"}, headers=htmx(token))
     assert r.status_code == 200 and "<html" not in r.text and "more" in r.text
     sent = post_ids(r.text)
@@ -116,8 +121,9 @@ async def test_answering_in_place_with_htmx_and_the_composer_option(
     assert '<option value="direct" selected>' in r.text and ">@ann </textarea>" in r.text
     # Through the API too: listed for dan, unread.
     listed = (await client.get("/api/v1/conversations", headers=auth(w.tokens["dan"]))).json()
-    assert [c["last_status"]["id"] for c in listed] == [str(sent[0])]
-    assert listed[0]["unread"] is True
+    words = [c["last_status"]["content"].split()[-1] for c in listed]
+    assert words == ["more</p>", "again</p>"]
+    assert listed[0]["last_status"]["id"] == str(sent[0]) and listed[0]["unread"] is True
 
 
 async def test_older_conversations_are_a_page_away(

@@ -15,8 +15,10 @@ from chirp.pagination import Cursor
 from chirp.parsing import BodyText, LongText, ShortText, path_id
 from chirp.posts import feed
 from chirp.posts import service as posts_service
+from chirp.posts.models import Post
 from chirp.ratelimit.deps import enforce_posting
 from chirp.users.models import User
+from chirp.web.flash import set_flash
 from chirp.web.htmx import form_error, is_htmx, redirect, render
 from chirp.web.session import CurrentUser
 
@@ -89,6 +91,21 @@ async def send_new(
         session, conversation_id=post.conversation_id, user_id=viewer.id
     )
     return redirect(request, f"/messages/{member}#post-{post.id}", message=SENT)
+
+
+async def sent_from_composer(request: Request, session: SessionDep, post: Post) -> Response:
+    """After a direct message from the post composer: on to its conversation (it is in no
+    timeline the composer sits on)."""
+    assert post.conversation_id is not None
+    member = await conversations_service.member_id(
+        session, conversation_id=post.conversation_id, user_id=post.author_id
+    )
+    target = f"/messages/{member}#post-{post.id}"
+    if is_htmx(request):
+        response = Response(status_code=200, headers={"HX-Redirect": target})
+        set_flash(request, response, SENT)
+        return response
+    return redirect(request, target, message=SENT)
 
 
 async def _own(session: SessionDep, viewer: User, conversation_id: str) -> Conversation:
