@@ -190,3 +190,30 @@ def test_mastodon_py_mentions_and_hashtag_timeline(live_server: LiveServer) -> N
     assert seen == list(reversed(posted))
     assert [s["id"] for s in tia.timeline_hashtag("café")] == [said["id"]]
     assert tia.timeline_hashtag("chirptest", remote=True) == []
+
+
+def test_mastodon_py_direct_messages(live_server: LiveServer) -> None:
+    registrar = _client(live_server)
+    clients = {}
+    for name in ("masto_dee", "masto_eve", "masto_fay"):
+        registrar.create_account(
+            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
+        )
+        clients[name] = _client(live_server)
+        clients[name].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
+    dee, eve, fay = clients["masto_dee"], clients["masto_eve"], clients["masto_fay"]
+    fay.account_follow(fay.account_lookup("masto_dee")["id"])  # a follower, not mentioned
+    dm = dee.status_post("@masto_eve just us", visibility="direct")
+    assert dm["visibility"] == "direct"
+    listed = eve.conversations()
+    assert [c["last_status"]["id"] for c in listed] == [dm["id"]]
+    assert listed[0]["unread"] is True
+    assert [a["acct"] for a in listed[0]["accounts"]] == ["masto_dee"]
+    assert eve.conversations_read(listed[0]["id"])["unread"] is False
+    answer = eve.status_reply(dm, "sure")  # names dee and keeps the visibility, as Mastodon.py does
+    assert answer["visibility"] == "direct"
+    assert [c["last_status"]["id"] for c in dee.conversations()] == [answer["id"]]
+    assert fay.conversations() == []
+    assert dm["id"] not in [s["id"] for s in fay.timeline_home()]
+    with pytest.raises(MastodonAPIError):
+        fay.status(dm["id"])

@@ -117,6 +117,9 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
     ("POST", "/api/v1/statuses/:id/unfavourite"): [],
     ("GET", "/api/v1/statuses/:id/favourited_by"): ["max_id", "since_id", "limit"],
     ("GET", "/api/v1/favourites"): ["max_id", "since_id", "min_id", "limit"],
+    ("GET", "/api/v1/conversations"): ["max_id", "since_id", "min_id", "limit"],
+    ("DELETE", "/api/v1/conversations/:id"): [],
+    ("POST", "/api/v1/conversations/:id/read"): [],
     ("POST", "/api/v1/statuses/:id/reblog"): ["visibility"],
     ("POST", "/api/v1/statuses/:id/unreblog"): [],
     ("GET", "/api/v1/statuses/:id/reblogged_by"): ["max_id", "since_id", "limit"],
@@ -215,6 +218,10 @@ NOTHING_TO_FILTER = "tests/api/test_parameters.py::test_filters_chirp_has_nothin
 CURSOR_EDGES = "tests/api/test_input_edges.py::test_cursors_are_ascii_digits_in_range_or_422"
 OAUTH_FLOW = "tests/oauth/test_flows.py::test_authorization_code_flow"
 FAVOURITES = "tests/likes/test_api.py::test_favourites_are_paged_by_favourite_id_newest_like_first"
+CONVERSATIONS = (
+    "tests/conversations/test_api.py::"
+    "test_conversations_are_paged_newest_message_first_with_link_headers"
+)
 FAVOURITED_BY = (
     "tests/likes/test_api.py::"
     "test_favourited_by_lists_accounts_newest_like_first_paged_by_favourite_id"
@@ -356,6 +363,11 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("GET", "/api/v1/favourites"): {
         name: Honoured(FAVOURITES) for name in ("max_id", "since_id", "min_id", "limit")
     },
+    ("GET", "/api/v1/conversations"): {
+        name: Honoured(CONVERSATIONS) for name in ("max_id", "since_id", "min_id", "limit")
+    },
+    ("DELETE", "/api/v1/conversations/:id"): {},
+    ("POST", "/api/v1/conversations/:id/read"): {},
     ("POST", "/api/v1/statuses/:id/reblog"): {
         "visibility": Honoured("tests/posts/test_reposts.py::test_who_may_reblog_what")
     },

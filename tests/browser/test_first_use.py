@@ -18,9 +18,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.conversations import service as conversations_service
 from chirp.db import make_engine, make_session_factory
 from chirp.follows import service as follows_service
 from chirp.oauth import service as oauth_service
+from chirp.posts import service as posts_service
 from tests import services
 from tests.browser.conftest import ARGS
 from tests.browser.test_browser_flow import OUTPUT
@@ -70,6 +72,8 @@ class World:
     bob_post: int
     ann_posts: list[int]
     client_id: str
+    # ann's conversation with bob and cat (its id in her list).
+    ann_conversation: int
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +102,24 @@ def world(live_server: LiveServer) -> World:
             scopes="read write",
             website=None,
         )
+        message = await posts_service.create_post(
+            session,
+            author=bob,
+            text="@ann @cat a word in private",
+            max_length=500,
+            visibility="direct",
+        )
         await session.commit()
-        return World(bob_post=bob_post.id, ann_posts=ann_posts, client_id=app.client_id)
+        assert message.conversation_id is not None
+        conversation = await conversations_service.member_id(
+            session, conversation_id=message.conversation_id, user_id=ann.id
+        )
+        return World(
+            bob_post=bob_post.id,
+            ann_posts=ann_posts,
+            client_id=app.client_id,
+            ann_conversation=conversation,
+        )
 
     return _in_db(live_server, seed)
 
@@ -156,7 +176,8 @@ def test_no_accessibility_violations_on_any_page(
 
     _login(page, url, "ann")
     own = [f"/@ann/{world.ann_posts[-1]}", f"/posts/{world.ann_posts[-1]}/delete", "/@ann"]
-    own += ["/settings", "/likes"]
+    own += ["/settings", "/likes", "/messages", "/messages/new"]
+    own += [f"/messages/{world.ann_conversation}"]
     found |= _check_pages(page, url, [*everyone, *own, authorize], "ann")
     # A page after htmx changed it: "Load more" twice, a follow made in place.
     page.goto(url + "/")

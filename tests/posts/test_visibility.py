@@ -209,26 +209,24 @@ async def _counts(session: AsyncSession) -> tuple[int, int]:
     return int(posts), int(jobs)
 
 
-async def test_direct_is_refused_and_changes_nothing(
+async def test_a_direct_message_to_nobody_is_refused_and_changes_nothing(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     ann = await make_user(session, "ann")
     token = await make_token(session, ann)
     before = await _counts(session)
-    for body in (
-        {"status": "psst", "visibility": "direct"},
-        {"status": "psst", "visibility": "secret"},
+    # Mentioning nobody, only yourself, or a name that is nobody's is a message to no one.
+    for body, named in (
+        ({"status": "psst", "visibility": "direct"}, "must mention"),
+        ({"status": "@ann psst", "visibility": "direct"}, "must mention"),
+        ({"status": "@nobody psst", "visibility": "direct"}, "must mention"),
+        ({"status": "psst", "visibility": "secret"}, "visibility"),
     ):
         r = await client.post(
             "/api/v1/statuses", data=body, headers={**auth(token), "Idempotency-Key": "k1"}
         )
         assert r.status_code == 422, r.text
-        assert "visibility" in r.json()["error"]
-    r = await client.post(
-        "/api/v1/statuses", json={"status": "psst", "visibility": "direct"}, headers=auth(token)
-    )
-    assert r.status_code == 422
-    assert "Direct messages are not supported yet" in r.json()["error"]
+        assert named in r.json()["error"]
     assert await _counts(session) == before
     assert (await reload(session, ann)).posts_count == 0
     assert (await client.get("/api/v1/timelines/public")).json() == []
@@ -273,8 +271,8 @@ async def test_composer_chooses_visibility_without_javascript(
     r = await client.post(
         "/posts", data={"text": "dm", "visibility": "direct", "csrf_token": token}
     )
-    assert r.status_code == 422 and "Direct messages are not supported yet" in r.text
-    assert '<option value="public" selected>Public</option>' not in r.text  # kept to fix
+    assert r.status_code == 422 and "must mention at least one other account" in r.text
+    assert '<option value="direct" selected>' in r.text  # kept to fix
     rows = (
         await session.execute(select(Post.text, Post.visibility).where(Post.author_id == ann.id))
     ).all()

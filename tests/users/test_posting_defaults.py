@@ -57,7 +57,7 @@ async def test_bad_defaults_are_refused_and_change_nothing(
     token = await make_token(session, ann)
     url = "/api/v1/accounts/update_credentials"
     for body, named in (
-        ({"source[privacy]": "direct"}, "Direct messages are not supported yet"),
+        ({"source[privacy]": "direct"}, "cannot be direct"),
         ({"source[privacy]": "friends"}, "privacy"),
         ({"source[language]": "zz", "display_name": "Ann"}, "language"),
         ({"locked": "true"}, "locked"),
@@ -100,7 +100,7 @@ async def test_settings_page_sets_the_default_the_composer_starts_with(
     row = (await session.execute(select(Post.visibility, Post.language))).one()
     assert tuple(row) == ("unlisted", "de")
     r = await client.post("/settings", data={"privacy": "direct", "csrf_token": form})
-    assert r.status_code == 422 and "Direct messages are not supported yet" in r.text
+    assert r.status_code == 422 and "cannot be direct" in r.text
     assert (await reload(session, ann)).default_privacy == "unlisted"
 
 

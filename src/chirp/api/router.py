@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from chirp.admin import api as admin_api
 from chirp.api.docs import ERROR_RESPONSES
+from chirp.conversations import api as conversations_api
 from chirp.instance import api as instance_api
 from chirp.likes import api as likes_api
 from chirp.oauth import api as oauth_api
@@ -27,6 +28,7 @@ for module in (
     likes_api,
     reactions_api,
     tags_api,
+    conversations_api,
     admin_api,
 ):
     api_router.include_router(module.router, responses=ERROR_RESPONSES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, delete, exists, or_, select, update
+from sqlalchemy import Select, Table, and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
@@ -16,7 +16,7 @@ from chirp.follows.models import Follow
 from chirp.ids import new_id
 from chirp.likes.models import Favourite
 from chirp.pagination import Cursor, fetch_rows
-from chirp.posts.models import Post
+from chirp.posts.models import Mention, Post
 from chirp.users.models import User
 
 # Core tables, not mapped classes: the ORM would try to match the rows RETURNING gives to
@@ -86,9 +86,16 @@ async def like_id(session: AsyncSession, *, user_id: int, post_id: int) -> int |
 
 
 def _visible_to(user_id: int) -> Any:
-    """Posts ``user_id`` may see now: not followers-only, their own, or by someone they follow."""
+    """Posts ``user_id`` may see now: their own; else public or unlisted ones, followers-only
+    ones by someone they follow, and direct messages that mention them."""
     follows = exists().where(Follow.follower_id == user_id, Follow.followee_id == Post.author_id)
-    return or_(Post.visibility != post_visibility.PRIVATE, Post.author_id == user_id, follows)
+    mentioned = exists().where(Mention.post_id == Post.id, Mention.user_id == user_id)
+    return or_(
+        Post.author_id == user_id,
+        Post.visibility.in_([post_visibility.PUBLIC, post_visibility.UNLISTED]),
+        and_(Post.visibility == post_visibility.PRIVATE, follows),
+        and_(Post.visibility == post_visibility.DIRECT, mentioned),
+    )
 
 
 def liked_query(user_id: int) -> Select[int, Post]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp import visibility as post_visibility
 from chirp.db import id_in, in_list, read_outside_transaction, takes_arrays
 from chirp.follows import service as follows_service
+from chirp.posts import mentions
 from chirp.posts import state as post_state
 from chirp.posts.models import Post, PostView
 from chirp.posts.state import NO_STATE, ReactionShown, State
@@ -71,6 +72,8 @@ class Feed:
         """Whether the viewer may quote ``post`` (None: logged out, so unknown)."""
         if self.viewer is None:
             return None
+        if post.visibility == post_visibility.DIRECT:
+            return False  # as Mastodon: nobody may quote a direct message, its author neither
         if post.author_id == self.viewer.id:
             return True
         if post.visibility == post_visibility.PRIVATE:
@@ -149,8 +152,14 @@ async def _load_originals(session: AsyncSession, feed: Feed, ids: Collection[int
             session, viewer_id=feed.viewer.id, candidates=list(private_authors)
         )
         followed.add(feed.viewer.id)
+    viewer_id = feed.viewer.id if feed.viewer is not None else None
     for post in rows:
         if post.visibility == post_visibility.PRIVATE and post.author_id not in followed:
+            feed.hidden.add(post.id)
+        elif post.visibility == post_visibility.DIRECT and not post_visibility.direct_shown_to(
+            post.author_id, mentions.mentioned_ids(post.mentions), viewer_id
+        ):
+            # Nothing shares or quotes one (both refused); this keeps it so if a row ever does.
             feed.hidden.add(post.id)
         else:
             feed.originals[post.id] = post

@@ -115,6 +115,14 @@ class Post(SnowflakePK, Base):
             postgresql_where=sql_text("quote_of_id IS NOT NULL"),
             sqlite_where=sql_text("quote_of_id IS NOT NULL"),
         ),
+        # A conversation's direct messages (only they have one).
+        Index(
+            "ix_posts_conversation_id_id",
+            "conversation_id",
+            "id",
+            postgresql_where=sql_text("conversation_id IS NOT NULL"),
+            sqlite_where=sql_text("conversation_id IS NOT NULL"),
+        ),
     )
 
 

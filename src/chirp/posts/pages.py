@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
+from chirp import visibility as post_visibility
+from chirp.conversations import pages as conversations_pages
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
 from chirp.parsing import BodyText, LongText, ShortText, ascii_int, path_id, path_text
@@ -92,6 +94,8 @@ async def create(
         return render(request, "posts/compose.html", context, viewer=viewer, status_code=422)
     await session.commit()
     await timeline.published(post)
+    if post.visibility == post_visibility.DIRECT and post.in_reply_to_id is None:
+        return await conversations_pages.sent_from_composer(request, session, post)
     if post.in_reply_to_id is not None:
         return await _reply_sent(request, session, viewer, post, slot)
     if quoted is not None and not is_htmx(request):

@@ -61,6 +61,8 @@ async def repost(
     reposter's default.
     """
     original = await shared(session, post_id, viewer=actor)
+    if original.visibility == post_visibility.DIRECT:
+        raise Forbidden(NOT_ALLOWED)  # as Mastodon: nobody may repost a direct message
     if original.visibility == post_visibility.PRIVATE and original.author_id != actor.id:
         raise Forbidden(NOT_ALLOWED)
     if original.visibility == post_visibility.PRIVATE:
@@ -171,8 +173,9 @@ async def reblogged_by(
 
 
 def parse_quote_policy(raw: str | None, *, visibility: str) -> QuotePolicy:
-    """Who may quote a new post; a followers-only post is quotable by nobody but its author."""
-    if visibility == post_visibility.PRIVATE:
+    """Who may quote a new post; a followers-only post is quotable by nobody but its author
+    (and a direct message by nobody at all)."""
+    if post_visibility.hidden_from_others(visibility):
         return "nobody"  # as Mastodon: ignored for private posts
     value = raw or "public"
     for choice in QUOTE_POLICIES:
@@ -186,6 +189,8 @@ def parse_quote_policy(raw: str | None, *, visibility: str) -> QuotePolicy:
 
 async def may_quote(session: AsyncSession, *, post: Post, viewer: User) -> bool:
     """Whether ``viewer`` may quote ``post`` (which they can see), by its policy."""
+    if post.visibility == post_visibility.DIRECT:
+        return False  # as Mastodon: nobody, its author neither
     if post.author_id == viewer.id:
         return True
     if post.visibility == post_visibility.PRIVATE:

@@ -131,7 +131,8 @@ class StatusCreate(BaseModel):
     in_reply_to_id: Token | None = None
     sensitive: bool = False
     spoiler_text: LongText = ""
-    # Left out: the author's default (source.privacy). "direct" is refused (422) for now.
+    # Left out: the author's default (source.privacy), or direct in reply to a direct
+    # message. A direct one must mention another account and quote nothing (else 422).
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
     # ISO 639-1; left out: the author's default (source.language), else none.
     language: Token | None = Field(None, max_length=10)

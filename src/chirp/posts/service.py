@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, Update, delete, insert, or_, select, update
+from sqlalchemy import Select, Table, Update, delete, insert, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from chirp import languages
 from chirp import visibility as post_visibility
+from chirp.conversations import service as conversations_service
 from chirp.db import on_postgresql, show_written, utcnow
 from chirp.errors import NotFound, ValidationFailed
 from chirp.follows import service as follows_service
@@ -27,6 +28,9 @@ from chirp.users.models import User
 
 # A new post's counters.
 NEW_COUNTS = {"replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "quotes_count": 0}
+# Why a direct message is refused when it is for nobody (it would be a note to oneself).
+NOBODY_MENTIONED = "A direct message must mention at least one other account (@username)"
+NO_DIRECT_QUOTE = "A direct message cannot quote a post"
 # Mastodon's words when the post answered does not exist or is not the replier's to see.
 REPLY_TARGET_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
 # Mastodon remembers an Idempotency-Key for an hour.
@@ -125,8 +129,13 @@ async def create_post(
     repost answers the original.
     ``quote_of``: the post it quotes, already checked (``reposts.quotable``); quoting a
     followers-only post keeps the quote followers-only, as Mastodon does.
+    A direct message must mention another account and quotes nothing (422 otherwise); a
+    reply to one is direct unless ``visibility`` says otherwise, and continues its
+    conversation.
     """
-    shown_to = post_visibility.parse(visibility, default=author.default_privacy)
+    shown_to = post_visibility.parse_post(visibility, default=author.default_privacy)
+    if quote_of is not None and shown_to == post_visibility.DIRECT:
+        raise ValidationFailed(NO_DIRECT_QUOTE, field="quoted_status_id")
     if quote_of is not None and quote_of.visibility == post_visibility.PRIVATE:
         shown_to = post_visibility.PRIVATE
     # Every input is checked before anything is read or written: a refused post (a direct
@@ -148,7 +157,7 @@ async def create_post(
         "quote_of_id": quote_of.id if quote_of is not None else None,
         # A followers-only post is quotable by its author alone (Mastodon: "nobody").
         "quote_approval_policy": (
-            "nobody" if shown_to == post_visibility.PRIVATE else quote_approval_policy
+            "nobody" if post_visibility.hidden_from_others(shown_to) else quote_approval_policy
         ),
         "mentions": None,
         "conversation_id": None,
@@ -159,11 +168,20 @@ async def create_post(
         earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
         if earlier is not None:
             return earlier
+    parent = None
     if in_reply_to_id is not None:
         parent = await reply_target(session, in_reply_to_id, viewer=author)
         values["in_reply_to_id"] = parent.id
         values["in_reply_to_account_id"] = parent.author_id
+        if not visibility and parent.visibility == post_visibility.DIRECT and quote_of is None:
+            # As Mastodon's composer: a reply to a direct message is one too.
+            values["visibility"] = post_visibility.DIRECT
+            values["quote_approval_policy"] = "nobody"
     values["mentions"] = await mentions.resolve(session, values["text"]) or None
+    if values["visibility"] == post_visibility.DIRECT:
+        if not set(mentions.mentioned_ids(values["mentions"])) - {author.id}:
+            raise ValidationFailed(NOBODY_MENTIONED, field="status")
+        values["conversation_id"] = conversations_service.conversation_for(parent)
     if idempotency_key:
         await _forget_old_keys(session, user_id=author.id)
         try:
@@ -183,7 +201,8 @@ async def create_post(
     else:
         posts_count = await _store(session, values)
         await _store_entities(session, values)
-    show_written(author, posts_count=posts_count, last_post_at=values["created_at"])
+    if posts_count is not None:
+        show_written(author, posts_count=posts_count, last_post_at=values["created_at"])
     post = Post(**values)
     post.author = author
     make_transient_to_detached(post)
@@ -191,8 +210,12 @@ async def create_post(
     return post
 
 
-async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
-    """Insert a post, count it on its author, queue its fan-out; return the author's count."""
+async def _store(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """Insert a post, count it on its author, queue its fan-out; return the author's count
+    (None for a direct message, which is not counted)."""
+    if values["visibility"] == post_visibility.DIRECT:
+        await _store_direct(session, values)
+        return None
     # Plain statements rather than the unit of work's flush, which cost a quarter of a post
     # request's CPU; the id is made in Python, so nothing needs to come back but the count.
     stored = insert(Post).values(values)
@@ -222,9 +245,28 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     return posts_count
 
 
+async def _store_direct(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert a direct message and queue its job (for notifications and live updates).
+
+    Nobody else may learn it exists: neither its author's post count (nor last post time)
+    nor the count of replies of the post it answers moves.
+    """
+    await session.execute(insert(Post).values(values))
+    await session.execute(queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]}))
+
+
 async def _store_entities(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Record whom a new post mentions and, when public, its tags (nothing when it has none)."""
+    """Record whom a new post mentions and, when public, its tags (nothing when it has none);
+    a direct message's conversation members too."""
     await mentions.store(session, post_id=values["id"], mentioned=values["mentions"] or [])
+    if values["visibility"] == post_visibility.DIRECT:
+        await conversations_service.add_message(
+            session,
+            conversation_id=values["conversation_id"],
+            post_id=values["id"],
+            author_id=values["author_id"],
+            mentioned=mentions.mentioned_ids(values["mentions"]),
+        )
     if values["visibility"] == post_visibility.PUBLIC:
         await tags_service.record_uses(
             session, post_id=values["id"], author_id=values["author_id"], text=values["text"]
@@ -313,6 +355,10 @@ async def sees_private_posts(session: AsyncSession, *, viewer: User | None, auth
 
 async def can_see(session: AsyncSession, *, post: Post, viewer: User | None) -> bool:
     """Whether ``viewer`` (None: logged out) may see ``post``."""
+    if post.visibility == post_visibility.DIRECT:
+        return post_visibility.direct_shown_to(
+            post.author_id, mentions.mentioned_ids(post.mentions), viewer.id if viewer else None
+        )
     if post.visibility != post_visibility.PRIVATE:
         return True
     return await sees_private_posts(session, viewer=viewer, author_id=post.author_id)
@@ -366,10 +412,14 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> list
     await _count_quote(session, post.quote_of_id, -1)
     await session.delete(post)
     await session.flush()
-    if post.in_reply_to_id is not None:
-        # The post answered, if it still exists, counts one reply fewer.
-        await session.execute(_replies_moved(post.in_reply_to_id, -1))
-    await users_service.move_counter(session, actor, User.posts_count, -1)
+    if post.visibility == post_visibility.DIRECT:
+        # Never counted (see ``_store_direct``); its conversation moves to the message before.
+        await conversations_service.remove_message(session, post)
+    else:
+        if post.in_reply_to_id is not None:
+            # The post answered, if it still exists, counts one reply fewer.
+            await session.execute(_replies_moved(post.in_reply_to_id, -1))
+        await users_service.move_counter(session, actor, User.posts_count, -1)
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
     return [repost_id for repost_id, _ in reposts]
 
@@ -379,11 +429,14 @@ def by_author_query(
 ) -> Select[Post]:
     """Return a statement for one user's posts, followers-only ones when ``private``, replies
     to others when ``replies`` (their own threads stay, as Mastodon's ``exclude_replies``),
-    their reposts when ``reblogs``.
+    their reposts when ``reblogs``. Direct messages never: they are in no one's profile or
+    home timeline (their participants read them under Messages).
 
     Callers paginate by id.
     """
-    stmt = select(Post).where(Post.author_id == author_id)
+    stmt = select(Post).where(
+        Post.author_id == author_id, Post.visibility != literal_column("'direct'")
+    )
     if not private:
         stmt = stmt.where(Post.visibility != post_visibility.PRIVATE)
     if not replies:

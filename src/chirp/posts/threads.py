@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from chirp import visibility as post_visibility
 from chirp.follows import service as follows_service
+from chirp.posts import mentions
 from chirp.posts.models import Post
 from chirp.users.models import User
 
@@ -114,7 +115,17 @@ async def _descendants(session: AsyncSession, post_id: int) -> list[tuple[Post, 
 async def _visible_ids(
     session: AsyncSession, posts: Sequence[Post], *, viewer: User | None
 ) -> set[int]:
-    """Ids of the posts ``viewer`` may see: followers-only ones of others only if followed."""
+    """Ids of the posts ``viewer`` may see: followers-only ones of others only if followed,
+    direct messages only if theirs or mentioning them."""
+    viewer_id = viewer.id if viewer is not None else None
+    direct = {
+        p.id
+        for p in posts
+        if p.visibility == post_visibility.DIRECT
+        and not post_visibility.direct_shown_to(
+            p.author_id, mentions.mentioned_ids(p.mentions), viewer_id
+        )
+    }
     private = {
         p.author_id
         for p in posts
@@ -128,7 +139,10 @@ async def _visible_ids(
     if viewer is not None:
         followed.add(viewer.id)
     return {
-        p.id for p in posts if p.visibility != post_visibility.PRIVATE or p.author_id in followed
+        p.id
+        for p in posts
+        if (p.visibility != post_visibility.PRIVATE or p.author_id in followed)
+        and p.id not in direct
     }
 
 

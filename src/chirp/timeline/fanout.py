@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp import visibility as post_visibility
 from chirp.follows import service as follows_service
 from chirp.jobs import kinds
 from chirp.jobs.worker import Handler, JobContext
@@ -74,6 +75,8 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
         post = await posts_service.get_post(session, int(payload["post_id"]))
         if post is None:
             return  # deleted before it was fanned out
+        if post.visibility == post_visibility.DIRECT:
+            return  # in no home timeline, its author's neither (nor a large account's list)
         # Followers are about to read it; the author's own timeline too, in case the request
         # could not write it. Side by side: independent writes, one round trip's wait.
         await asyncio.gather(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp import visibility as post_visibility
 from chirp.config import Settings
+from chirp.conversations import events as conversations_events
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
 from chirp.posts import feed
@@ -209,7 +210,7 @@ class HomeTimeline:
             # author is the reader or someone they follow; Mastodon's home rule for replies
             # (large accounts' posts, merged at read time, and replies whose account was
             # unfollowed since are filtered here).
-            if row is None or not row.followed:
+            if row is None or not row.followed or data.visibility == post_visibility.DIRECT:
                 continue
             replied_to = data.in_reply_to_account_id
             answered = {replied_to} if row.answers_followed and replied_to is not None else set()
@@ -430,6 +431,10 @@ class HomeTimeline:
         The fan-out job does the same (and more) moments later; doing it now means the
         author, and every follower of a large account, see the post on their very next read.
         """
+        if post.visibility == post_visibility.DIRECT:
+            # In no home timeline: its participants read it in their conversations.
+            await conversations_events.direct_message_stored(post)
+            return
         if self.cache is None or not self.breaker.closed:
             return
         writes = [

@@ -59,6 +59,13 @@ def reply_shown(post: Any, user: Any, followed: Any) -> ColumnElement[bool]:
     )
 
 
+def not_direct(post: Any = Post) -> ColumnElement[bool]:
+    """Not a direct message: those are in no home timeline (their participants read them in
+    their conversations). A literal, so plans stay generic; the row is read anyway."""
+    shown: ColumnElement[bool] = post.visibility != literal_column("'direct'")
+    return shown
+
+
 def _followed_ids() -> Select[int]:
     """The accounts the user (``user_id``) follows."""
     user = bindparam("user_id", type_=BigInteger)
@@ -92,12 +99,14 @@ def post_ids_statement(shape: CursorShape, *, lateral: bool) -> Select[int]:
     user = bindparam("user_id", type_=BigInteger)
     if not lateral:
         stmt = select(Post.id).where(
-            Post.author_id.in_(_home_authors()), reply_shown(Post, user, _followed_ids())
+            Post.author_id.in_(_home_authors()),
+            reply_shown(Post, user, _followed_ids()),
+            not_direct(),
         )
         return bind_cursor(stmt, Post.id, shape)
     subquery = _home_authors().subquery("authors")
     per_author_stmt = select(Post.id).where(
-        Post.author_id == subquery.c[0], reply_shown(Post, user, _followed_ids())
+        Post.author_id == subquery.c[0], reply_shown(Post, user, _followed_ids()), not_direct()
     )
     per_author = bind_cursor(per_author_stmt, Post.id, shape).lateral("per_author")
     ordered = per_author.c.id.asc() if shape.min_id else per_author.c.id.desc()
@@ -134,6 +143,7 @@ def followee_posts_statement() -> Select[int]:
         .where(
             Post.author_id == bindparam("author_id", type_=BigInteger),
             reply_shown(Post, user, _followed_ids()),
+            not_direct(),
         )
         .order_by(Post.id.desc())
         .limit(bindparam("limit", type_=Integer))
@@ -168,12 +178,13 @@ def _self_or_followed(author: Any) -> ColumnElement[bool]:
 @functools.cache
 def visible_home_posts_statement(*, array: bool) -> Select[Post]:
     """Posts by id (``ids``) that belong in the user's (``user_id``) home: by the user or
-    someone they follow, replies as Mastodon's home rule allows."""
+    someone they follow, replies as Mastodon's home rule allows, no direct messages."""
     user = bindparam("user_id", type_=BigInteger)
     return select(Post).where(
         id_in(Post.id, "ids", array=array),
         _self_or_followed(Post.author_id),
         reply_shown(Post, user, _followed_ids()),
+        not_direct(),
     )
 
 

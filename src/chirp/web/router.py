@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from chirp.auth import pages as auth_pages
+from chirp.conversations import pages as conversations_pages
 from chirp.follows import pages as follows_pages
 from chirp.likes import pages as likes_pages
 from chirp.oauth import pages as oauth_pages
@@ -30,6 +31,7 @@ for module in (
     follows_pages,
     posts_pages,
     likes_pages,
+    conversations_pages,
     reactions_pages,
     repost_pages,
     tags_pages,

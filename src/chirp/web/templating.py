@@ -31,6 +31,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         current_path=current_path,
         avatar_path=lambda user: avatar_path(user, settings),
         visibility_labels=visibility.LABELS,
+        post_visibility_labels=visibility.POST_LABELS,
         common_reactions=emoji.COMMON,
         quote_policy_labels=QUOTE_POLICY_LABELS,
     )
