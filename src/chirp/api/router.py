@@ -8,6 +8,8 @@ from chirp.admin import api as admin_api
 from chirp.api.docs import ERROR_RESPONSES
 from chirp.instance import api as instance_api
 from chirp.likes import api as likes_api
+from chirp.markers import api as markers_api
+from chirp.notifications import api as notifications_api
 from chirp.oauth import api as oauth_api
 from chirp.posts import api as posts_api
 from chirp.reactions import api as reactions_api
@@ -25,6 +27,8 @@ for module in (
     posts_api,
     likes_api,
     reactions_api,
+    notifications_api,
+    markers_api,
     admin_api,
 ):
     api_router.include_router(module.router, responses=ERROR_RESPONSES)

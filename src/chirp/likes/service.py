@@ -15,6 +15,8 @@ from chirp.errors import NotFound
 from chirp.follows.models import Follow
 from chirp.ids import new_id
 from chirp.likes.models import Favourite
+from chirp.notifications import outbox as notifications_outbox
+from chirp.notifications import types as notification_types
 from chirp.pagination import Cursor, fetch_rows
 from chirp.posts.models import Post
 from chirp.users.models import User
@@ -32,7 +34,16 @@ async def like(session: AsyncSession, *, user: User, post: Post) -> bool:
         _FAVOURITES,
         {"id": new_id(), "user_id": user.id, "post_id": post.id, "created_at": utcnow()},
     ).returning(_FAVOURITES.c.post_id)
-    return await _count(session, post, added, 1)
+    if not await _count(session, post, added, 1):
+        return False
+    await notifications_outbox.act(
+        session,
+        type=notification_types.FAVOURITE,
+        user_id=post.author_id,
+        from_account_id=user.id,
+        post_id=post.id,
+    )
+    return True
 
 
 async def unlike(session: AsyncSession, *, user: User, post: Post) -> bool:

@@ -17,6 +17,7 @@ from chirp.errors import NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.ids import new_id
 from chirp.jobs import kinds, queue
+from chirp.notifications import outbox as notifications_outbox
 from chirp.pagination import Cursor, fetch_page
 from chirp.posts import mentions
 from chirp.posts import text as post_text
@@ -164,12 +165,15 @@ async def create_post(
         values["in_reply_to_id"] = parent.id
         values["in_reply_to_account_id"] = parent.author_id
     values["mentions"] = await mentions.resolve(session, values["text"]) or None
+    notifies = notifications_outbox.post_notifies(
+        values, quoted_author_id=quote_of.author_id if quote_of is not None else None
+    )
     if idempotency_key:
         await _forget_old_keys(session, user_id=author.id)
         try:
             # The post and its key stand or fall together.
             async with session.begin_nested():
-                posts_count = await _store(session, values)
+                posts_count = await _store(session, values, notifies=notifies)
                 await _store_entities(session, values)
                 key = IdempotencyKey(user_id=author.id, key=idempotency_key, post_id=values["id"])
                 session.add(key)
@@ -181,7 +185,7 @@ async def create_post(
                 raise
             return earlier
     else:
-        posts_count = await _store(session, values)
+        posts_count = await _store(session, values, notifies=notifies)
         await _store_entities(session, values)
     show_written(author, posts_count=posts_count, last_post_at=values["created_at"])
     post = Post(**values)
@@ -191,8 +195,9 @@ async def create_post(
     return post
 
 
-async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
-    """Insert a post, count it on its author, queue its fan-out; return the author's count."""
+async def _store(session: AsyncSession, values: dict[str, Any], *, notifies: bool) -> int:
+    """Insert a post, count it on its author, queue its fan-out (and its notifications when it
+    ``notifies`` someone); return the author's count."""
     # Plain statements rather than the unit of work's flush, which cost a quarter of a post
     # request's CPU; the id is made in Python, so nothing needs to come back but the count.
     stored = insert(Post).values(values)
@@ -203,6 +208,8 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     queued = queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]})
     parent = values["in_reply_to_id"]
     answered = _replies_moved(parent, 1) if parent is not None else None
+    # Only a post that concerns someone else queues a notification job: most posts cost none.
+    notified = notifications_outbox.post_job(values["id"]) if notifies else None
     # A quote moves the quoted post's count in the same transaction.
     await _count_quote(session, values["quote_of_id"], 1)
     if on_postgresql(session):
@@ -212,6 +219,8 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
         writes = [stored.cte("stored"), queued.cte("queued")]
         if answered is not None:
             writes.append(answered.cte("answered"))
+        if notified is not None:
+            writes.append(notified.cte("notified"))
         both = select(count.c.posts_count).add_cte(*writes)
         return int((await session.execute(both)).scalar_one())
     await session.execute(stored)
@@ -219,6 +228,8 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int:
     await session.execute(queued)
     if answered is not None:
         await session.execute(answered)
+    if notified is not None:
+        await session.execute(notified)
     return posts_count
 
 
