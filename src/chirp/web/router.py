@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from chirp.auth import pages as auth_pages
 from chirp.follows import pages as follows_pages
 from chirp.likes import pages as likes_pages
+from chirp.notifications import pages as notifications_pages
 from chirp.oauth import pages as oauth_pages
 from chirp.posts import pages as posts_pages
 from chirp.posts import repost_pages
@@ -25,6 +26,7 @@ for module in (
     follows_pages,
     posts_pages,
     likes_pages,
+    notifications_pages,
     reactions_pages,
     repost_pages,
     oauth_pages,
