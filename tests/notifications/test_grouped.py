@@ -111,8 +111,14 @@ async def test_grouped_types_filters_and_unsupported_options(
         ("favourite", 3, ["dan", "cat", "bob"]),
         ("follow", 3, ["dan", "cat", "bob"]),
     ]
-    r = await _grouped(client, w, "?expand_accounts=partial_avatars")
+    r = await _grouped(client, w, "?expand_accounts=everything")
     assert r.status_code == 422 and "expand_accounts" in r.json()["error"]
+    partial = await ok(await _grouped(client, w, "?expand_accounts=partial_avatars"))
+    # Each group's newest account in full (dan's follow and likes, cat's repost), the rest
+    # (bob) as an avatar.
+    assert sorted(a["username"] for a in partial["accounts"]) == ["cat", "dan"]
+    assert [a["acct"] for a in partial["partial_accounts"]] == ["bob"]
+    assert set(partial["partial_accounts"][0]) >= {"id", "url", "avatar", "avatar_static"}
     full = await ok(await _grouped(client, w, "?expand_accounts=full&include_filtered=true"))
     assert _groups(full) == _groups(await ok(await _grouped(client, w)))
 

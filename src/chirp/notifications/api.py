@@ -165,7 +165,10 @@ async def grouped_notifications(
     account_id: _AccountId = None,
     expand_accounts: Annotated[
         ShortText,
-        Query(description="Only `full`: Chirp sends every account in full."),
+        Query(
+            description="`full` (every account in full) or `partial_avatars` (each group's "
+            "newest account in full, the others in `partial_accounts`)."
+        ),
     ] = "full",
     _grouped_types: Annotated[
         list[ShortText],
@@ -179,11 +182,9 @@ async def grouped_notifications(
 ) -> GroupedNotificationsOut:
     """Your notifications grouped as Mastodon 4.3 groups them (up to 40 groups by default, 80
     at most), newest first, paged with ``Link``."""
-    if expand_accounts != "full":
+    if expand_accounts not in ("full", "partial_avatars"):
         raise ValidationFailed(
-            "expand_accounts is not supported here: only full accounts are sent",
-            field="expand_accounts",
-            code="ERR_UNSUPPORTED",
+            "expand_accounts must be full or partial_avatars", field="expand_accounts"
         )
     asked = _names(request, "grouped_types")
     found = await groups.page(
@@ -194,4 +195,6 @@ async def grouped_notifications(
         grouped=groups.grouped_types(asked if "grouped_types[]" in request.query_params else None),
     )
     set_link_header(request, response, newest_id=found.prev_min_id, oldest_id=found.next_max_id)
-    return notifications_present.grouped(found, settings)
+    return notifications_present.grouped(
+        found, settings, partial_avatars=expand_accounts == "partial_avatars"
+    )

@@ -11,6 +11,7 @@ from chirp.notifications.schemas import (
     GroupedNotificationsOut,
     NotificationGroupOut,
     NotificationOut,
+    PartialAccountOut,
 )
 from chirp.notifications.types import REACTION
 from chirp.posts.schemas import StatusOut
@@ -53,8 +54,14 @@ def _entity(n: Notification, account: AccountOut, status: StatusOut | None) -> N
     )
 
 
-def grouped(page: GroupedPage, settings: Settings) -> GroupedNotificationsOut:
-    """GroupedNotificationsResults: each account and status once, then the groups."""
+def grouped(
+    page: GroupedPage, settings: Settings, *, partial_avatars: bool = False
+) -> GroupedNotificationsOut:
+    """GroupedNotificationsResults: each account and status once, then the groups.
+
+    ``partial_avatars``: only each group's newest account in full, the others as
+    PartialAccountWithAvatar (as Mastodon's ``expand_accounts=partial_avatars``).
+    """
     statuses = _statuses(page.shown, settings)
     accounts = _accounts(page.shown, settings)
     groups = []
@@ -73,8 +80,26 @@ def grouped(page: GroupedPage, settings: Settings) -> GroupedNotificationsOut:
                 emoji=g.emoji if g.type == REACTION else None,
             )
         )
+    if not partial_avatars:
+        return GroupedNotificationsOut(
+            accounts=list(accounts.values()),
+            statuses=list(statuses.values()),
+            notification_groups=groups,
+        )
+    newest = {g.sample_account_ids[0] for g in page.groups if g.sample_account_ids}
     return GroupedNotificationsOut(
-        accounts=list(accounts.values()),
+        accounts=[a for i, a in accounts.items() if i in newest],
+        partial_accounts=[_partial(a) for i, a in accounts.items() if i not in newest],
         statuses=list(statuses.values()),
         notification_groups=groups,
+    )
+
+
+def _partial(account: AccountOut) -> PartialAccountOut:
+    return PartialAccountOut(
+        id=account.id,
+        acct=account.acct,
+        url=account.url,
+        avatar=account.avatar,
+        avatar_static=account.avatar_static,
     )

@@ -58,10 +58,27 @@ class NotificationGroupOut(_LeavesOutAbsent):
     emoji: str | None = None
 
 
-class GroupedNotificationsOut(BaseModel):
+class PartialAccountOut(BaseModel):
+    """Mastodon's PartialAccountWithAvatar: enough to draw an avatar in a group."""
+
+    id: str
+    acct: str
+    url: str
+    avatar: str
+    avatar_static: str
+    avatar_description: str = ""
+    locked: bool = False
+    bot: bool = False
+
+
+class GroupedNotificationsOut(_LeavesOutAbsent):
     """Mastodon 4.3's GroupedNotificationsResults: groups, and their accounts and statuses."""
 
+    _optional = ("partial_accounts",)
+
     accounts: list[AccountOut]
+    # With ``expand_accounts=partial_avatars``: the accounts not the newest of any group.
+    partial_accounts: list[PartialAccountOut] | None = None
     statuses: list[StatusOut]
     notification_groups: list[NotificationGroupOut]
 
