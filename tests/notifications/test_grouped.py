@@ -119,7 +119,8 @@ async def test_grouped_types_filters_and_unsupported_options(
     assert sorted(a["username"] for a in partial["accounts"]) == ["cat", "dan"]
     assert [a["acct"] for a in partial["partial_accounts"]] == ["bob"]
     assert set(partial["partial_accounts"][0]) >= {"id", "url", "avatar", "avatar_static"}
-    full = await ok(await _grouped(client, w, "?expand_accounts=full&include_filtered=true"))
+    query = "?expand_accounts=full&include_filtered=true&supported_types[]=quote"
+    full = await ok(await _grouped(client, w, query))
     assert _groups(full) == _groups(await ok(await _grouped(client, w)))
 
 
