@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import utcnow
@@ -31,6 +31,22 @@ def _prefix(type_: str, post_id: int | None) -> str | None:
     return None
 
 
+def latest_group_query(user_id: int, prefix: str) -> Select[str]:
+    """The key of the user's newest notification of a group prefix made in the last
+    MAX_SPAN_HOURS (reads only that window of their notifications)."""
+    recent = id_at(utcnow() - timedelta(hours=MAX_SPAN_HOURS))
+    return (
+        select(Notification.group_key)
+        .where(
+            Notification.user_id == user_id,
+            Notification.id >= recent,
+            Notification.group_key.like(f"{prefix}-%"),
+        )
+        .order_by(Notification.id.desc())
+        .limit(1)
+    )
+
+
 async def group_key(
     session: AsyncSession,
     *,
@@ -50,18 +66,7 @@ async def group_key(
     if prefix is None:
         return ungrouped(notification_id)
     hour = int(acted_at.timestamp()) // 3600
-    recent = id_at(utcnow() - timedelta(hours=MAX_SPAN_HOURS))
-    stmt = (
-        select(Notification.group_key)
-        .where(
-            Notification.user_id == user_id,
-            Notification.id >= recent,
-            Notification.group_key.like(f"{prefix}-%"),
-        )
-        .order_by(Notification.id.desc())
-        .limit(1)
-    )
-    previous = (await session.execute(stmt)).scalar_one_or_none()
+    previous = (await session.execute(latest_group_query(user_id, prefix))).scalar_one_or_none()
     if previous is not None:
         previous_hour = int(previous.rsplit("-", 1)[1])
         if hour < previous_hour + MAX_SPAN_HOURS:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.notifications import grouping, service, types
@@ -186,15 +186,14 @@ def _ordered(picked: dict[str, Notification], forward: bool) -> list[Notificatio
     return list(reversed(found)) if forward else found
 
 
-async def _group_data(
-    session: AsyncSession, user_id: int, keys: list[str], *, low: int, high: int
-) -> dict[str, dict[str, Any]]:
-    """Per group key: size, newest id, newest accounts, and members within ``low..high``."""
-    if not keys:
-        return {}
-    mine = (Notification.user_id == user_id, Notification.group_key.in_(keys))
-    # The index (user_id, group_key, id) serves the counts and bounds alone.
-    sizes = await session.execute(
+def sizes_query(
+    user_id: int, keys: Sequence[str], *, low: int, high: int
+) -> Select[*tuple[Any, ...]]:
+    """Per group key: its size, newest id, and its oldest and newest ids within ``low..high``.
+
+    Served by the index (user_id, group_key, id) alone: each group's own entries, no others.
+    """
+    return (
         select(
             Notification.group_key,
             func.count(),
@@ -202,9 +201,37 @@ async def _group_data(
             func.min(case((Notification.id >= low, Notification.id))),
             func.max(case((Notification.id <= high, Notification.id))),
         )
-        .where(*mine)
+        .where(Notification.user_id == user_id, Notification.group_key.in_(keys))
         .group_by(Notification.group_key)
     )
+
+
+def samples_query(user_id: int, keys: Sequence[str]) -> Select[*tuple[Any, ...]]:
+    """(group key, account id) of the newest SAMPLE_ACCOUNTS members of each group."""
+    rank = (
+        func.row_number()
+        .over(partition_by=Notification.group_key, order_by=Notification.id.desc())
+        .label("rank")
+    )
+    ranked = (
+        select(Notification.group_key, Notification.from_account_id, Notification.id, rank)
+        .where(Notification.user_id == user_id, Notification.group_key.in_(keys))
+        .subquery()
+    )
+    return (
+        select(ranked.c.group_key, ranked.c.from_account_id)
+        .where(ranked.c.rank <= SAMPLE_ACCOUNTS)
+        .order_by(ranked.c.group_key, ranked.c.id.desc())
+    )
+
+
+async def _group_data(
+    session: AsyncSession, user_id: int, keys: list[str], *, low: int, high: int
+) -> dict[str, dict[str, Any]]:
+    """Per group key: size, newest id, newest accounts, and members within ``low..high``."""
+    if not keys:
+        return {}
+    sizes = await session.execute(sizes_query(user_id, keys, low=low, high=high))
     data: dict[str, dict[str, Any]] = {
         key: {
             "count": int(count),
@@ -216,22 +243,7 @@ async def _group_data(
         }
         for key, count, newest, page_min, page_max in sizes.all()
     }
-    rank = (
-        func.row_number()
-        .over(partition_by=Notification.group_key, order_by=Notification.id.desc())
-        .label("rank")
-    )
-    ranked = (
-        select(Notification.group_key, Notification.from_account_id, Notification.id, rank)
-        .where(*mine)
-        .subquery()
-    )
-    samples = await session.execute(
-        select(ranked.c.group_key, ranked.c.from_account_id)
-        .where(ranked.c.rank <= SAMPLE_ACCOUNTS)
-        .order_by(ranked.c.group_key, ranked.c.id.desc())
-    )
-    for key, account_id in samples.all():
+    for key, account_id in (await session.execute(samples_query(user_id, keys))).all():
         data[key]["samples"].append(int(account_id))
     page_max_ids = [row["page_max_id"] for row in data.values() if row["page_max_id"]]
     if page_max_ids:
