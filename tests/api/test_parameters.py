@@ -165,6 +165,15 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
         "include_filtered",
         "supported_types[]",
     ],
+    ("GET", "/api/v2/notifications/unread_count"): [
+        "limit",
+        "types[]",
+        "exclude_types[]",
+        "account_id",
+        "grouped_types[]",
+    ],
+    ("GET", "/api/v2/notifications/:id"): ["supported_types[]"],
+    ("POST", "/api/v2/notifications/:id/dismiss"): [],
     ("GET", "/api/v1/markers"): ["timeline[]"],
     ("POST", "/api/v1/markers"): ["home[last_read_id]", "notifications[last_read_id]"],
     ("GET", "/api/v1/admin/accounts"): [
@@ -249,6 +258,9 @@ UNREAD = "tests/notifications/test_api.py::test_unread_count_follows_the_notific
 GROUPED_PAGING = "tests/notifications/test_grouped.py::test_grouped_pages_follow_link_headers"
 GROUPED_OPTIONS = (
     "tests/notifications/test_grouped.py::test_grouped_types_filters_and_unsupported_options"
+)
+GROUP_BY_KEY = (
+    "tests/notifications/test_grouped.py::test_one_group_its_dismissal_and_the_unread_group_count"
 )
 MARKERS = "tests/markers/test_api.py::test_markers_are_saved_read_and_versioned_per_user"
 QUOTES = Honoured("tests/posts/test_quotes.py::test_quote_policies_decide_who_may_quote")
@@ -449,6 +461,12 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
             )
         },
     },
+    ("GET", "/api/v2/notifications/unread_count"): {
+        name: Honoured(GROUP_BY_KEY)
+        for name in ("limit", "types[]", "exclude_types[]", "account_id", "grouped_types[]")
+    },
+    ("GET", "/api/v2/notifications/:id"): {"supported_types[]": Honoured(GROUP_BY_KEY)},
+    ("POST", "/api/v2/notifications/:id/dismiss"): {},
     ("GET", "/api/v1/markers"): {"timeline[]": Honoured(MARKERS)},
     ("POST", "/api/v1/markers"): {
         "home[last_read_id]": Honoured(MARKERS),

@@ -154,3 +154,59 @@ async def test_grouped_pages_follow_link_headers(
         "follow",
         "favourite",
     ] or True
+
+
+async def test_one_group_its_dismissal_and_the_unread_group_count(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession
+) -> None:
+    w = await world(session)
+    first, _, _ = await _scene(client, app, w)
+    everything = (await ok(await _grouped(client, w)))["notification_groups"]
+    likes = everything[3]
+    assert likes["group_key"].startswith(f"favourite-{first}-")
+
+    one = await ok(await _grouped(client, w, f"/{likes['group_key']}?supported_types[]=quote"))
+    assert _groups(one) == [("favourite", 3, ["dan", "cat", "bob"])]
+    assert [s["id"] for s in one["statuses"]] == [first]
+    assert "page_min_id" not in one["notification_groups"][0]
+    mention = everything[1]
+    lone = await ok(await _grouped(client, w, f"/{mention['group_key']}"))
+    assert _groups(lone) == [("mention", 1, ["dan"])]
+    for missing in ("favourite-1-1", "ungrouped-1", "ungrouped-x", "nothing"):
+        r = await _grouped(client, w, f"/{missing}")
+        assert r.status_code == 404, missing
+    # Another reader has no such group.
+    r = await client.get(f"/api/v2/notifications/{likes['group_key']}", headers=w.auth("bob"))
+    assert r.status_code == 404
+
+    async def unread(query: str = "") -> int:
+        r = await _grouped(client, w, f"/unread_count{query}")
+        return int((await ok(r))["count"])
+
+    assert await unread() == 5
+    assert await unread("?limit=2") == 2
+    assert await unread("?grouped_types[]=follow") == 8
+    assert await unread("?types[]=favourite") == 2
+    assert await unread("?exclude_types[]=favourite&exclude_types[]=follow") == 2
+    assert await unread(f"?account_id={w.id('cat')}") == 4
+    v1 = (await client.get("/api/v1/notifications", headers=w.auth("ann"))).json()
+    # Read up to the likes of the second post: the mention and the repost are left.
+    marker = {"notifications": {"last_read_id": v1[2]["id"]}}
+    await ok(await client.post("/api/v1/markers", json=marker, headers=w.auth("ann")))
+    assert await unread() == 2
+
+    # Dismissing a group removes all of it, and only for its reader.
+    r = await client.post(
+        f"/api/v2/notifications/{likes['group_key']}/dismiss", headers=w.auth("bob")
+    )
+    assert await ok(r) == {}
+    assert len((await ok(await _grouped(client, w)))["notification_groups"]) == 5
+    r = await client.post(
+        f"/api/v2/notifications/{likes['group_key']}/dismiss", headers=w.auth("ann")
+    )
+    assert await ok(r) == {}
+    r = await client.post(
+        f"/api/v2/notifications/{mention['group_key']}/dismiss", headers=w.auth("ann")
+    )
+    left = await ok(await _grouped(client, w))
+    assert [(t, n) for t, n, _ in _groups(left)] == [("reblog", 1), ("favourite", 2), ("follow", 3)]

@@ -72,3 +72,9 @@ def last_read_query(user_id: int, timeline: str) -> Any:
         .where(Marker.user_id == user_id, Marker.timeline == timeline)
         .scalar_subquery()
     )
+
+
+async def last_read(session: AsyncSession, *, user_id: int, timeline: str) -> int | None:
+    """The user's last read id in ``timeline``, if they saved one."""
+    stmt = select(Marker.last_read_id).where(Marker.user_id == user_id, Marker.timeline == timeline)
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -18,7 +18,7 @@ from chirp.notifications.schemas import (
     NotificationOut,
     UnreadCountOut,
 )
-from chirp.parsing import Limit, ShortText, query_id
+from chirp.parsing import Limit, ShortText, path_text, query_id
 
 router = APIRouter(tags=["notifications"])
 
@@ -48,6 +48,22 @@ _SupportedTypes = Annotated[
         description="Chirp has no fallback representations: every type is shown as itself.",
     ),
 ]
+
+
+_GroupedTypes = Annotated[
+    list[ShortText],
+    Query(
+        alias="grouped_types[]",
+        description="Types that may be grouped (favourite, reblog and follow by default).",
+    ),
+]
+
+
+def _grouped(request: Request) -> tuple[str, ...]:
+    """The types ``grouped_types[]`` lets be grouped (every one Chirp groups when absent)."""
+    asked = _names(request, "grouped_types")
+    sent = "grouped_types[]" in request.query_params or "grouped_types" in request.query_params
+    return groups.grouped_types(asked if sent else None)
 
 
 def _names(request: Request, name: str) -> list[str]:
@@ -170,13 +186,7 @@ async def grouped_notifications(
             "newest account in full, the others in `partial_accounts`)."
         ),
     ] = "full",
-    _grouped_types: Annotated[
-        list[ShortText],
-        Query(
-            alias="grouped_types[]",
-            description="Types that may be grouped (favourite, reblog and follow by default).",
-        ),
-    ] = [],  # noqa: B006
+    _grouped_types: _GroupedTypes = [],  # noqa: B006
     include_filtered: _IncludeFiltered = False,
     _supported_types: _SupportedTypes = [],  # noqa: B006
 ) -> GroupedNotificationsOut:
@@ -186,15 +196,65 @@ async def grouped_notifications(
         raise ValidationFailed(
             "expand_accounts must be full or partial_avatars", field="expand_accounts"
         )
-    asked = _names(request, "grouped_types")
     found = await groups.page(
         session,
         user=ctx.user,
         cursor=cursor,
         chosen=_filter(request, account_id),
-        grouped=groups.grouped_types(asked if "grouped_types[]" in request.query_params else None),
+        grouped=_grouped(request),
     )
     set_link_header(request, response, newest_id=found.prev_min_id, oldest_id=found.next_max_id)
     return notifications_present.grouped(
         found, settings, partial_avatars=expand_accounts == "partial_avatars"
     )
+
+
+@router.get("/api/v2/notifications/unread_count", response_model=UnreadCountOut)
+async def unread_group_count(
+    request: Request,
+    session: SessionDep,
+    ctx: ReadNotifications,
+    limit: Annotated[
+        Limit,
+        Query(
+            description=f"Count at most this many groups ({service.UNREAD_DEFAULT} by default, "
+            f"{service.UNREAD_MAX} at most; larger values are taken as {service.UNREAD_MAX})."
+        ),
+    ] = service.UNREAD_DEFAULT,
+    _types: _Types = [],  # noqa: B006
+    _exclude_types: _ExcludeTypes = [],  # noqa: B006
+    account_id: _AccountId = None,
+    _grouped_types: _GroupedTypes = [],  # noqa: B006
+) -> UnreadCountOut:
+    """How many groups the notifications newer than your marker make, counted up to ``limit``."""
+    count = await groups.unread_groups(
+        session,
+        user=ctx.user,
+        chosen=_filter(request, account_id),
+        grouped=_grouped(request),
+        limit=max(1, min(limit, service.UNREAD_MAX)),
+    )
+    return UnreadCountOut(count=count)
+
+
+@router.get("/api/v2/notifications/{group_key}", response_model=GroupedNotificationsOut)
+async def notification_group(
+    group_key: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: ReadNotifications,
+    _supported_types: _SupportedTypes = [],  # noqa: B006
+) -> GroupedNotificationsOut:
+    """One of your notification groups, by its key (404 for anyone else's)."""
+    found = await groups.one(session, user=ctx.user, key=path_text(group_key))
+    return notifications_present.grouped(found, settings)
+
+
+@router.post("/api/v2/notifications/{group_key}/dismiss")
+async def dismiss_group(
+    group_key: str, session: SessionDep, ctx: WriteNotifications
+) -> dict[str, str]:
+    """Delete your notifications of one group."""
+    await groups.dismiss(session, user_id=ctx.user.id, key=path_text(group_key))
+    await session.commit()
+    return {}

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.errors import NotFound
+from chirp.markers import service as markers_service
 from chirp.notifications import grouping, service, types
 from chirp.notifications.models import Notification
 from chirp.pagination import Cursor
+from chirp.parsing import ascii_int
 from chirp.users.models import User
 
 # Accounts shown per group (Mastodon's SAMPLE_ACCOUNTS_SIZE).
@@ -40,9 +43,10 @@ class Group:
     count: int
     most_recent_id: int
     sample_account_ids: list[int]
-    page_min_id: int
-    page_max_id: int
-    latest_page_at: datetime
+    # Members within the page's range (None for a group read on its own).
+    page_min_id: int | None
+    page_max_id: int | None
+    latest_page_at: datetime | None
 
 
 @dataclass
@@ -89,6 +93,78 @@ async def page(
         )
     ids = [n.id for n in picked]
     low, high = min(ids), max(ids)
+    groups, shown = await _build(session, user, picked, grouped, low=low, high=high)
+    oldest = min(low, cut_at) if cut_at is not None else low
+    return GroupedPage(
+        groups=groups,
+        shown=shown,
+        next_max_id=oldest,
+        prev_min_id=high,
+        reached_end=exhausted and cursor.min_id is None,
+    )
+
+
+async def one(session: AsyncSession, *, user: User, key: str) -> GroupedPage:
+    """The group with this key (``ungrouped-<id>``: one notification); NotFound if none."""
+    stmt = (
+        service.browse_query(user.id)
+        .where(_of_group(key))
+        .order_by(Notification.id.desc())
+        .limit(1)
+    )
+    found = (await session.execute(stmt)).scalars().first()
+    grouped = () if key.startswith("ungrouped-") else types.GROUPABLE
+    if found is not None:
+        groups, shown = await _build(session, user, [found], grouped, low=found.id, high=found.id)
+        if groups:
+            [group] = groups
+            group.page_min_id = group.page_max_id = group.latest_page_at = None
+            return GroupedPage(groups=groups, shown=shown)
+    raise NotFound("Record not found")
+
+
+async def dismiss(session: AsyncSession, *, user_id: int, key: str) -> None:
+    """Delete the user's notifications of one group (none: nothing to do)."""
+    await session.execute(
+        delete(Notification).where(Notification.user_id == user_id, _of_group(key))
+    )
+
+
+def _of_group(key: str) -> Any:
+    """The notifications of a group key: ``ungrouped-<id>`` names one notification."""
+    lone = key.removeprefix("ungrouped-")
+    if lone != key:
+        return Notification.id == (ascii_int(lone) if ascii_int(lone) is not None else -1)
+    return Notification.group_key == key
+
+
+async def unread_groups(
+    session: AsyncSession,
+    *,
+    user: User,
+    chosen: service.Filter,
+    grouped: Sequence[str],
+    limit: int,
+) -> int:
+    """How many groups the notifications newer than the user's marker make, up to ``limit``."""
+    last_read = await markers_service.last_read(
+        session, user_id=user.id, timeline=markers_service.NOTIFICATIONS
+    )
+    cursor = Cursor(min_id=last_read or 0, limit=limit)
+    picked, _, _ = await _walk(session, user.id, cursor, chosen, grouped)
+    return len(picked)
+
+
+async def _build(
+    session: AsyncSession,
+    user: User,
+    picked: list[Notification],
+    grouped: Sequence[str],
+    *,
+    low: int,
+    high: int,
+) -> tuple[list[Group], service.Shown]:
+    """Groups for the notifications that stand for them, and what showing them needs."""
     keys = [k for n in picked if not (k := effective_key(n, grouped)).startswith("ungrouped-")]
     data = await _group_data(session, user.id, keys, low=low, high=high)
     groups = []
@@ -97,19 +173,9 @@ async def page(
         if key in data:
             groups.append(_group(n, key, data[key]))
         else:
+            alone = [n.from_account_id]
             groups.append(
-                Group(
-                    key,
-                    n.type,
-                    n.post_id,
-                    n.emoji,
-                    1,
-                    n.id,
-                    [n.from_account_id],
-                    n.id,
-                    n.id,
-                    n.created_at,
-                )
+                Group(key, n.type, n.post_id, n.emoji, 1, n.id, alone, n.id, n.id, n.created_at)
             )
     shown = await service.load_shown(
         session,
@@ -119,15 +185,7 @@ async def page(
     )
     # Groups whose post the reader may no longer see are gone with it (the walk kept only
     # notifications they may see; a post deleted meanwhile takes its group along).
-    groups = [g for g in groups if g.post_id is None or g.post_id in shown.posts]
-    oldest = min(low, cut_at) if cut_at is not None else low
-    return GroupedPage(
-        groups=groups,
-        shown=shown,
-        next_max_id=oldest,
-        prev_min_id=high,
-        reached_end=exhausted and cursor.min_id is None,
-    )
+    return [g for g in groups if g.post_id is None or g.post_id in shown.posts], shown
 
 
 def _group(n: Notification, key: str, row: dict[str, Any]) -> Group:

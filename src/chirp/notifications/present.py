@@ -72,9 +72,11 @@ def grouped(
                 notifications_count=g.count,
                 type=g.type,
                 most_recent_notification_id=str(g.most_recent_id),
-                page_min_id=str(g.page_min_id),
-                page_max_id=str(g.page_max_id),
-                latest_page_notification_at=present.iso(g.latest_page_at),
+                page_min_id=_str(g.page_min_id),
+                page_max_id=_str(g.page_max_id),
+                latest_page_notification_at=(
+                    present.iso(g.latest_page_at) if g.latest_page_at is not None else None
+                ),
                 sample_account_ids=[str(a) for a in g.sample_account_ids if a in accounts],
                 status_id=str(g.post_id) if g.post_id is not None else None,
                 emoji=g.emoji if g.type == REACTION else None,
@@ -103,3 +105,7 @@ def _partial(account: AccountOut) -> PartialAccountOut:
         avatar=account.avatar,
         avatar_static=account.avatar_static,
     )
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
