@@ -10,8 +10,13 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.ids import new_id
+from chirp.jobs import kinds
+from chirp.jobs.models import Job
 from chirp.notifications.models import Notification
+from chirp.posts import service as posts_service
 from tests.conftest import REDIS_BACKEND
+from tests.factories import make_post, make_user
 from tests.notifications.helpers import World, notifications, ok, run_jobs, summary, world
 
 
@@ -141,3 +146,30 @@ async def test_deleting_a_post_removes_its_notifications(
     await ok(await client.delete(f"/api/v1/statuses/{mention}", headers=w.auth("bob")))
     assert await notifications(client, w, "ann") == []
     assert await _count(session) == 0
+
+
+async def test_only_posts_that_concern_someone_else_queue_a_notification_job(
+    session: AsyncSession,
+) -> None:
+    ann, bob = await make_user(session, "ann"), await make_user(session, "bob")
+    parent = await make_post(session, bob, "a question")
+    started = new_id()
+
+    async def kinds_queued() -> list[str]:
+        rows = await session.execute(select(Job.kind).where(Job.id > started).order_by(Job.id))
+        return list(rows.scalars())
+
+    for text in ("just me", "me again, @ann", "@nobody_here is not an account"):
+        await make_post(session, ann, text)
+    reply_to_self = await posts_service.create_post(
+        session, author=bob, text="and more", max_length=140, in_reply_to_id=parent.id
+    )
+    assert reply_to_self.in_reply_to_account_id == bob.id
+    await session.commit()
+    assert await kinds_queued() == [kinds.POST_CREATED] * 4  # nobody else concerned
+    await make_post(session, ann, "hi @bob")
+    await posts_service.create_post(
+        session, author=ann, text="answer", max_length=140, in_reply_to_id=parent.id
+    )
+    await session.commit()
+    assert (await kinds_queued())[4:] == [kinds.POST_CREATED, kinds.NOTIFY_POST] * 2

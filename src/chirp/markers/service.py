@@ -33,9 +33,17 @@ async def get(session: AsyncSession, *, user_id: int, timelines: Sequence[str]) 
 
 
 async def save(
-    session: AsyncSession, *, user_id: int, positions: Mapping[str, int], forward_only: bool = False
+    session: AsyncSession, *, user_id: int, positions: Mapping[str, int]
 ) -> list[Marker]:
-    """Set the user's markers (timeline → last read id); return them as stored.
+    """Set the user's markers (timeline → last read id); return them as stored."""
+    await move(session, user_id=user_id, positions=positions)
+    return await get(session, user_id=user_id, timelines=list(positions))
+
+
+async def move(
+    session: AsyncSession, *, user_id: int, positions: Mapping[str, int], forward_only: bool = False
+) -> None:
+    """Set the user's markers (timeline → last read id), one upsert each.
 
     A marker that moves counts one more ``version``; one set to where it was stays as it was
     (as Mastodon's optimistic lock). ``forward_only``: never move a marker back (a page
@@ -62,7 +70,6 @@ async def save(
             where=moves,
         )
         await session.execute(stmt)
-    return await get(session, user_id=user_id, timelines=list(positions))
 
 
 def last_read_query(user_id: int, timeline: str) -> Any:

@@ -10,7 +10,7 @@ from chirp.api.auth import UserContext, require_user
 from chirp.api.links import set_link_header
 from chirp.api.paging import AccountsCursorDep, parse_id
 from chirp.deps import SessionDep, SettingsDep
-from chirp.errors import ValidationFailed
+from chirp.errors import NotFound, ValidationFailed
 from chirp.notifications import groups, service
 from chirp.notifications import present as notifications_present
 from chirp.notifications.schemas import (
@@ -154,8 +154,10 @@ async def get_notification(
 ) -> NotificationOut:
     """One of your notifications (404 for anyone else's)."""
     listing = await service.get(session, user=ctx.user, notification_id=parse_id(notification_id))
-    [shown] = notifications_present.notifications(listing, settings)
-    return shown
+    shown = notifications_present.notifications(listing, settings)
+    if not shown:
+        raise NotFound("Record not found")  # its post went between the two reads
+    return shown[0]
 
 
 @router.post("/api/v1/notifications/{notification_id:id}/dismiss")

@@ -197,7 +197,7 @@ def badge(count: int) -> str:
 
 async def mark_read(session: AsyncSession, *, user_id: int, up_to: int) -> None:
     """Move the user's notifications marker forward to ``up_to`` (never back)."""
-    await markers_service.save(
+    await markers_service.move(
         session,
         user_id=user_id,
         positions={markers_service.NOTIFICATIONS: up_to},
