@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.notifications import service
 from tests.notifications.helpers import ok, run_jobs, world
 from tests.web.helpers import csrf, login
 
@@ -106,3 +107,9 @@ async def test_mark_all_as_read_and_load_more(
     assert "no older notifications" in rest.text
     # Without JavaScript the same address is a whole page.
     assert "<html" in (await client.get(more.group(1))).text
+
+
+def test_the_badge_shows_the_count_up_to_99_then_99_plus() -> None:
+    assert [service.badge(n) for n in (0, 1, 99, 100, 1000)] == ["", "1", "99", "99+", "99+"]
+    # The count behind it stops at the cap: the query reads no more than that.
+    assert service.BADGE_CAP == 100
