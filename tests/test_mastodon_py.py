@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -217,3 +218,62 @@ def test_mastodon_py_direct_messages(live_server: LiveServer) -> None:
     assert dm["id"] not in [s["id"] for s in fay.timeline_home()]
     with pytest.raises(MastodonAPIError):
         fay.status(dm["id"])
+
+
+def test_mastodon_py_notifications_and_markers(live_server: LiveServer) -> None:
+    registrar = _client(live_server)
+    clients = {}
+    for name in ("masto_nia", "masto_ned", "masto_nod"):
+        registrar.create_account(
+            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
+        )
+        clients[name] = _client(live_server)
+        clients[name].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
+    nia, ned, nod = clients["masto_nia"], clients["masto_ned"], clients["masto_nod"]
+    nia_id = nia.account_verify_credentials()["id"]
+    post = nia.status_post("notice me")
+    ned.account_follow(nia_id)
+    nod.account_follow(nia_id)
+    mention = ned.status_post("@masto_nia hello there")
+    for fan in (ned, nod):
+        fan.status_favourite(post["id"])
+
+    # Notifications are made by background jobs: wait (bounded) until all five are there.
+    deadline = time.monotonic() + 10
+    while len(found := nia.notifications()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [(n["type"], n["account"]["acct"]) for n in found] == [
+        ("favourite", "masto_nod"),
+        ("favourite", "masto_ned"),
+        ("mention", "masto_ned"),
+        ("follow", "masto_nod"),
+        ("follow", "masto_ned"),
+    ]
+    [mentioned] = nia.notifications(types=["mention"])
+    assert mentioned["status"]["id"] == mention["id"]
+    assert [n["type"] for n in nia.notifications(exclude_types=["favourite", "follow"])] == [
+        "mention"
+    ]
+    assert nia.notifications(id=mentioned["id"])["id"] == mentioned["id"]
+    assert ned.notifications() == []  # nia's are not ned's
+
+    grouped = nia.grouped_notifications()  # partial_avatars, Mastodon.py's default
+    assert [(g["type"], g["notifications_count"]) for g in grouped["notification_groups"]] == [
+        ("favourite", 2),
+        ("mention", 1),
+        ("follow", 2),
+    ]
+
+    # The unread count follows the notifications marker.
+    assert nia.notifications_unread_count()["count"] == 5
+    markers = nia.markers_set(["notifications"], [found[2]["id"]])
+    assert markers["notifications"]["last_read_id"] == found[2]["id"]
+    assert nia.notifications_unread_count()["count"] == 2
+    assert nia.markers_get("notifications")["notifications"]["last_read_id"] == found[2]["id"]
+    home = nia.markers_set("home", post["id"])["home"]
+    assert home["last_read_id"] == post["id"] and home["version"] == 0
+
+    nia.notifications_dismiss(found[0]["id"])
+    assert len(nia.notifications()) == 4
+    nia.notifications_clear()
+    assert nia.notifications() == []

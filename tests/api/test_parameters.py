@@ -149,6 +149,50 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
     ],
     ("GET", "/api/v1/tags/:id"): [],
     ("GET", "/api/v1/trends/tags"): ["limit", "offset"],
+    ("GET", "/api/v1/notifications"): [
+        "max_id",
+        "since_id",
+        "min_id",
+        "limit",
+        "types[]",
+        "exclude_types[]",
+        "account_id",
+        "include_filtered",
+        "supported_types[]",
+    ],
+    ("GET", "/api/v1/notifications/:id"): ["supported_types[]"],
+    ("POST", "/api/v1/notifications/clear"): [],
+    ("POST", "/api/v1/notifications/:id/dismiss"): [],
+    ("GET", "/api/v1/notifications/unread_count"): [
+        "limit",
+        "types[]",
+        "exclude_types[]",
+        "account_id",
+    ],
+    ("GET", "/api/v2/notifications"): [
+        "max_id",
+        "since_id",
+        "min_id",
+        "limit",
+        "types[]",
+        "exclude_types[]",
+        "account_id",
+        "expand_accounts",
+        "grouped_types[]",
+        "include_filtered",
+        "supported_types[]",
+    ],
+    ("GET", "/api/v2/notifications/unread_count"): [
+        "limit",
+        "types[]",
+        "exclude_types[]",
+        "account_id",
+        "grouped_types[]",
+    ],
+    ("GET", "/api/v2/notifications/:id"): ["supported_types[]"],
+    ("POST", "/api/v2/notifications/:id/dismiss"): [],
+    ("GET", "/api/v1/markers"): ["timeline[]"],
+    ("POST", "/api/v1/markers"): ["home[last_read_id]", "notifications[last_read_id]"],
     ("GET", "/api/v1/admin/accounts"): [
         "local",
         "remote",
@@ -226,6 +270,20 @@ FAVOURITED_BY = (
     "tests/likes/test_api.py::"
     "test_favourited_by_lists_accounts_newest_like_first_paged_by_favourite_id"
 )
+NOTIFICATION_PAGING = "tests/notifications/test_api.py::test_pages_with_link_headers_and_cursors"
+NOTIFICATION_FILTERS = (
+    "tests/notifications/test_api.py::test_types_exclude_types_and_account_id_filter"
+)
+NOTIFICATION_OWN = "tests/notifications/test_api.py::test_get_dismiss_and_clear_touch_only_your_own"
+UNREAD = "tests/notifications/test_api.py::test_unread_count_follows_the_notifications_marker"
+GROUPED_PAGING = "tests/notifications/test_grouped.py::test_grouped_pages_follow_link_headers"
+GROUPED_OPTIONS = (
+    "tests/notifications/test_grouped.py::test_grouped_types_filters_and_unsupported_options"
+)
+GROUP_BY_KEY = (
+    "tests/notifications/test_grouped.py::test_one_group_its_dismissal_and_the_unread_group_count"
+)
+MARKERS = "tests/markers/test_api.py::test_markers_are_saved_read_and_versioned_per_user"
 QUOTES = Honoured("tests/posts/test_quotes.py::test_quote_policies_decide_who_may_quote")
 
 TABLE: dict[Op, dict[str, Honoured | Refused]] = {
@@ -413,6 +471,49 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("GET", "/api/v1/trends/tags"): {
         name: Honoured("tests/tags/test_trends.py::test_trends_page_by_offset_with_link_headers")
         for name in ("limit", "offset")
+    },
+    ("GET", "/api/v1/notifications"): {
+        **{
+            name: Honoured(NOTIFICATION_PAGING)
+            for name in ("max_id", "since_id", "min_id", "limit")
+        },
+        **{name: Honoured(NOTIFICATION_FILTERS) for name in ("types[]", "exclude_types[]")},
+        "account_id": Honoured(NOTIFICATION_FILTERS),
+        # Chirp has no notification policies (nothing is filtered out) and no fallbacks.
+        "include_filtered": Honoured(NOTIFICATION_FILTERS),
+        "supported_types[]": Honoured(NOTIFICATION_FILTERS),
+    },
+    ("GET", "/api/v1/notifications/:id"): {"supported_types[]": Honoured(NOTIFICATION_OWN)},
+    ("POST", "/api/v1/notifications/clear"): {},
+    ("POST", "/api/v1/notifications/:id/dismiss"): {},
+    ("GET", "/api/v1/notifications/unread_count"): {
+        name: Honoured(UNREAD) for name in ("limit", "types[]", "exclude_types[]", "account_id")
+    },
+    ("GET", "/api/v2/notifications"): {
+        **{name: Honoured(GROUPED_PAGING) for name in ("max_id", "since_id", "min_id", "limit")},
+        **{
+            name: Honoured(GROUPED_OPTIONS)
+            for name in (
+                "types[]",
+                "exclude_types[]",
+                "account_id",
+                "expand_accounts",
+                "grouped_types[]",
+                "include_filtered",
+                "supported_types[]",
+            )
+        },
+    },
+    ("GET", "/api/v2/notifications/unread_count"): {
+        name: Honoured(GROUP_BY_KEY)
+        for name in ("limit", "types[]", "exclude_types[]", "account_id", "grouped_types[]")
+    },
+    ("GET", "/api/v2/notifications/:id"): {"supported_types[]": Honoured(GROUP_BY_KEY)},
+    ("POST", "/api/v2/notifications/:id/dismiss"): {},
+    ("GET", "/api/v1/markers"): {"timeline[]": Honoured(MARKERS)},
+    ("POST", "/api/v1/markers"): {
+        "home[last_read_id]": Honoured(MARKERS),
+        "notifications[last_read_id]": Honoured(MARKERS),
     },
     ("GET", "/api/v1/admin/accounts"): {
         **{

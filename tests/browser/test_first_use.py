@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.conversations import service as conversations_service
 from chirp.db import make_engine, make_session_factory
 from chirp.follows import service as follows_service
+from chirp.likes import service as likes_service
 from chirp.oauth import service as oauth_service
 from chirp.posts import service as posts_service
+from chirp.posts.models import Post
 from tests import services
 from tests.browser.conftest import ARGS
 from tests.browser.test_browser_flow import OUTPUT
@@ -92,6 +94,10 @@ def world(live_server: LiveServer) -> World:
         bob_post = await make_post(session, bob, "Read https://example.com/docs and say hi")
         # Mentions and tags linked in a post, and trending in the side column.
         await make_post(session, cat, "Hello @ann and @bob! #Chirp #Café")
+        # Something on ann's notifications page: a like, grouped with none.
+        liked = await session.get(Post, ann_posts[-1])
+        assert liked is not None
+        await likes_service.like(session, user=bob, post=liked)
         # Late in the evening in UTC: already the next day in Tokyo.
         old = await make_post(session, await make_user(session, "olga"), "From long ago")
         old.created_at = datetime(2025, 1, 10, 20, 30, tzinfo=UTC)
@@ -178,6 +184,7 @@ def test_no_accessibility_violations_on_any_page(
     own = [f"/@ann/{world.ann_posts[-1]}", f"/posts/{world.ann_posts[-1]}/delete", "/@ann"]
     own += ["/settings", "/likes", "/messages", "/messages/new"]
     own += [f"/messages/{world.ann_conversation}"]
+    own += ["/notifications"]
     found |= _check_pages(page, url, [*everyone, *own, authorize], "ann")
     # A page after htmx changed it: "Load more" twice, a follow made in place.
     page.goto(url + "/")

@@ -65,6 +65,7 @@ async def _pages(client: httpx.AsyncClient, post_id: int, client_id: str) -> lis
         "/docs",
         "/settings",
         "/likes",
+        "/notifications",
         authorize,
         "/no-such-page",
         "/@nobody",

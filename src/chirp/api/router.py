@@ -9,6 +9,8 @@ from chirp.api.docs import ERROR_RESPONSES
 from chirp.conversations import api as conversations_api
 from chirp.instance import api as instance_api
 from chirp.likes import api as likes_api
+from chirp.markers import api as markers_api
+from chirp.notifications import api as notifications_api
 from chirp.oauth import api as oauth_api
 from chirp.posts import api as posts_api
 from chirp.reactions import api as reactions_api
@@ -29,6 +31,8 @@ for module in (
     reactions_api,
     tags_api,
     conversations_api,
+    notifications_api,
+    markers_api,
     admin_api,
 ):
     api_router.include_router(module.router, responses=ERROR_RESPONSES)

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.errors import ValidationFailed
 from chirp.follows.models import Follow
 from chirp.jobs import kinds, queue
+from chirp.notifications import outbox as notifications_outbox
+from chirp.notifications import types as notification_types
 from chirp.pagination import Cursor, fetch_rows
 from chirp.users import service as users_service
 from chirp.users.models import User
@@ -62,6 +64,12 @@ async def follow(
         return False
     await _bump_counts(session, follower=follower, followee=followee, delta=1)
     await queue.enqueue(session, kinds.FOLLOWED, _pair(follower, followee))
+    await notifications_outbox.act(
+        session,
+        type=notification_types.FOLLOW,
+        user_id=followee.id,
+        from_account_id=follower.id,
+    )
     return True
 
 

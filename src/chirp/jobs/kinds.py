@@ -4,3 +4,7 @@ POST_CREATED = "post.created"
 POST_DELETED = "post.deleted"
 FOLLOWED = "follow.created"
 UNFOLLOWED = "follow.deleted"
+# Notifications: a post that mentions, answers, quotes or reposts someone; a like, a
+# reaction or a follow. Recorded only when there is someone to notify.
+NOTIFY_POST = "notify.post"
+NOTIFY_ACT = "notify.act"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from chirp.jobs.worker import Handler
+from chirp.notifications import jobs as notification_jobs
 from chirp.timeline import fanout
 
 
 def handlers() -> dict[str, Handler]:
     """Return the handler for each job kind."""
-    return dict(fanout.HANDLERS)
+    return {**fanout.HANDLERS, **notification_jobs.HANDLERS}

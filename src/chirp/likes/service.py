@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Select, Table, and_, delete, exists, or_, select, update
+from sqlalchemy import Select, Table, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
 
-from chirp import visibility as post_visibility
 from chirp.db import insert_ignoring_duplicates, on_postgresql, show_written, utcnow
 from chirp.errors import NotFound
-from chirp.follows.models import Follow
 from chirp.ids import new_id
 from chirp.likes.models import Favourite
+from chirp.notifications import outbox as notifications_outbox
+from chirp.notifications import types as notification_types
 from chirp.pagination import Cursor, fetch_rows
-from chirp.posts.models import Mention, Post
+from chirp.posts import seen
+from chirp.posts.models import Post
 from chirp.users.models import User
 
 # Core tables, not mapped classes: the ORM would try to match the rows RETURNING gives to
@@ -32,7 +33,16 @@ async def like(session: AsyncSession, *, user: User, post: Post) -> bool:
         _FAVOURITES,
         {"id": new_id(), "user_id": user.id, "post_id": post.id, "created_at": utcnow()},
     ).returning(_FAVOURITES.c.post_id)
-    return await _count(session, post, added, 1)
+    if not await _count(session, post, added, 1):
+        return False
+    await notifications_outbox.act(
+        session,
+        type=notification_types.FAVOURITE,
+        user_id=post.author_id,
+        from_account_id=user.id,
+        post_id=post.id,
+    )
+    return True
 
 
 async def unlike(session: AsyncSession, *, user: User, post: Post) -> bool:
@@ -85,26 +95,13 @@ async def like_id(session: AsyncSession, *, user_id: int, post_id: int) -> int |
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _visible_to(user_id: int) -> Any:
-    """Posts ``user_id`` may see now: their own; else public or unlisted ones, followers-only
-    ones by someone they follow, and direct messages that mention them."""
-    follows = exists().where(Follow.follower_id == user_id, Follow.followee_id == Post.author_id)
-    mentioned = exists().where(Mention.post_id == Post.id, Mention.user_id == user_id)
-    return or_(
-        Post.author_id == user_id,
-        Post.visibility.in_([post_visibility.PUBLIC, post_visibility.UNLISTED]),
-        and_(Post.visibility == post_visibility.PRIVATE, follows),
-        and_(Post.visibility == post_visibility.DIRECT, mentioned),
-    )
-
-
 def liked_query(user_id: int) -> Select[int, Post]:
     """(like id, post) of the posts a user liked that they may still see (paged by like id)."""
     # A followers-only post liked before its author was unfollowed is no longer theirs to see.
     return (
         select(Favourite.id, Post)
         .join(Post, Post.id == Favourite.post_id)
-        .where(Favourite.user_id == user_id, _visible_to(user_id))
+        .where(Favourite.user_id == user_id, seen.visible_to(user_id))
     )
 
 

@@ -42,6 +42,8 @@ class Notification(SnowflakePK, Base):
         ),
         # A user's notifications, newest first.
         Index("ix_notifications_user_id_id", "user_id", "id"),
+        # A group's size, newest members and page bounds (grouped notifications).
+        Index("ix_notifications_user_id_group_key_id", "user_id", "group_key", "id"),
         # Deleting a post or an account removes its notifications through these.
         Index(
             "ix_notifications_post_id",

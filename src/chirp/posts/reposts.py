@@ -20,6 +20,7 @@ from chirp.db import show_written
 from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.jobs import kinds, queue
+from chirp.notifications import outbox as notifications_outbox
 from chirp.pagination import Cursor, fetch_page, fetch_rows
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
@@ -98,6 +99,8 @@ async def repost(
     show_written(actor, posts_count=posts_count, last_post_at=values["created_at"])
     # The same durable job as a post: fan-out (or the large-account list) delivers it.
     await queue.enqueue(session, kinds.POST_CREATED, {"post_id": values["id"]})
+    if original.author_id != actor.id:
+        await notifications_outbox.post(session, post_id=values["id"])
     wrapper = Post(**values)
     wrapper.author = actor
     make_transient_to_detached(wrapper)

@@ -18,6 +18,7 @@ from chirp.errors import NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.ids import new_id
 from chirp.jobs import kinds, queue
+from chirp.notifications import outbox as notifications_outbox
 from chirp.pagination import Cursor, fetch_page
 from chirp.posts import mentions
 from chirp.posts import text as post_text
@@ -182,12 +183,15 @@ async def create_post(
         if not set(mentions.mentioned_ids(values["mentions"])) - {author.id}:
             raise ValidationFailed(NOBODY_MENTIONED, field="status")
         values["conversation_id"] = conversations_service.conversation_for(parent)
+    notifies = notifications_outbox.post_notifies(
+        values, quoted_author_id=quote_of.author_id if quote_of is not None else None
+    )
     if idempotency_key:
         await _forget_old_keys(session, user_id=author.id)
         try:
             # The post and its key stand or fall together.
             async with session.begin_nested():
-                posts_count = await _store(session, values)
+                posts_count = await _store(session, values, notifies=notifies)
                 await _store_entities(session, values)
                 key = IdempotencyKey(user_id=author.id, key=idempotency_key, post_id=values["id"])
                 session.add(key)
@@ -199,7 +203,7 @@ async def create_post(
                 raise
             return earlier
     else:
-        posts_count = await _store(session, values)
+        posts_count = await _store(session, values, notifies=notifies)
         await _store_entities(session, values)
     if posts_count is not None:
         show_written(author, posts_count=posts_count, last_post_at=values["created_at"])
@@ -210,11 +214,11 @@ async def create_post(
     return post
 
 
-async def _store(session: AsyncSession, values: dict[str, Any]) -> int | None:
-    """Insert a post, count it on its author, queue its fan-out; return the author's count
-    (None for a direct message, which is not counted)."""
+async def _store(session: AsyncSession, values: dict[str, Any], *, notifies: bool) -> int | None:
+    """Insert a post, count it on its author, queue its fan-out (and its notifications when it
+    ``notifies`` someone); return the author's count (None for a direct message: uncounted)."""
     if values["visibility"] == post_visibility.DIRECT:
-        await _store_direct(session, values)
+        await _store_direct(session, values, notifies=notifies)
         return None
     # Plain statements rather than the unit of work's flush, which cost a quarter of a post
     # request's CPU; the id is made in Python, so nothing needs to come back but the count.
@@ -226,6 +230,8 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int | None:
     queued = queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]})
     parent = values["in_reply_to_id"]
     answered = _replies_moved(parent, 1) if parent is not None else None
+    # Only a post that concerns someone else queues a notification job: most posts cost none.
+    notified = notifications_outbox.post_job(values["id"]) if notifies else None
     # A quote moves the quoted post's count in the same transaction.
     await _count_quote(session, values["quote_of_id"], 1)
     if on_postgresql(session):
@@ -235,6 +241,8 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int | None:
         writes = [stored.cte("stored"), queued.cte("queued")]
         if answered is not None:
             writes.append(answered.cte("answered"))
+        if notified is not None:
+            writes.append(notified.cte("notified"))
         both = select(count.c.posts_count).add_cte(*writes)
         return int((await session.execute(both)).scalar_one())
     await session.execute(stored)
@@ -242,17 +250,21 @@ async def _store(session: AsyncSession, values: dict[str, Any]) -> int | None:
     await session.execute(queued)
     if answered is not None:
         await session.execute(answered)
+    if notified is not None:
+        await session.execute(notified)
     return posts_count
 
 
-async def _store_direct(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert a direct message and queue its job (for notifications and live updates).
+async def _store_direct(session: AsyncSession, values: dict[str, Any], *, notifies: bool) -> None:
+    """Insert a direct message and queue its jobs (live updates, and notifications).
 
     Nobody else may learn it exists: neither its author's post count (nor last post time)
     nor the count of replies of the post it answers moves.
     """
     await session.execute(insert(Post).values(values))
     await session.execute(queue.job_insert(kinds.POST_CREATED, {"post_id": values["id"]}))
+    if notifies:
+        await session.execute(notifications_outbox.post_job(values["id"]))
 
 
 async def _store_entities(session: AsyncSession, values: dict[str, Any]) -> None:

@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.db import UTCDateTime, insert_ignoring_duplicates, on_postgresql, utcnow
 from chirp.errors import NotFound
 from chirp.ids import new_id
+from chirp.notifications import outbox as notifications_outbox
+from chirp.notifications import types as notification_types
 from chirp.posts.models import Post
 from chirp.reactions import emoji as emoji_rules
 from chirp.reactions.models import Reaction, ReactionCount
@@ -75,10 +77,20 @@ async def react(session: AsyncSession, *, user: User, post: Post, emoji: str) ->
         },
     )
     try:
-        return await _store(session, added, upsert, post_id=post.id, name=name, now=now)
+        if not await _store(session, added, upsert, post_id=post.id, name=name, now=now):
+            return False
     except IntegrityError as exc:
         # The post was deleted after it was read: there is nothing to react to.
         raise NotFound() from exc
+    await notifications_outbox.act(
+        session,
+        type=notification_types.REACTION,
+        user_id=post.author_id,
+        from_account_id=user.id,
+        post_id=post.id,
+        emoji=name,
+    )
+    return True
 
 
 async def _store(

@@ -8,6 +8,7 @@ from chirp.auth import pages as auth_pages
 from chirp.conversations import pages as conversations_pages
 from chirp.follows import pages as follows_pages
 from chirp.likes import pages as likes_pages
+from chirp.notifications import pages as notifications_pages
 from chirp.oauth import pages as oauth_pages
 from chirp.posts import pages as posts_pages
 from chirp.posts import repost_pages
@@ -32,6 +33,7 @@ for module in (
     posts_pages,
     likes_pages,
     conversations_pages,
+    notifications_pages,
     reactions_pages,
     repost_pages,
     tags_pages,

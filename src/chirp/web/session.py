@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse
 
 from chirp.auth import service as auth_service
 from chirp.deps import SessionDep, SettingsDep
+from chirp.notifications import service as notifications_service
 from chirp.ratelimit.deps import enforce_account
 from chirp.users import service as users_service
 from chirp.users.models import User
-from chirp.web.htmx import local_referer
+from chirp.web.htmx import is_htmx, local_referer
 
 SESSION_COOKIE = "chirp_session"
 
@@ -37,6 +38,12 @@ async def _optional_user(request: Request, session: SessionDep) -> User | None:
         if await users_service.mark_active(session, user=user):
             await session.commit()
     request.state.user = user
+    if user is not None and request.method == "GET" and not is_htmx(request):
+        # The navigation's unread badge on every full page: one indexed query, capped.
+        unread = await notifications_service.unread_count(
+            session, user_id=user.id, limit=notifications_service.BADGE_CAP
+        )
+        request.state.notifications_badge = notifications_service.badge(unread)
     return user
 
 

@@ -128,6 +128,10 @@ def upgrade() -> None:
             sqlite_where=sa.text("post_id IS NOT NULL"),
         )
         batch_op.create_index("ix_notifications_user_id_id", ["user_id", "id"], unique=False)
+        # A group's size and newest members, without reading every notification of the user.
+        batch_op.create_index(
+            "ix_notifications_user_id_group_key_id", ["user_id", "group_key", "id"], unique=False
+        )
 
     op.create_table(
         "post_tags",
@@ -148,11 +152,25 @@ def upgrade() -> None:
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("mentions", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("conversation_id", sa.BigInteger(), nullable=True))
+        # Partial: only direct messages have a conversation, so it starts empty and stays small
+        # (its build is one read of the table, with nothing to sort).
+        batch_op.create_index(
+            "ix_posts_conversation_id_id",
+            ["conversation_id", "id"],
+            unique=False,
+            postgresql_where=sa.text("conversation_id IS NOT NULL"),
+            sqlite_where=sa.text("conversation_id IS NOT NULL"),
+        )
 
 
 def downgrade() -> None:
     """Drop the new tables and columns."""
     with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_posts_conversation_id_id",
+            postgresql_where=sa.text("conversation_id IS NOT NULL"),
+            sqlite_where=sa.text("conversation_id IS NOT NULL"),
+        )
         batch_op.drop_column("conversation_id")
         batch_op.drop_column("mentions")
 
@@ -161,6 +179,7 @@ def downgrade() -> None:
 
     op.drop_table("post_tags")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_id_group_key_id")
         batch_op.drop_index("ix_notifications_user_id_id")
         batch_op.drop_index(
             "ix_notifications_post_id",
