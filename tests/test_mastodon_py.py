@@ -18,9 +18,14 @@ from tests.loops import at_most
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """The module's server; each test signs up its own accounts from one IP, more than the
-    sign-up limit lets one IP make in half an hour."""
-    with live_with(request.param, tmp_path_factory, rate_limit_signup="100/30 minutes") as server:
+    """The module's server; each test signs up and logs in its own accounts from one IP,
+    more than the sign-up and login limits let one IP do in their windows."""
+    with live_with(
+        request.param,
+        tmp_path_factory,
+        rate_limit_signup="100/30 minutes",
+        rate_limit_login_ip="500/5 minutes",
+    ) as server:
         yield server
 
 
