@@ -47,6 +47,7 @@ class SSE:
     task: asyncio.Task[None] | None = None
     gone: asyncio.Event = field(default_factory=asyncio.Event)
     comments: list[str] = field(default_factory=list)
+    first_bytes: asyncio.Event = field(default_factory=asyncio.Event)
     _buffer: str = ""
 
     @property
@@ -54,9 +55,9 @@ class SSE:
         """The ``error`` of a refused stream's JSON answer."""
         return str(json.loads(self.body)["error"])
 
-    async def next(self, timeout: float = WAIT) -> Event:
+    async def next(self, within: float = WAIT) -> Event:
         """The next event (comments are kept in ``comments``)."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while True:
                 frame = self._parse()
                 if frame is not None:
@@ -73,10 +74,10 @@ class SSE:
         fields = dict(line.split(": ", 1) for line in block.split("\n"))
         return Event(fields["event"], fields["data"])
 
-    async def nothing(self, timeout: float = 0.3) -> None:
-        """Assert that no event arrives within ``timeout``."""
+    async def nothing(self, within: float = 0.3) -> None:
+        """Assert that no event arrives within ``within``."""
         with contextlib.suppress(TimeoutError):
-            event = await self.next(timeout)
+            event = await self.next(within)
             raise AssertionError(f"unexpected event {event}")
 
     async def close(self) -> None:
@@ -134,6 +135,7 @@ async def open_sse(
             stream.body += chunk
             if chunk:
                 stream.chunks.put_nowait(chunk)
+                stream.first_bytes.set()
 
     async def run() -> None:
         try:
@@ -148,8 +150,7 @@ async def open_sse(
     if stream.status == 200:
         # The stream is registered when its first bytes are written.
         async with asyncio.timeout(WAIT):
-            while not stream.body:
-                await asyncio.sleep(0.005)
+            await stream.first_bytes.wait()
     else:
         await stream.task
     return stream
@@ -170,9 +171,9 @@ class WS:
         """Send a text message."""
         await self.inbound.put({"type": "websocket.receive", "text": json.dumps(message)})
 
-    async def next(self, timeout: float = WAIT) -> dict[str, Any]:
+    async def next(self, within: float = WAIT) -> dict[str, Any]:
         """The next text message the app sent, decoded."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while True:
                 message = await self.outbound.get()
                 if message["type"] == "websocket.send":
@@ -180,10 +181,10 @@ class WS:
                 if message["type"] == "websocket.close":
                     raise ConnectionError(f"closed: {message}")
 
-    async def nothing(self, timeout: float = 0.3) -> None:
-        """Assert that no message arrives within ``timeout``."""
+    async def nothing(self, within: float = 0.3) -> None:
+        """Assert that no message arrives within ``within``."""
         with contextlib.suppress(TimeoutError):
-            message = await self.next(timeout)
+            message = await self.next(within)
             raise AssertionError(f"unexpected message {message}")
 
     async def close(self) -> None:

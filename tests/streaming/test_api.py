@@ -215,6 +215,6 @@ async def test_websocket_token_rules(live_app: FastAPI, cast: Cast) -> None:
 async def test_heartbeats(live_app: FastAPI, cast: Cast) -> None:
     live_app.state.stream_hub.heartbeat = 0.05
     stream = await open_sse(live_app, "/api/v1/streaming/user", token=cast.alice.token)
-    await stream.nothing(0.3)
+    await stream.nothing(within=0.3)
     assert stream.comments[0] == ":)" and ":thump" in stream.comments[1:]
     await stream.close()
