@@ -46,8 +46,8 @@ async def live_app(
     app: FastAPI, backend: str, db: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[FastAPI]:
     """The app, subscribed to its events (on Redis: once its subscription is held)."""
+    app.state.session_factory = SerializedSessions(db)
     if backend == REDIS_BACKEND:
-        app.state.session_factory = SerializedSessions(db)
         async with asyncio.timeout(WAIT):
             await app.state.stream_subscription.subscribed.wait()
     yield app

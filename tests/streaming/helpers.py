@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp.jobs import registry
 from chirp.jobs.worker import JobContext, Worker
+from chirp.streaming.bus import LocalBus
 
 WAIT = 10.0  # seconds an expected event may take (Redis round trips on a busy machine)
 
@@ -252,7 +253,7 @@ class SerializedSessions:
     """The test's session factory, one session at a time.
 
     Tests share one database connection between the app's requests, its jobs and its
-    streams; on Redis, events are delivered by a task of their own, which must not use the
+    streams; events are delivered by a task of their own, which must not use the
     connection while a job does.
     """
 
@@ -284,6 +285,9 @@ class DrainingTransport(httpx.ASGITransport):
             events=state.stream_publisher,
         )
         await Worker(context, registry.handlers()).drain()
+        publisher = state.stream_publisher
+        if isinstance(publisher, LocalBus):
+            await publisher.idle()
         return response
 
 

@@ -218,3 +218,11 @@ async def test_heartbeats(live_app: FastAPI, cast: Cast) -> None:
     await stream.nothing(within=0.3)
     assert stream.comments[0] == ":)" and ":thump" in stream.comments[1:]
     await stream.close()
+
+
+async def test_instance_advertises_the_streaming_api(live_client: httpx.AsyncClient) -> None:
+    v1 = (await live_client.get("/api/v1/instance")).json()
+    v2 = (await live_client.get("/api/v2/instance")).json()
+    domain = v1["uri"]
+    assert v1["urls"] == {"streaming_api": f"ws://{domain}"}
+    assert v2["configuration"]["urls"]["streaming"] == f"ws://{domain}"

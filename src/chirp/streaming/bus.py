@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -39,14 +40,33 @@ class Publisher(Protocol):
 
 
 class LocalBus:
-    """The embedded default: one process, so an event goes straight to its streams."""
+    """The embedded default: one process, so an event goes to its own streams.
+
+    Delivered by a task of its own, never inside ``publish``: the job that publishes still
+    holds its database session, and on SQLite a second one (to render the post) would wait
+    for that one's lock, held by the very task waiting for it.
+    """
 
     def __init__(self, deliver: Deliver) -> None:
         self.deliver = deliver
+        self._pending: deque[Event] = deque()
+        self._task: asyncio.Task[None] | None = None
 
     async def publish(self, event: Event) -> None:
-        """Deliver ``event`` to this process's streams before returning."""
-        await self.deliver(event)
+        """Queue ``event`` for this process's streams; a task delivers it right after."""
+        self._pending.append(event)
+        if self._task is None or self._task.done():
+            # Runs while there is something to deliver, then ends: nothing lingers idle.
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._pending:
+            await self.deliver(self._pending.popleft())
+
+    async def idle(self) -> None:
+        """Wait until every event published so far is delivered."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
 
 
 def channel_for(redis_url: str) -> str:
