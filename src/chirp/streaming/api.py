@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, WebSocket
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from chirp.streaming import auth as stream_auth
@@ -79,9 +79,7 @@ async def _open_sse(request: Request, name: str) -> Response:
         channels={channel},
         following=following,
     )
-    return StreamingResponse(
-        sse.feed(hub, subscriber), media_type="text/event-stream", headers=sse.HEADERS
-    )
+    return sse.EventStreamResponse(hub, subscriber)
 
 
 def _sse_route(path: str, name: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from chirp.deps import SessionDep
 from chirp.parsing import query_ids
@@ -48,9 +48,7 @@ async def events(request: Request) -> Response:
         following=following,
         brief=True,
     )
-    return StreamingResponse(
-        sse.feed(hub, subscriber), media_type="text/event-stream", headers=sse.HEADERS
-    )
+    return sse.EventStreamResponse(hub, subscriber)
 
 
 @router.get("/posts")

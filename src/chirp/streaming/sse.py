@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
 from chirp.streaming.hub import Hub, Subscriber
 
 # Mastodon's: ":)" when a stream opens, ":thump" every 15 seconds so proxies keep it open.
@@ -23,21 +26,35 @@ def frame(event: str, payload: str) -> str:
 
 
 async def feed(hub: Hub, subscriber: Subscriber) -> AsyncIterator[str]:
-    """Write a stream's events until the client leaves; it is registered only meanwhile.
+    """Write a stream's events, with heartbeats, until its client stops reading."""
+    yield OPENING
+    while not subscriber.dropped:
+        try:
+            async with asyncio.timeout(hub.heartbeat):
+                message = await subscriber.queue.get()
+        except TimeoutError:
+            yield HEARTBEAT
+            continue
+        yield frame(message.event, message.payload)
 
-    Registered here, not before the response starts: a client gone before its first byte
-    must leave nothing behind (a generator never started never runs its ``finally``).
+
+class EventStreamResponse(StreamingResponse):
+    """An event stream, registered with the hub exactly while the response is served.
+
+    Registered before the headers go out, so a client that has them misses no event, and
+    forgotten however the response ends (the client gone before the first byte included,
+    when the generator never starts and its own ``finally`` would never run).
     """
-    hub.add(subscriber)
-    try:
-        yield OPENING
-        while not subscriber.dropped:
-            try:
-                async with asyncio.timeout(hub.heartbeat):
-                    message = await subscriber.queue.get()
-            except TimeoutError:
-                yield HEARTBEAT
-                continue
-            yield frame(message.event, message.payload)
-    finally:
-        hub.close(subscriber)
+
+    def __init__(self, hub: Hub, subscriber: Subscriber) -> None:
+        super().__init__(feed(hub, subscriber), media_type="text/event-stream", headers=HEADERS)
+        self.hub = hub
+        self.subscriber = subscriber
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the stream while the subscriber is registered."""
+        self.hub.add(self.subscriber)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.hub.close(self.subscriber)
