@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chirp import visibility as post_visibility
 from chirp.config import Settings
 from chirp.ops.logging import FailureLog
+from chirp.posts import feed as posts_feed
 from chirp.posts import service as posts_service
+from chirp.posts.models import Post
 from chirp.streaming import channels, events, render
 from chirp.streaming import service as streaming_service
 from chirp.streaming.bus import Event
@@ -177,19 +179,19 @@ class Hub:
                 session, author_id=author_id, candidates=followers, reblogs=repost
             )
             unconfirmed = followers - confirmed
-            rendered: dict[int, str | None] = {}
+            rendered: dict[tuple[str, int], str | None] = {}
             for sub, channel in wanted:
-                reader = sub.viewer.id
-                if channel.name == channels.USER and reader in unconfirmed:
+                if channel.name == channels.USER and sub.viewer.id in unconfirmed:
                     continue
                 if sub.brief:
                     sub.send(Message(channel.stream, "update", str(post.id)))
                     continue
-                if reader not in rendered:
-                    rendered[reader] = await render.status(
+                key = _rendering(post, sub)
+                if key not in rendered:
+                    rendered[key] = await render.status(
                         session, post, viewer=sub.viewer, settings=self.settings
                     )
-                payload = rendered[reader]
+                payload = rendered[key]
                 if payload is not None:
                     sub.send(Message(channel.stream, "update", payload))
                     self.delivered += 1
@@ -254,3 +256,17 @@ class Hub:
             return
         for sub, channel in targets:
             sub.send(Message(channel.stream, "notification", payload))
+
+
+def _rendering(post: Post, sub: Subscriber) -> tuple[str, int]:
+    """Which readers see a new post alike, so its Status is rendered once for all of them.
+
+    A post just written has no likes, reposts or reactions yet: every reader's flags are
+    false, and only whether they may quote it differs. A repost or a quote shows another
+    post, whose state is each reader's own.
+    """
+    if post.reblog_of_id is not None or post.quote_of_id is not None:
+        return ("reader", sub.viewer.id)
+    followed = {post.author_id} if post.author_id in sub.following else set()
+    may_quote = posts_feed.Feed(posts=[post], viewer=sub.viewer, followed=followed).may_quote(post)
+    return ("quote", int(bool(may_quote)))
