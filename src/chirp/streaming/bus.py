@@ -27,6 +27,9 @@ log = logging.getLogger("chirp.streaming")
 Event = dict[str, Any]
 Deliver = Callable[[Event], Awaitable[None]]
 
+# Events a process delivers at once: one event's reads must not hold up the next (on a busy
+# loop each await waits its turn), and no backlog grows without bound either.
+CONCURRENT_DELIVERIES = 32
 # Waits between attempts to subscribe again after Redis went away, doubling up to the last.
 RECONNECT_FIRST = 0.1
 RECONNECT_MAX = 2.0
@@ -108,6 +111,8 @@ class RedisSubscription:
         self.subscribed = asyncio.Event()
         self.reconnects = 0
         self._failures = FailureLog(log)
+        self._slots = asyncio.Semaphore(CONCURRENT_DELIVERIES)
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Receive and deliver events until ``stop`` is set, subscribing again after failures."""
@@ -123,7 +128,7 @@ class RedisSubscription:
             finally:
                 self.subscribed.clear()
             if stop.is_set():
-                return
+                break
             self.reconnects += 1
             try:
                 async with asyncio.timeout(wait):
@@ -131,6 +136,9 @@ class RedisSubscription:
             except TimeoutError:
                 pass
             wait = min(wait * 2, RECONNECT_MAX)
+        for task in self._in_flight:
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _listen(self, stop: asyncio.Event) -> None:
         # A client of its own, without a read timeout: a quiet channel is not a failure.
@@ -160,4 +168,13 @@ class RedisSubscription:
         except ValueError:
             log.warning("streaming: ignored a message that is not JSON")
             return
-        await self.deliver(event)
+        await self._slots.acquire()
+        task = asyncio.create_task(self._deliver_one(event))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _deliver_one(self, event: Event) -> None:
+        try:
+            await self.deliver(event)
+        finally:
+            self._slots.release()
