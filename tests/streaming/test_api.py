@@ -41,6 +41,8 @@ async def test_tokens_and_scopes_as_mastodon(live_app: FastAPI, cast: Cast) -> N
     assert public.status == 200 and public.headers["content-type"].startswith("text/event-stream")
     assert public.body.startswith(":)")
     await public.close()
+    direct = await open_sse(live_app, "/api/v1/streaming/direct", token=cast.carol.token)
+    assert direct.status == 400 and "not supported" in direct.json_error
     no_tag = await open_sse(live_app, "/api/v1/streaming/hashtag", token=cast.carol.token)
     assert no_tag.status == 400 and no_tag.json_error == "Missing tag name parameter"
     media = await open_sse(

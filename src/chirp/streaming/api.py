@@ -34,6 +34,10 @@ _PATHS = {
     "/public/local": channels.PUBLIC_LOCAL,
     "/hashtag": channels.HASHTAG,
     "/hashtag/local": channels.HASHTAG_LOCAL,
+    # Mastodon's, which Chirp cannot feed yet: answered 400 saying why, not 404.
+    "/direct": "direct",
+    "/list": "list",
+    "/public/remote": "public:remote",
 }
 # Mastodon parameters Chirp cannot honour: refused (422) rather than silently ignored.
 _UNSUPPORTED = {"only_media": "Chirp has no media attachments", "list": "Chirp has no lists"}
@@ -65,10 +69,11 @@ async def health() -> str:
 async def _open_sse(request: Request, name: str) -> Response:
     hub = _hub(request.app)
     try:
-        _refuse_unsupported(request.query_params)
-        channel = channels.parse(name, request.query_params.get("tag"))
+        # In Mastodon's order: the token (401), then the stream asked for (400, 422).
         async with request.app.state.session_factory() as session:
             holder = await stream_auth.by_token(session, request)
+            _refuse_unsupported(request.query_params)
+            channel = channels.parse(name, request.query_params.get("tag"))
             channels.check_scopes(holder.scopes, channel)
             following = await hub.following(session, holder.user.id)
     except StreamRefused as exc:

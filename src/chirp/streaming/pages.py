@@ -24,7 +24,7 @@ from chirp.streaming.hub import Hub, Subscriber
 from chirp.web.htmx import render
 from chirp.web.session import CurrentUser
 
-router = APIRouter(prefix="/live")
+router = APIRouter(prefix="/live", include_in_schema=False)
 
 # New posts one click shows at most; more and the page is better reloaded.
 MOST_NEW_POSTS = 40
