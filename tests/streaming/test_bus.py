@@ -11,6 +11,8 @@ from redis.exceptions import RedisError
 
 from chirp.redis_client import make_redis
 from chirp.streaming.bus import RedisPublisher, RedisSubscription, channel_for
+from chirp.streaming.hub import QUEUE_SIZE, Message, Subscriber
+from chirp.users.models import User
 from tests import services
 from tests.faults.conftest import RedisServer
 from tests.loops import at_most
@@ -69,3 +71,13 @@ async def test_subscription_survives_a_redis_restart(tmp_path: Path) -> None:
             await task
         await redis.aclose()
         server.stop()
+
+
+def test_a_stream_that_stops_reading_is_dropped_not_buffered() -> None:
+    reader = User(id=1, username="slow", username_key="slow", email="s@example.com")
+    subscriber = Subscriber(viewer=reader, notifications=False)
+    for i in range(QUEUE_SIZE):
+        subscriber.send(Message(["user"], "delete", str(i)))
+    assert not subscriber.dropped
+    subscriber.send(Message(["user"], "delete", "one too many"))
+    assert subscriber.dropped and subscriber.queue.qsize() == QUEUE_SIZE
