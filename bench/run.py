@@ -22,7 +22,7 @@ from pathlib import Path
 import asyncpg
 from redis import Redis
 
-from bench import probes, servers, wrk
+from bench import probes, servers, streams, wrk
 from bench.generate import TIERS, dsn, generate
 from chirp.config import Settings
 from chirp.migrate import upgrade
@@ -67,6 +67,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--servers", default="uvicorn,granian")
     parser.add_argument("--skip-generate", action="store_true")
+    parser.add_argument(
+        "--streams",
+        type=int,
+        default=2000,
+        help="open streaming API streams held during a second mixed run (0: skip)",
+    )
     parser.add_argument(
         "--soak-seconds",
         type=int,
@@ -205,6 +211,22 @@ def main() -> None:
             for name, mode in ENDPOINTS
         ]
         celebrity = asyncio.run(probes.celebrity_next_read(url, settings, args.seed))
+        if args.streams:
+            print(f"== {args.streams} open streams during the mixed load")
+            held = asyncio.run(
+                streams.measure(
+                    url,
+                    settings,
+                    seed=args.seed,
+                    data_dir=data_dir,
+                    procs=procs,
+                    count=args.streams,
+                    seconds=secs,
+                    connections=conns,
+                    id_range=id_range,
+                )
+            )
+            results["streams"] = asdict(held)
         if args.soak_seconds:
             results["soak"] = _soak(url, data_dir, procs, args.soak_seconds, conns, id_range)
     finally:
@@ -370,6 +392,7 @@ def write_report(
         )
         + ".",
         f"- Web processes' RSS: {rss['before']} MiB before the load runs, {rss['after']} MiB after.",  # type: ignore[index]
+        *(streams.report_lines(results["streams"]) if "streams" in results else []),  # type: ignore[arg-type]
         *_soak_lines(results.get("soak")),
         f"- Timeline warm-up (first read rebuilds each load user's timeline from PostgreSQL): "
         f"{results['warmup_seconds']} s.",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Iterator
 
 import pytest
-from mastodon import Mastodon, MastodonAPIError
+from mastodon import Mastodon, MastodonAPIError, StreamListener
 
 from tests.factories import PASSWORD
 from tests.live import LiveServer
@@ -282,3 +283,37 @@ def test_mastodon_py_notifications_and_markers(live_server: LiveServer) -> None:
     assert len(nia.notifications()) == 4
     nia.notifications_clear()
     assert nia.notifications() == []
+
+
+def test_mastodon_py_stream_user_receives_an_update(live_server: LiveServer) -> None:
+    registrar = _client(live_server)
+    for name in ("masto_streamer", "masto_poster"):
+        registrar.create_account(
+            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
+        )
+    reader = _client(live_server)
+    reader.log_in(username="masto_streamer", password=PASSWORD, scopes=SCOPES, allow_http=True)
+    poster = _client(live_server)
+    poster.log_in(username="masto_poster", password=PASSWORD, scopes=SCOPES, allow_http=True)
+    reader.account_follow(reader.account_lookup("masto_poster")["id"])
+
+    updates: queue.Queue[dict[str, object]] = queue.Queue()
+
+    class Listener(StreamListener):
+        def on_update(self, status: dict[str, object]) -> None:
+            updates.put(status)
+
+    # Mastodon.py finds the stream through the instance's urls.streaming_api.
+    handle = reader.stream_user(Listener(), run_async=True, timeout=30)
+    try:
+        for _ in at_most(200, "waits for the stream to open"):
+            if handle.is_receiving():
+                break
+            time.sleep(0.05)
+        assert handle.is_receiving()
+        posted = poster.status_post("streamed to my followers")
+        received = updates.get(timeout=15)
+        assert received["id"] == posted["id"]
+        assert "streamed to my followers" in str(received["content"])
+    finally:
+        handle.close()

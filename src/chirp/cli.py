@@ -26,6 +26,7 @@ from chirp.jobs.worker import JobContext, Worker
 from chirp.ops import failures, gc_tuning
 from chirp.ops import logging as chirp_logging
 from chirp.redis_client import make_redis
+from chirp.streaming.bus import RedisPublisher, channel_for
 from chirp.timeline.cache import TimelineCache
 from chirp.users import service as users_service
 
@@ -269,6 +270,9 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
         session_factory=make_session_factory(engine),
         settings=settings,
         timeline_cache=TimelineCache.from_settings(redis, settings) if redis else None,
+        events=RedisPublisher(redis, channel_for(settings.redis_url))
+        if redis and settings.redis_url
+        else None,
     )
     runner = Worker(
         context,

@@ -32,6 +32,10 @@ from chirp.ops.http import install_outer_middleware
 from chirp.ratelimit.limiter import RateLimiter
 from chirp.ratelimit.middleware import RateLimitMiddleware
 from chirp.redis_client import make_redis
+from chirp.streaming import api as streaming_api
+from chirp.streaming import pages as streaming_pages
+from chirp.streaming.bus import LocalBus, RedisPublisher, RedisSubscription, channel_for
+from chirp.streaming.hub import Hub
 from chirp.tags.trends import TrendingTags
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
@@ -68,6 +72,8 @@ def create_app(
                 app.state.timeline_cache = TimelineCache.from_settings(redis, settings)
                 app.state.home_timeline = HomeTimeline(settings, app.state.timeline_cache)
                 app.state.instance_stats.redis = redis
+                app.state.stream_publisher = RedisPublisher(redis, channel_for(settings.redis_url))
+                await stack.enter_async_context(_stream_subscription(app, settings.redis_url))
             if session_factory is None:
                 # A factory passed in is the caller's (tests share one connection between
                 # requests): they refresh the statistics themselves.
@@ -100,6 +106,10 @@ def create_app(
     app.state.instance_stats = InstanceStats(period=settings.instance_stats_seconds)
     app.state.trending = TrendingTags()
     app.state.gravatar = GravatarCache(settings) if settings.gravatar else None
+    # Live updates: this process's open streams, fed in-process until Redis is connected.
+    app.state.stream_hub = Hub(settings, lambda: app.state.session_factory)
+    app.state.stream_publisher = LocalBus(app.state.stream_hub.deliver)
+    app.state.stream_subscription = None
     if session_factory is not None:
         # Available before lifespan runs, for clients that do not send lifespan events.
         app.state.session_factory = session_factory
@@ -117,6 +127,7 @@ def create_app(
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.include_router(api_router)
+    app.include_router(streaming_api.router)
     app.include_router(ops_api.router)
     app.include_router(api_reference.router)
     # Outside the web router: no session or CSRF cookie on an image every page loads.
@@ -126,6 +137,7 @@ def create_app(
         # A plain Starlette route: no FastAPI dependency injection or validation.
         app.state.raw_pool = RawPool(settings)
         app.add_route("/_bench/posts-raw", raw_posts, methods=["GET"], include_in_schema=False)
+    app.include_router(streaming_pages.router)
     app.include_router(web_router)
     # Last: request ids, HEAD and the last-resort error answer wrap everything above.
     install_outer_middleware(app)
@@ -156,6 +168,7 @@ async def _job_runner(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         session_factory=app.state.session_factory,
         settings=settings,
         timeline_cache=app.state.timeline_cache,
+        events=app.state.stream_publisher,
     )
     stop = asyncio.Event()
     runner = Worker(
@@ -164,6 +177,24 @@ async def _job_runner(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     # Stopped after uvicorn's own grace period has been spent on the requests in flight:
     # the jobs in hand get a moment more, then go back to the queue for the next process.
     task = asyncio.create_task(runner.run_forever(stop, grace=EMBEDDED_JOBS_GRACE_SECONDS))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@asynccontextmanager
+async def _stream_subscription(app: FastAPI, redis_url: str) -> AsyncIterator[None]:
+    """Hold this process's subscription to the events every process publishes."""
+    subscription = RedisSubscription(
+        redis_url,
+        app.state.stream_hub.deliver,
+        connect_timeout=app.state.settings.redis_connect_timeout,
+    )
+    app.state.stream_subscription = subscription
+    stop = asyncio.Event()
+    task = asyncio.create_task(subscription.run(stop))
     try:
         yield
     finally:

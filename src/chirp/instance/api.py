@@ -57,6 +57,11 @@ _POLLS = {
 }
 
 
+def _streaming_url(settings: Settings) -> str:
+    """Where clients open the streaming API: this host, over WebSocket (as Mastodon gives it)."""
+    return f"{'wss' if settings.https else 'ws'}://{settings.domain}"
+
+
 @router.get("/api/v1/instance")
 async def instance_v1(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
     """This server's name, version, limits and statistics (v1 entity)."""
@@ -68,8 +73,8 @@ async def instance_v1(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
         # Left out when not configured: an empty string is not an email address.
         **({"email": settings.contact_email} if settings.contact_email else {}),
         "version": version(),
-        # No streaming server yet: clients find no URL to connect to (an empty one is invalid).
-        "urls": {},
+        # Clients connect to ``<streaming_api>/api/v1/streaming``: served by the web processes.
+        "urls": {"streaming_api": _streaming_url(settings)},
         "stats": {"user_count": stats.users, "status_count": stats.posts, "domain_count": 0},
         "thumbnail": f"{settings.base_url}/static/header.png",
         "languages": ["en"],
@@ -101,7 +106,7 @@ async def instance_v2(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
         "icon": [],
         "languages": ["en"],
         "configuration": {
-            "urls": {"status": None},  # no streaming server (see instance_v1)
+            "urls": {"streaming": _streaming_url(settings), "status": None},
             "vapid": {"public_key": ""},
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
             "statuses": _statuses(settings),

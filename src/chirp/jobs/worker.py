@@ -21,6 +21,7 @@ from chirp.jobs import queue
 from chirp.jobs.models import Job
 from chirp.ops import failures
 from chirp.ops.logging import FailureLog
+from chirp.streaming.bus import Publisher
 from chirp.timeline.cache import TimelineCache
 
 log = logging.getLogger("chirp.jobs")
@@ -48,6 +49,8 @@ class JobContext:
     session_factory: async_sessionmaker[AsyncSession]
     settings: Settings
     timeline_cache: TimelineCache | None = None
+    # Where live events go (``streaming``); None in a process no stream can hear.
+    events: Publisher | None = None
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]

@@ -28,6 +28,7 @@ from chirp.notifications.models import Notification
 from chirp.posts.mentions import mentioned_ids
 from chirp.posts.models import Post
 from chirp.reactions.models import Reaction
+from chirp.streaming import events
 
 log = logging.getLogger("chirp.notifications")
 
@@ -89,8 +90,11 @@ async def notify_act(ctx: JobContext, payload: dict[str, Any]) -> None:
 
 async def _created(ctx: JobContext, created: Created) -> None:
     """A notification row has just been committed: the one place that learns of each."""
-    # live event here: publish a `notification` event to the user's streams.
     log.debug("notification %s (%s) for user %s", created.id, created.type, created.user_id)
+    # Live: the recipient's open streams (any web process) show it, and the badge moves.
+    await events.publish_notification(
+        ctx.events, user_id=created.user_id, notification_id=created.id
+    )
 
 
 async def _still_stands(

@@ -432,7 +432,11 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> list
             # The post answered, if it still exists, counts one reply fewer.
             await session.execute(_replies_moved(post.in_reply_to_id, -1))
         await users_service.move_counter(session, actor, User.posts_count, -1)
-    await queue.enqueue(session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id})
+    # Visibility and mentions: live streams tell only those who could see it (``streaming``).
+    deleted = {"visibility": post.visibility, "mentions": post.mentions}
+    await queue.enqueue(
+        session, kinds.POST_DELETED, {"post_id": post.id, "author_id": actor.id, **deleted}
+    )
     return [repost_id for repost_id, _ in reposts]
 
 

@@ -13,6 +13,7 @@ from chirp.follows import service as follows_service
 from chirp.jobs import kinds
 from chirp.jobs.worker import Handler, JobContext
 from chirp.posts import service as posts_service
+from chirp.streaming import events
 from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.celebrities import is_celebrity
@@ -69,14 +70,17 @@ async def _for_followers(
 async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Insert a new post into its author's and active followers' timelines (idempotent)."""
     cache = ctx.timeline_cache
-    if cache is None:
+    if cache is None and ctx.events is None:
         return
     async with ctx.session_factory() as session:
         post = await posts_service.get_post(session, int(payload["post_id"]))
         if post is None:
             return  # deleted before it was fanned out
-        if post.visibility == post_visibility.DIRECT:
-            return  # in no home timeline, its author's neither (nor a large account's list)
+        # Before the fan-out: open streams show it at once, whatever the follower count (a
+        # direct message reaches its participants' `direct` streams only).
+        await events.publish(ctx.events, events.post_created(post))
+        if cache is None or post.visibility == post_visibility.DIRECT:
+            return  # a direct message is in no home timeline, its author's neither
         # Followers are about to read it; the author's own timeline too, in case the request
         # could not write it. Side by side: independent writes, one round trip's wait.
         await asyncio.gather(
@@ -118,6 +122,7 @@ async def fanout_post(ctx: JobContext, payload: dict[str, Any]) -> None:
 
 async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Remove a deleted post from timelines (reads already filter it out)."""
+    await events.publish(ctx.events, events.post_deleted(payload))
     cache = ctx.timeline_cache
     if cache is None:
         return
@@ -172,27 +177,35 @@ async def purge_followee_posts(
 
 async def merge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Bring a newly followed account's recent posts into the follower's timeline."""
+    follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+    await events.publish(
+        ctx.events, events.follow_changed(follower_id=follower_id, followee_id=followee_id)
+    )
     if ctx.timeline_cache is None:
         return
     async with ctx.session_factory() as session:
         await merge_followee_posts(
             session,
             ctx.timeline_cache,
-            follower_id=int(payload["follower_id"]),
-            followee_id=int(payload["followee_id"]),
+            follower_id=follower_id,
+            followee_id=followee_id,
         )
 
 
 async def purge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Remove an unfollowed account's posts from the former follower's timeline."""
+    follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+    await events.publish(
+        ctx.events, events.follow_changed(follower_id=follower_id, followee_id=followee_id)
+    )
     if ctx.timeline_cache is None:
         return
     async with ctx.session_factory() as session:
         await purge_followee_posts(
             session,
             ctx.timeline_cache,
-            follower_id=int(payload["follower_id"]),
-            followee_id=int(payload["followee_id"]),
+            follower_id=follower_id,
+            followee_id=followee_id,
         )
 
 

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp import visibility as post_visibility
 from chirp.config import Settings
-from chirp.conversations import events as conversations_events
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
 from chirp.posts import feed
@@ -432,9 +431,7 @@ class HomeTimeline:
         author, and every follower of a large account, see the post on their very next read.
         """
         if post.visibility == post_visibility.DIRECT:
-            # In no home timeline: its participants read it in their conversations.
-            await conversations_events.direct_message_stored(post)
-            return
+            return  # in no home timeline: its participants read it in their conversations
         if self.cache is None or not self.breaker.closed:
             return
         writes = [

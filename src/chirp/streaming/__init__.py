@@ -1,0 +1,1 @@
+"""Live updates: an event bus between processes, and the streams clients hold open."""
