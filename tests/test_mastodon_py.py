@@ -40,6 +40,19 @@ def _client(live: LiveServer) -> Mastodon:
     return Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=live.url)
 
 
+def _signed_in(live: LiveServer, *names: str) -> list[Mastodon]:
+    """Sign up each of ``names`` and log each in through Mastodon.py, in order."""
+    registrar = _client(live)
+    clients = []
+    for name in names:
+        registrar.create_account(
+            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
+        )
+        clients.append(_client(live))
+        clients[-1].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
+    return clients
+
+
 def test_mastodon_py_end_to_end(live_server: LiveServer) -> None:
     registrar = _client(live_server)
     for name in ("masto_alice", "masto_bob"):
@@ -97,15 +110,7 @@ def test_mastodon_py_end_to_end(live_server: LiveServer) -> None:
 
 
 def test_mastodon_py_replies_and_context(live_server: LiveServer) -> None:
-    registrar = _client(live_server)
-    clients = {}
-    for name in ("masto_ann", "masto_ben"):
-        registrar.create_account(
-            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
-        )
-        clients[name] = _client(live_server)
-        clients[name].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
-    ann, ben = clients["masto_ann"], clients["masto_ben"]
+    ann, ben = _signed_in(live_server, "masto_ann", "masto_ben")
     root = ann.status_post("what do you think?")
     # Mastodon.py takes a status (or its id) to answer.
     reply = ben.status_post("@masto_ann yes", in_reply_to_id=root)
@@ -125,15 +130,7 @@ def test_mastodon_py_replies_and_context(live_server: LiveServer) -> None:
 
 
 def test_mastodon_py_favourites(live_server: LiveServer) -> None:
-    registrar = _client(live_server)
-    for name in ("masto_fan", "masto_star"):
-        registrar.create_account(
-            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
-        )
-    fan = _client(live_server)
-    fan.log_in(username="masto_fan", password=PASSWORD, scopes=SCOPES, allow_http=True)
-    star = _client(live_server)
-    star.log_in(username="masto_star", password=PASSWORD, scopes=SCOPES, allow_http=True)
+    fan, star = _signed_in(live_server, "masto_fan", "masto_star")
 
     posts = [star.status_post(f"star says {i}")["id"] for i in range(7)]
     liked_order = [posts[i] for i in (3, 0, 6, 1, 5, 2)]  # not the posts' own order
@@ -162,15 +159,7 @@ def test_mastodon_py_favourites(live_server: LiveServer) -> None:
 
 
 def test_mastodon_py_mentions_and_hashtag_timeline(live_server: LiveServer) -> None:
-    registrar = _client(live_server)
-    clients = {}
-    for name in ("masto_tia", "masto_tom"):
-        registrar.create_account(
-            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
-        )
-        clients[name] = _client(live_server)
-        clients[name].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
-    tia, tom = clients["masto_tia"], clients["masto_tom"]
+    tia, tom = _signed_in(live_server, "masto_tia", "masto_tom")
 
     said = tia.status_post("hello @MASTO_TOM and @nobody_here #ChirpTest #Café")
     tom_account = tia.account_lookup("masto_tom")
@@ -200,15 +189,7 @@ def test_mastodon_py_mentions_and_hashtag_timeline(live_server: LiveServer) -> N
 
 
 def test_mastodon_py_direct_messages(live_server: LiveServer) -> None:
-    registrar = _client(live_server)
-    clients = {}
-    for name in ("masto_dee", "masto_eve", "masto_fay"):
-        registrar.create_account(
-            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
-        )
-        clients[name] = _client(live_server)
-        clients[name].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
-    dee, eve, fay = clients["masto_dee"], clients["masto_eve"], clients["masto_fay"]
+    dee, eve, fay = _signed_in(live_server, "masto_dee", "masto_eve", "masto_fay")
     fay.account_follow(fay.account_lookup("masto_dee")["id"])  # a follower, not mentioned
     dm = dee.status_post("@masto_eve just us", visibility="direct")
     assert dm["visibility"] == "direct"
@@ -227,15 +208,7 @@ def test_mastodon_py_direct_messages(live_server: LiveServer) -> None:
 
 
 def test_mastodon_py_notifications_and_markers(live_server: LiveServer) -> None:
-    registrar = _client(live_server)
-    clients = {}
-    for name in ("masto_nia", "masto_ned", "masto_nod"):
-        registrar.create_account(
-            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
-        )
-        clients[name] = _client(live_server)
-        clients[name].log_in(username=name, password=PASSWORD, scopes=SCOPES, allow_http=True)
-    nia, ned, nod = clients["masto_nia"], clients["masto_ned"], clients["masto_nod"]
+    nia, ned, nod = _signed_in(live_server, "masto_nia", "masto_ned", "masto_nod")
     nia_id = nia.account_verify_credentials()["id"]
     post = nia.status_post("notice me")
     ned.account_follow(nia_id)
@@ -286,15 +259,7 @@ def test_mastodon_py_notifications_and_markers(live_server: LiveServer) -> None:
 
 
 def test_mastodon_py_stream_user_receives_an_update(live_server: LiveServer) -> None:
-    registrar = _client(live_server)
-    for name in ("masto_streamer", "masto_poster"):
-        registrar.create_account(
-            name, PASSWORD, f"{name}@example.com", agreement=True, locale="en", scopes=SCOPES
-        )
-    reader = _client(live_server)
-    reader.log_in(username="masto_streamer", password=PASSWORD, scopes=SCOPES, allow_http=True)
-    poster = _client(live_server)
-    poster.log_in(username="masto_poster", password=PASSWORD, scopes=SCOPES, allow_http=True)
+    reader, poster = _signed_in(live_server, "masto_streamer", "masto_poster")
     reader.account_follow(reader.account_lookup("masto_poster")["id"])
 
     updates: queue.Queue[dict[str, object]] = queue.Queue()

@@ -191,6 +191,7 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
     ],
     ("GET", "/api/v2/notifications/:id"): ["supported_types[]"],
     ("POST", "/api/v2/notifications/:id/dismiss"): [],
+    ("GET", "/api/v1/streaming/health"): [],
     ("GET", "/api/v1/markers"): ["timeline[]"],
     ("POST", "/api/v1/markers"): ["home[last_read_id]", "notifications[last_read_id]"],
     ("GET", "/api/v1/admin/accounts"): [
@@ -510,6 +511,7 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     },
     ("GET", "/api/v2/notifications/:id"): {"supported_types[]": Honoured(GROUP_BY_KEY)},
     ("POST", "/api/v2/notifications/:id/dismiss"): {},
+    ("GET", "/api/v1/streaming/health"): {},
     ("GET", "/api/v1/markers"): {"timeline[]": Honoured(MARKERS)},
     ("POST", "/api/v1/markers"): {
         "home[last_read_id]": Honoured(MARKERS),

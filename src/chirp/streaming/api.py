@@ -60,7 +60,14 @@ def _refuse_unsupported(params: Any) -> None:
             raise StreamRefused(422, f"{name} is not supported: {why}")
 
 
-@router.get("/health", response_class=PlainTextResponse)
+@router.get(
+    "/health",
+    response_class=PlainTextResponse,
+    responses={
+        429: {"description": "Too many API requests from this address (the API's limit)."},
+        500: {"description": "An unexpected error on the server (logged)."},
+    },
+)
 async def health() -> str:
     """Whether the streaming API is up: ``OK``."""
     return "OK"
