@@ -3,11 +3,13 @@ history; the side column's box."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
@@ -129,3 +131,20 @@ async def test_a_failed_count_keeps_the_last_and_waits_a_period(tmp_path: Path) 
         assert not trending.stale()  # no new attempt on every page while it is away
     finally:
         await engine.dispose()
+
+
+async def test_an_unreachable_database_is_logged_as_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Nothing listens on port 1: the connection is refused, as during a database outage.
+    engine = create_async_engine("postgresql+asyncpg://chirp:x@127.0.0.1:1/chirp")
+    trending = TrendingTags()
+    try:
+        with caplog.at_level(logging.WARNING, logger="chirp"):
+            async with async_sessionmaker(engine)() as session:
+                assert await trending.get(session) == []
+    finally:
+        await engine.dispose()
+    [record] = [r for r in caplog.records if "trending" in r.getMessage()]
+    assert record.exc_info is None and "Traceback" not in caplog.text
+    assert "counting trending tags failed: " in record.getMessage()

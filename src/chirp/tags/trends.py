@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import read_outside_transaction, utcnow
 from chirp.ids import EPOCH_MS, id_at
+from chirp.ops import failures
 from chirp.posts.text import tag_path
 from chirp.tags.models import PostTag, Tag
 
@@ -163,11 +164,16 @@ class TrendingTags:
             if self.stale():
                 try:
                     self._trends = await trending(session)
-                except (SQLAlchemyError, OSError):
+                except (SQLAlchemyError, OSError) as exc:
                     # A side column is no reason to fail a page: keep the last count, and
                     # try again a period later rather than on every page while the
-                    # database is away.
-                    log.warning("counting trending tags failed", exc_info=True)
+                    # database is away. An outage is one line (as every failure of a store
+                    # is logged); anything else is a bug, with its traceback.
+                    cause = failures.unavailability(exc)
+                    if cause is not None:
+                        log.warning("counting trending tags failed: %s", failures.describe(cause))
+                    else:
+                        log.warning("counting trending tags failed", exc_info=True)
                     with contextlib.suppress(SQLAlchemyError, OSError):
                         await session.rollback()  # the page goes on with its own reads
                 self._counted_at = time.monotonic()
