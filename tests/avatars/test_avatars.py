@@ -183,6 +183,24 @@ async def test_stale_gravatar_served_while_fetched_again(
     assert standin.hits[key] == 2
 
 
+async def test_a_fetch_asked_for_just_after_a_refresh_asks_gravatar_nothing(
+    gravatar_app: tuple[FastAPI, StandIn], session: AsyncSession
+) -> None:
+    # The race this covers: a lookup reads the stale file, another request's refresh then
+    # renews it and finishes, and the first lookup asks for a fetch of its own.
+    app, standin = gravatar_app
+    erin = await make_user(session, "erin")
+    key = digest("erin@example.com")
+    standin.images[key] = (PNG, "image/png")
+    async with client_of(app) as client:
+        assert (await client.get(f"/avatars/{erin.id}")).content == PNG
+    cache: GravatarCache = app.state.gravatar
+    late = cache._start(key)  # what that lookup does once its stale read returns
+    assert late is not None
+    assert (await late).image is not None
+    assert standin.hits[key] == 1
+
+
 async def test_gravatar_cache_is_bounded(make_app: MakeApp, tmp_path: Path) -> None:
     with gravatar_standin() as standin:
         big = b"\x89PNG" + b"x" * 300_000

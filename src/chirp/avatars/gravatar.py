@@ -110,6 +110,11 @@ class GravatarCache:
         return self._client
 
     async def _fetch(self, digest: str) -> Found:
+        # A lookup that read the file just before another fetch renewed it would fetch again:
+        # the file's age, read anew, tells whether that fetch already happened.
+        kept = await asyncio.to_thread(self._read, digest)
+        if kept is not None and time.time() - kept[0] < self._refresh:
+            return Found(kept[1], settled=True)
         url = f"{self._base}/avatar/{digest}"
         try:
             async with asyncio.timeout(self._timeout):
