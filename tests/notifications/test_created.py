@@ -117,6 +117,37 @@ async def test_like_unlike_like_and_repost_twice_notify_once(
     ]
 
 
+async def test_taking_an_act_back_removes_its_notification_and_no_other(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession
+) -> None:
+    # As Mastodon: an unlike, unrepost, unreaction or unfollow deletes what it had caused.
+    w = await world(session, ("ann", "bob", "cat"))
+    ann = w.id("ann")
+    post = (await _post(client, w, "ann", status="liked twice"))["id"]
+    emoji = f"/api/v1/pleroma/statuses/{post}/reactions/{quote('🎉', safe='')}"
+    for name in ("bob", "cat"):
+        for action in ("favourite", "reblog"):
+            await ok(await client.post(f"/api/v1/statuses/{post}/{action}", headers=w.auth(name)))
+        await ok(await client.put(emoji, headers=w.auth(name)))
+        await ok(await client.post(f"/api/v1/accounts/{ann}/follow", headers=w.auth(name)))
+    await run_jobs(app)
+    both = sorted(summary(await notifications(client, w, "ann")))
+    assert len(both) == 8
+    for action in ("unfavourite", "unreblog"):
+        await ok(await client.post(f"/api/v1/statuses/{post}/{action}", headers=w.auth("bob")))
+    await ok(await client.delete(emoji, headers=w.auth("bob")))
+    await ok(await client.post(f"/api/v1/accounts/{ann}/unfollow", headers=w.auth("bob")))
+    # Gone at once (no job between), cat's untouched.
+    assert sorted(summary(await notifications(client, w, "ann"))) == [
+        pair for pair in both if pair[1] == "cat"
+    ]
+    # Liked again: told again, once.
+    await ok(await client.post(f"/api/v1/statuses/{post}/favourite", headers=w.auth("bob")))
+    await run_jobs(app)
+    assert summary(await notifications(client, w, "ann"))[0] == ("favourite", "bob")
+    assert len(await notifications(client, w, "ann")) == 5
+
+
 async def test_an_act_taken_back_before_its_job_runs_notifies_nobody(
     app: FastAPI, session: AsyncSession
 ) -> None:

@@ -82,6 +82,12 @@ async def unfollow(session: AsyncSession, *, follower: User, followee: User) -> 
         return False
     await _bump_counts(session, follower=follower, followee=followee, delta=-1)
     await queue.enqueue(session, kinds.UNFOLLOWED, _pair(follower, followee))
+    await notifications_outbox.withdraw(
+        session,
+        type=notification_types.FOLLOW,
+        user_id=followee.id,
+        from_account_id=follower.id,
+    )
     return True
 
 

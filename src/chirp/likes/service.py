@@ -52,7 +52,16 @@ async def unlike(session: AsyncSession, *, user: User, post: Post) -> bool:
         .where(_FAVOURITES.c.user_id == user.id, _FAVOURITES.c.post_id == post.id)
         .returning(_FAVOURITES.c.post_id)
     )
-    return await _count(session, post, removed, -1)
+    if not await _count(session, post, removed, -1):
+        return False
+    await notifications_outbox.withdraw(
+        session,
+        type=notification_types.FAVOURITE,
+        user_id=post.author_id,
+        from_account_id=user.id,
+        post_id=post.id,
+    )
+    return True
 
 
 async def _count(

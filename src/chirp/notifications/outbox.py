@@ -1,14 +1,15 @@
-"""Record notification jobs in the transaction of the act that causes them (never for self)."""
+"""Notifications in the transaction of the act: jobs that tell (never for self), and take-backs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.jobs import kinds, queue
+from chirp.notifications.models import Notification
 from chirp.posts.mentions import mentioned_ids
 
 
@@ -32,6 +33,30 @@ async def act(
         "emoji": emoji,
     }
     await queue.enqueue(session, kinds.NOTIFY_ACT, payload)
+
+
+async def withdraw(
+    session: AsyncSession,
+    *,
+    type: str,
+    user_id: int,
+    from_account_id: int,
+    post_id: int | None = None,
+    emoji: str = "",
+) -> None:
+    """Remove the notification of an act taken back (an unlike, an unfollow), as Mastodon does.
+
+    A job for the act not yet run finds the act gone and tells nobody.
+    """
+    await session.execute(
+        delete(Notification).where(
+            Notification.user_id == user_id,
+            Notification.type == type,
+            Notification.from_account_id == from_account_id,
+            Notification.target_id == (post_id or 0),
+            Notification.emoji == emoji,
+        )
+    )
 
 
 def post_notifies(values: Mapping[str, Any], *, quoted_author_id: int | None = None) -> bool:

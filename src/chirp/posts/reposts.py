@@ -21,6 +21,7 @@ from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.jobs import kinds, queue
 from chirp.notifications import outbox as notifications_outbox
+from chirp.notifications import types as notification_types
 from chirp.pagination import Cursor, fetch_page, fetch_rows
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
@@ -126,6 +127,13 @@ async def unrepost(session: AsyncSession, *, actor: User, post_id: int) -> tuple
         return original, None
     await _move_reblogs(session, original, -1)
     await users_service.move_counter(session, actor, User.posts_count, -1)
+    await notifications_outbox.withdraw(
+        session,
+        type=notification_types.REBLOG,
+        user_id=original.author_id,
+        from_account_id=actor.id,
+        post_id=original.id,
+    )
     # The same purge as a deleted post: out of every timeline it was delivered to.
     await queue.enqueue(session, kinds.POST_DELETED, {"post_id": removed, "author_id": actor.id})
     return original, removed

@@ -137,11 +137,21 @@ async def unreact(session: AsyncSession, *, user: User, post: Post, emoji: str) 
     if on_postgresql(session):
         written = removed.cte("written")
         stmt = counted.where(exists(select(written.c.id))).add_cte(written)
-        return (await session.execute(stmt)).first() is not None
-    if (await session.execute(removed)).first() is None:
+        if (await session.execute(stmt)).first() is None:
+            return False
+    elif (await session.execute(removed)).first() is None:
         return False
-    # Rows at 0 stay (a reaction coming back finds its row); lists leave them out.
-    await session.execute(counted)
+    else:
+        # Rows at 0 stay (a reaction coming back finds its row); lists leave them out.
+        await session.execute(counted)
+    await notifications_outbox.withdraw(
+        session,
+        type=notification_types.REACTION,
+        user_id=post.author_id,
+        from_account_id=user.id,
+        post_id=post.id,
+        emoji=name,
+    )
     return True
 
 
