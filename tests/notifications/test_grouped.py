@@ -210,3 +210,30 @@ async def test_one_group_its_dismissal_and_the_unread_group_count(
     )
     left = await ok(await _grouped(client, w))
     assert [(t, n) for t, n, _ in _groups(left)] == [("reblog", 1), ("favourite", 2), ("follow", 3)]
+
+
+async def test_the_accounts_of_a_group_newest_first_in_pages(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession
+) -> None:
+    w = await world(session)
+    await _scene(client, app, w)
+    groups = (await ok(await _grouped(client, w)))["notification_groups"]
+    likes, follows = groups[3]["group_key"], groups[4]["group_key"]
+
+    async def names(key: str, query: str = "", reader: str = "ann") -> list[str]:
+        r = await client.get(f"/api/v2/notifications/{key}/accounts{query}", headers=w.auth(reader))
+        return [a["username"] for a in await ok(r)]
+
+    assert await names(likes) == ["dan", "cat", "bob"]
+    assert await names(follows) == ["dan", "cat", "bob"]
+    assert await names(groups[1]["group_key"]) == ["dan"]  # a lone mention
+    r = await client.get(f"/api/v2/notifications/{likes}/accounts?limit=2", headers=w.auth("ann"))
+    assert [a["username"] for a in await ok(r)] == ["dan", "cat"]
+    assert await names(likes, "?" + r.links["next"]["url"].split("?", 1)[1]) == ["bob"]
+    # Nobody else's, and no such group: empty, as Mastodon answers.
+    assert await names(likes, reader="bob") == []
+    assert await names("favourite-1-1") == []
+    r = await client.get(f"/api/v2/notifications/{likes}/accounts?limit=x", headers=w.auth("ann"))
+    assert r.status_code == 422
+    r = await client.get(f"/api/v2/notifications/{likes}/accounts")
+    assert r.status_code == 401

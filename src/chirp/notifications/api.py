@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from chirp.api import present as api_present
 from chirp.api.auth import UserContext, require_user
-from chirp.api.links import set_link_header
+from chirp.api.links import link_pages, set_link_header
 from chirp.api.paging import AccountsCursorDep, parse_id
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import NotFound, ValidationFailed
@@ -19,6 +20,7 @@ from chirp.notifications.schemas import (
     UnreadCountOut,
 )
 from chirp.parsing import Limit, ShortText, path_text, query_id
+from chirp.users.schemas import AccountOut
 
 router = APIRouter(tags=["notifications"])
 
@@ -250,6 +252,22 @@ async def notification_group(
     """One of your notification groups, by its key (404 for anyone else's)."""
     found = await groups.one(session, user=ctx.user, key=path_text(group_key))
     return notifications_present.grouped(found, settings)
+
+
+@router.get("/api/v2/notifications/{group_key}/accounts", response_model=list[AccountOut])
+async def group_accounts(
+    group_key: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    cursor: AccountsCursorDep,
+    ctx: ReadNotifications,
+) -> list[AccountOut]:
+    """Every account of one of your notification groups, newest first (paged by notification)."""
+    pairs = await groups.accounts(session, user=ctx.user, key=path_text(group_key), cursor=cursor)
+    link_pages(request, response, [notification_id for notification_id, _ in pairs])
+    return [api_present.account(user, settings) for _, user in pairs]
 
 
 @router.post("/api/v2/notifications/{group_key}/dismiss")

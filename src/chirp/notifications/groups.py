@@ -20,7 +20,7 @@ from chirp.errors import NotFound
 from chirp.markers import service as markers_service
 from chirp.notifications import grouping, service, types
 from chirp.notifications.models import Notification
-from chirp.pagination import Cursor
+from chirp.pagination import Cursor, fetch_page
 from chirp.parsing import ascii_int
 from chirp.users.models import User
 
@@ -121,6 +121,19 @@ async def one(session: AsyncSession, *, user: User, key: str) -> GroupedPage:
             group.page_min_id = group.page_max_id = group.latest_page_at = None
             return GroupedPage(groups=groups, shown=shown)
     raise NotFound("Record not found")
+
+
+async def accounts(
+    session: AsyncSession, *, user: User, key: str, cursor: Cursor
+) -> list[tuple[int, User]]:
+    """Who acted in a group, newest first, each with the notification id that pages it.
+
+    A key with no notifications (or someone else's) is an empty list, as Mastodon answers.
+    """
+    stmt = service.browse_query(user.id).where(_of_group(key))
+    found: list[Notification] = await fetch_page(session, stmt, Notification.id, cursor)
+    by_id = await service.accounts_by_id(session, {n.from_account_id for n in found})
+    return [(n.id, by_id[n.from_account_id]) for n in found if n.from_account_id in by_id]
 
 
 async def dismiss(session: AsyncSession, *, user_id: int, key: str) -> None:
