@@ -76,7 +76,12 @@ def _names(request: Request, name: str) -> list[str]:
     return values
 
 
-def _filter(request: Request, account_id: str | None) -> service.Filter:
+def _chosen(
+    request: Request,
+    _types: _Types = [],  # noqa: B006 - FastAPI copies defaults
+    _exclude_types: _ExcludeTypes = [],  # noqa: B006
+    account_id: _AccountId = None,
+) -> service.Filter:
     """The filter the query asks for: ``types[]``, ``exclude_types[]`` and ``account_id``."""
     wanted = _names(request, "types")
     return service.Filter(
@@ -84,6 +89,23 @@ def _filter(request: Request, account_id: str | None) -> service.Filter:
         exclude_types=tuple(_names(request, "exclude_types")),
         account_id=query_id("account_id", account_id),
     )
+
+
+def _unread_limit(
+    limit: Annotated[
+        Limit,
+        Query(
+            description=f"Count at most this many ({service.UNREAD_DEFAULT} by default, "
+            f"{service.UNREAD_MAX} at most; larger values are taken as {service.UNREAD_MAX})."
+        ),
+    ] = service.UNREAD_DEFAULT,
+) -> int:
+    """How far an unread count counts."""
+    return max(1, min(limit, service.UNREAD_MAX))
+
+
+ChosenDep = Annotated[service.Filter, Depends(_chosen)]
+UnreadLimitDep = Annotated[int, Depends(_unread_limit)]
 
 
 @router.get("/api/v1/notifications", response_model=list[NotificationOut])
@@ -94,47 +116,22 @@ async def list_notifications(
     settings: SettingsDep,
     cursor: AccountsCursorDep,
     ctx: ReadNotifications,
-    _types: _Types = [],  # noqa: B006 - FastAPI copies defaults
-    _exclude_types: _ExcludeTypes = [],  # noqa: B006
-    account_id: _AccountId = None,
+    chosen: ChosenDep,
     include_filtered: _IncludeFiltered = False,
-    _supported_types: _SupportedTypes = [],  # noqa: B006
+    _supported_types: _SupportedTypes = [],  # noqa: B006 - FastAPI copies defaults
 ) -> list[NotificationOut]:
     """Your notifications, newest first (40 by default, at most 80), paged with ``Link``."""
-    listing = await service.page(
-        session, user=ctx.user, cursor=cursor, chosen=_filter(request, account_id)
-    )
-    ids = [n.id for n in listing.notifications]
-    set_link_header(
-        request,
-        response,
-        newest_id=ids[0] if ids else None,
-        oldest_id=ids[-1] if ids else None,
-    )
+    listing = await service.page(session, user=ctx.user, cursor=cursor, chosen=chosen)
+    link_pages(request, response, [n.id for n in listing.notifications])
     return notifications_present.notifications(listing, settings)
 
 
 @router.get("/api/v1/notifications/unread_count", response_model=UnreadCountOut)
 async def unread_count(
-    request: Request,
-    session: SessionDep,
-    ctx: ReadNotifications,
-    limit: Annotated[
-        Limit,
-        Query(
-            description=f"Count at most this many ({service.UNREAD_DEFAULT} by default, "
-            f"{service.UNREAD_MAX} at most; larger values are taken as {service.UNREAD_MAX})."
-        ),
-    ] = service.UNREAD_DEFAULT,
-    _types: _Types = [],  # noqa: B006
-    _exclude_types: _ExcludeTypes = [],  # noqa: B006
-    account_id: _AccountId = None,
+    session: SessionDep, ctx: ReadNotifications, chosen: ChosenDep, limit: UnreadLimitDep
 ) -> UnreadCountOut:
     """How many notifications are newer than your notifications marker, counted up to ``limit``."""
-    capped = max(1, min(limit, service.UNREAD_MAX))
-    count = await service.unread_count(
-        session, user_id=ctx.user.id, chosen=_filter(request, account_id), limit=capped
-    )
+    count = await service.unread_count(session, user_id=ctx.user.id, chosen=chosen, limit=limit)
     return UnreadCountOut(count=count)
 
 
@@ -180,9 +177,7 @@ async def grouped_notifications(
     settings: SettingsDep,
     cursor: AccountsCursorDep,
     ctx: ReadNotifications,
-    _types: _Types = [],  # noqa: B006
-    _exclude_types: _ExcludeTypes = [],  # noqa: B006
-    account_id: _AccountId = None,
+    chosen: ChosenDep,
     expand_accounts: Annotated[
         ShortText,
         Query(
@@ -204,7 +199,7 @@ async def grouped_notifications(
         session,
         user=ctx.user,
         cursor=cursor,
-        chosen=_filter(request, account_id),
+        chosen=chosen,
         grouped=_grouped(request),
     )
     set_link_header(request, response, newest_id=found.prev_min_id, oldest_id=found.next_max_id)
@@ -218,25 +213,13 @@ async def unread_group_count(
     request: Request,
     session: SessionDep,
     ctx: ReadNotifications,
-    limit: Annotated[
-        Limit,
-        Query(
-            description=f"Count at most this many groups ({service.UNREAD_DEFAULT} by default, "
-            f"{service.UNREAD_MAX} at most; larger values are taken as {service.UNREAD_MAX})."
-        ),
-    ] = service.UNREAD_DEFAULT,
-    _types: _Types = [],  # noqa: B006
-    _exclude_types: _ExcludeTypes = [],  # noqa: B006
-    account_id: _AccountId = None,
+    chosen: ChosenDep,
+    limit: UnreadLimitDep,
     _grouped_types: _GroupedTypes = [],  # noqa: B006
 ) -> UnreadCountOut:
     """How many groups the notifications newer than your marker make, counted up to ``limit``."""
     count = await groups.unread_groups(
-        session,
-        user=ctx.user,
-        chosen=_filter(request, account_id),
-        grouped=_grouped(request),
-        limit=max(1, min(limit, service.UNREAD_MAX)),
+        session, user=ctx.user, chosen=chosen, grouped=_grouped(request), limit=limit
     )
     return UnreadCountOut(count=count)
 
