@@ -27,6 +27,7 @@ from chirp.streaming import channels, events, render
 from chirp.streaming import service as streaming_service
 from chirp.streaming.bus import Event
 from chirp.streaming.channels import Channel
+from chirp.timeline import service as timeline_service
 from chirp.users.models import User
 
 log = logging.getLogger("chirp.streaming")
@@ -155,12 +156,13 @@ class Hub:
                     elif reader == author_id:
                         ok = True
                     else:
-                        # Mastodon's home rule for replies: to the reader, or to someone
-                        # the reader follows too.
-                        ok = author_id in sub.following and (
-                            replied is None
-                            or replied in (author_id, reader)
-                            or replied in sub.following
+                        # The home timeline's rules: a followed author, and Mastodon's
+                        # rule for replies (to the reader, or to someone they follow too).
+                        ok = author_id in sub.following and timeline_service.shows_reply(
+                            user_id=reader,
+                            author_id=author_id,
+                            replied_to=replied,
+                            followed=sub.following,
                         )
                         if ok:
                             followers.add(reader)
