@@ -15,6 +15,7 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from chirp.auth.models import WebSession
+from chirp.conversations import service as conversations_service
 from chirp.db import utcnow
 from chirp.follows import service as follows_service
 from chirp.follows.models import Follow
@@ -208,6 +209,9 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "unread notifications (the badge)": notifications_service.unread_query(
             USER, notifications_service.ALL, limit=notifications_service.BADGE_CAP
         ),
+        "unread conversations (the badge)": conversations_service.unread_query(
+            USER, limit=notifications_service.BADGE_CAP
+        ),
         "a notification group's latest": grouping.latest_group_query(USER, f"favourite-{POST}"),
         "notification groups' sizes": groups.sizes_query(
             USER, [f"favourite-{POST}-1", "follow-2"], low=POST, high=POST + 9
@@ -234,6 +238,7 @@ MERGED = {"home page 1", "home deep page", "home since", "home down to a post"}
 # the Aggregate); a group's size and sample read that group's own index entries only.
 BOUNDED_AGGREGATES = {
     "unread notifications (the badge)",
+    "unread conversations (the badge)",
     "notification groups' sizes",
     "notification groups' newest accounts",
 }
@@ -254,6 +259,7 @@ TABLES = (
     "reaction_counts",
     "notifications",
     "markers",
+    "conversation_members",
 )
 
 
@@ -314,3 +320,17 @@ async def test_public_timeline_reads_only_public_posts_from_its_index(
     plan = await _plan(engine, session, _page(timeline_service.public_query(), Post.id, cursor))
     assert "using ix_posts_public_id on posts" in plan, plan
     assert not [line for line in plan.splitlines() if "visibility" in line], plan  # no filter
+
+
+async def test_the_unread_messages_badge_reads_only_unread_rows(
+    engine: AsyncEngine, session: AsyncSession
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("query plans are checked on PostgreSQL")
+    # Through the list's index, a user with thousands of read conversations would have them
+    # all visited on every page view; the partial index holds the unread, listed ones alone.
+    for setting in ("enable_seqscan", "enable_bitmapscan"):
+        await session.execute(text(f"SET LOCAL {setting} = off"))
+    stmt = conversations_service.unread_query(USER, limit=notifications_service.BADGE_CAP)
+    plan = await _plan(engine, session, stmt)
+    assert "using ix_conversation_members_unread on conversation_members" in plan, plan

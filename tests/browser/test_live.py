@@ -64,3 +64,19 @@ def test_new_posts_and_notifications_show_without_reload(
     expect(reader.locator("#notifications-card")).to_contain_text("live_cat", timeout=15_000)
     assert reader.evaluate("window.__noReload") is True
     expect(badge).to_be_hidden()
+
+    # bob writes to her: the Messages badge counts it without a reload; reading it clears it.
+    messages = reader.locator("#messages-badge")
+    expect(messages).to_be_hidden()
+    bob.goto(f"{url}/messages/new")
+    bob.fill("#message-to", "live_ann")
+    bob.fill("#message-text", "a word in private")
+    bob.click("main button[type=submit]:has-text('Send')")
+    expect(bob.locator("main")).to_contain_text("a word in private")
+    expect(messages).to_be_visible(timeout=15_000)
+    expect(reader.locator("#messages-count")).to_have_text("1")
+    assert reader.evaluate("window.__noReload") is True
+    reader.click("a.nav-item[href='/messages']")
+    reader.locator("a.conversation-link").first.click()
+    expect(reader.locator("main")).to_contain_text("a word in private")
+    expect(messages).to_be_hidden()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.posts.models import Post
 from tests.conftest import MakeApp, client_of
-from tests.conversations.helpers import world
+from tests.conversations.helpers import conversations, post, world
 from tests.factories import auth, make_user
 from tests.web.helpers import csrf, htmx, login, post_ids
 
@@ -147,3 +147,44 @@ async def test_older_conversations_are_a_page_away(
         second = (await client.get(older.group(1))).text
         assert len(_listed(second)) == 1 and "@pal0" in second
         assert "Older conversations" not in second
+
+
+def _badge(html: str) -> str | None:
+    """The unread-messages count the navigation shows (None when the badge is hidden)."""
+    found = re.search(
+        r'<span id="messages-badge" class="nav-badge"( hidden)?>.*?'
+        r'<span id="messages-count">([^<]*)</span>',
+        html,
+    )
+    assert found is not None, "no messages badge"
+    return None if found.group(1) else found.group(2)
+
+
+async def test_the_navigation_counts_conversations_with_unread_messages(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    w = await world(session)
+    # ann writes to bob and dan, cat to bob: two conversations for bob, one for dan.
+    await post(client, w.tokens["ann"], "@bob @dan lunch?", visibility="direct")
+    await post(client, w.tokens["cat"], "@bob hello", visibility="direct")
+    seen = {}
+    for name in ("ann", "bob", "cat", "dan"):
+        client.cookies.clear()
+        await login(client, name)
+        seen[name] = _badge((await client.get("/")).text)
+    assert seen == {"ann": None, "bob": "2", "cat": None, "dan": "1"}
+    # bob opens one: the page he lands on already counts the other alone.
+    client.cookies.clear()
+    await login(client, "bob")
+    first = _listed((await client.get("/messages")).text)[-1][0]
+    assert _badge((await client.get(f"/messages/{first}")).text) == "1"
+    assert _badge((await client.get("/messages/badge")).text) == "1"
+    # Removed from his list: no longer counted.
+    for conversation in await conversations(client, w.tokens["bob"]):
+        r = await client.delete(
+            f"/api/v1/conversations/{conversation['id']}", headers=auth(w.tokens["bob"])
+        )
+        assert r.status_code == 200
+    assert _badge((await client.get("/")).text) is None
+    client.cookies.clear()
+    assert (await client.get("/messages/badge")).status_code == 303

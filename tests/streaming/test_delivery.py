@@ -140,6 +140,21 @@ async def test_web_stream_sends_ids_and_new_posts_render(
     bad = await live_client.get("/live/posts?id=x")
     assert bad.status_code == 422
     await web.nothing()  # carol's post is not on alice's stream
+    # A message to alice: a nudge to fetch her unread-messages badge; her own answer is none.
+    r = await live_client.post(
+        "/api/v1/statuses",
+        data={"status": "@alice psst", "visibility": "direct"},
+        headers=auth(cast.carol.token),
+    )
+    # (and the mention's notification, in whichever order the two jobs ran)
+    got = {event.event: event.data for event in [await web.next(), await web.next()]}
+    assert got.keys() == {"conversation", "notification"}
+    assert got["conversation"] == r.json()["id"]
+    badge = await live_client.get("/messages/badge")
+    assert '<span id="messages-count">1</span>' in badge.text
+    body = {"status": "@carol ok", "visibility": "direct", "in_reply_to_id": r.json()["id"]}
+    await live_client.post("/api/v1/statuses", data=body, headers=auth(cast.alice.token))
+    await web.nothing()
     await web.close()
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, UniqueConstraint, false
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chirp.db import Base, SnowflakePK
+
+# Written as the badge's query writes it, so PostgreSQL sees that the index answers it.
+_UNREAD = "unread IS TRUE AND hidden IS FALSE AND last_post_id IS NOT NULL"
 
 
 class ConversationMember(SnowflakePK, Base):
@@ -30,4 +34,15 @@ class ConversationMember(SnowflakePK, Base):
         UniqueConstraint("conversation_id", "user_id"),
         # A member's conversations, newest message first.
         Index("ix_conversation_members_user_id_last_post_id", "user_id", "last_post_id"),
+        # The navigation's unread-messages badge: only the rows it counts.
+        Index(
+            "ix_conversation_members_unread",
+            "user_id",
+            postgresql_where=sql_text(
+                "unread IS TRUE AND hidden IS FALSE AND last_post_id IS NOT NULL"
+            ),
+            sqlite_where=sql_text(
+                "unread IS TRUE AND hidden IS FALSE AND last_post_id IS NOT NULL"
+            ),
+        ),
     )

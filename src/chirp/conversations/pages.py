@@ -11,6 +11,7 @@ from chirp.conversations import service as conversations_service
 from chirp.conversations.service import Conversation
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import ValidationFailed
+from chirp.notifications import service as notifications_service
 from chirp.pagination import Cursor
 from chirp.parsing import BodyText, LongText, ShortText, path_id
 from chirp.posts import feed
@@ -142,6 +143,13 @@ async def _page(
     )
 
 
+@router.get("/messages/badge")
+async def badge(request: Request, session: SessionDep, viewer: CurrentUser) -> Response:
+    """The navigation's unread-messages badge alone (live updates fetch it anew)."""
+    context = {"count": await _badge(session, viewer)}
+    return render(request, "conversations/_badge.html", context, viewer=viewer)
+
+
 @router.get("/messages/{conversation_id}")
 async def show(
     request: Request, session: SessionDep, viewer: CurrentUser, conversation_id: str
@@ -151,7 +159,14 @@ async def show(
     if conversation.member.unread:
         await conversations_service.mark_read(session, conversation)
         await session.commit()
+        request.state.messages_badge = await _badge(session, viewer)
     return await _page(request, session, viewer, conversation)
+
+
+async def _badge(session: SessionDep, viewer: User) -> str:
+    cap = notifications_service.BADGE_CAP
+    unread = await conversations_service.unread_count(session, user_id=viewer.id, limit=cap)
+    return notifications_service.badge(unread)
 
 
 @router.post("/messages/{conversation_id}")

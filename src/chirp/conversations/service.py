@@ -135,6 +135,24 @@ def listed_query(user_id: int) -> Select[ConversationMember]:
     )
 
 
+def unread_query(user_id: int, *, limit: int) -> Select[Any]:
+    """How many of a user's listed conversations have an unread message, up to ``limit``."""
+    # A partial index holds only unread, listed rows: this reads at most ``limit`` entries.
+    unread = (
+        listed_query(user_id)
+        .with_only_columns(ConversationMember.id)
+        .where(ConversationMember.unread.is_(True))
+        .limit(limit)
+        .subquery()
+    )
+    return select(func.count()).select_from(unread)
+
+
+async def unread_count(session: AsyncSession, *, user_id: int, limit: int) -> int:
+    """How many of a user's listed conversations have an unread message, up to ``limit``."""
+    return int((await session.execute(unread_query(user_id, limit=limit))).scalar_one())
+
+
 # Pages go by the latest message's id, as Mastodon pages conversations.
 _LATEST = cast(InstrumentedAttribute[int], ConversationMember.last_post_id)
 

@@ -1,6 +1,6 @@
 // Chirp's live parts, for logged-in pages only, and none of them needed: the home timeline's
-// "N new posts" bar, the unread notification count, and relative times that keep up. The
-// page's own event stream (/live/events, the session cookie, same origin) carries ids only;
+// "N new posts" bar, the unread notification and message counts, and relative times that
+// keep up. The page's own event stream (/live/events, the session cookie, same origin) carries ids only;
 // new posts are fetched as HTML rendered by the same templates as the rest of the page.
 // Without this script, or without EventSource, every page shows the same on its next load.
 (function () {
@@ -89,6 +89,14 @@
     badge.hidden = false;
   }
 
+  // A new message from someone else: the badge is fetched anew (its conversation may have
+  // been unread already, and then the count stays).
+  function messaged() {
+    var badge = document.getElementById("messages-badge");
+    if (!badge) return;
+    htmx.ajax("GET", "/messages/badge", { target: "#messages-badge", swap: "outerHTML" });
+  }
+
   function connect() {
     var url = document.body.getAttribute("data-live");
     if (!url || !window.EventSource) return;
@@ -97,6 +105,7 @@
     source.addEventListener("update", function (event) { newPost(event.data); });
     source.addEventListener("delete", function (event) { gone(event.data); });
     source.addEventListener("notification", notified);
+    source.addEventListener("conversation", messaged);
     window.addEventListener("pagehide", function () { source.close(); });
   }
 

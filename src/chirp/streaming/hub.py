@@ -189,7 +189,12 @@ class Hub:
                 if channel.name == channels.USER and sub.viewer.id in unconfirmed:
                     continue
                 if sub.brief:
-                    sub.send(Message(channel.stream, "update", str(post.id)))
+                    # The web UI's stream: new posts by id, and a message from someone else
+                    # as a nudge to fetch the unread-messages badge anew.
+                    if channel.name != channels.DIRECT:
+                        sub.send(Message(channel.stream, "update", str(post.id)))
+                    elif sub.viewer.id != author_id:
+                        sub.send(Message(channel.stream, "conversation", str(post.id)))
                     continue
                 if channel.name == channels.DIRECT:
                     conversation = await render.conversation(

@@ -32,7 +32,7 @@ MOST_NEW_POSTS = 40
 
 @router.get("/events")
 async def events(request: Request) -> Response:
-    """The logged-in reader's live events (home timeline and notifications), as ids."""
+    """The logged-in reader's live events (home timeline, notifications, messages), as ids."""
     hub: Hub = request.app.state.stream_hub
     # Its own short session, not the request's: the stream holds no connection while open.
     try:
@@ -44,7 +44,7 @@ async def events(request: Request) -> Response:
     subscriber = Subscriber(
         viewer=holder.user,
         notifications=True,
-        channels={Channel(channels.USER)},
+        channels={Channel(channels.USER), Channel(channels.DIRECT)},
         following=following,
         brief=True,
     )

@@ -7,8 +7,10 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy import select
 
 from chirp.auth import service as auth_service
+from chirp.conversations import service as conversations_service
 from chirp.deps import SessionDep, SettingsDep
 from chirp.notifications import service as notifications_service
 from chirp.ratelimit.deps import enforce_account
@@ -39,11 +41,17 @@ async def _optional_user(request: Request, session: SessionDep) -> User | None:
             await session.commit()
     request.state.user = user
     if user is not None and request.method == "GET" and not is_htmx(request):
-        # The navigation's unread badge on every full page: one indexed query, capped.
-        unread = await notifications_service.unread_count(
-            session, user_id=user.id, limit=notifications_service.BADGE_CAP
+        # The navigation's unread badges on every full page: one query, two capped index reads.
+        cap = notifications_service.BADGE_CAP
+        counts = select(
+            notifications_service.unread_query(
+                user.id, notifications_service.ALL, limit=cap
+            ).scalar_subquery(),
+            conversations_service.unread_query(user.id, limit=cap).scalar_subquery(),
         )
-        request.state.notifications_badge = notifications_service.badge(unread)
+        notified, messaged = (await session.execute(counts)).one()
+        request.state.notifications_badge = notifications_service.badge(notified)
+        request.state.messages_badge = notifications_service.badge(messaged)
     return user
 
 
