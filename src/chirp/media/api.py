@@ -67,11 +67,18 @@ async def read_file(request: Request, name: str, settings: Settings) -> bytes | 
     return data
 
 
+async def _has_file(request: Request, name: str) -> bool:
+    """Whether a multipart request carries a file ``name``."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return False
+    return isinstance((await request.form()).get(name), UploadFile)
+
+
 async def _upload(
     request: Request, session: SessionDep, settings: Settings, ctx: UserContext, storage: Storage
 ) -> MediaAttachmentOut:
     fields = await read_params(request)
-    if fields.get("thumbnail") not in (None, ""):
+    if fields.get("thumbnail") not in (None, "") or await _has_file(request, "thumbnail"):
         raise ValidationFailed(
             "thumbnail is not supported here: Chirp takes images only, which need none",
             field="thumbnail",
