@@ -428,6 +428,12 @@ async def test_avatar_and_header_upload_and_removal(
     assert r.status_code == 422
     same = (await api.get("/api/v1/accounts/verify_credentials", headers=auth(token))).json()
     assert same["display_name"] == "Alice" and same["avatar"] == account["avatar"]
+    # Text where a file belongs is refused, naming it.
+    for name in ("avatar", "header"):
+        r = await api.patch(
+            "/api/v1/accounts/update_credentials", headers=auth(token), json={name: "x.png"}
+        )
+        assert r.status_code == 422 and name in r.json()["error"]
     # Removing them brings the defaults back and deletes the files.
     r = await api.delete("/api/v1/profile/avatar", headers=auth(token))
     assert r.status_code == 200 and r.json()["avatar"] == before["avatar"]

@@ -123,6 +123,9 @@ _FIXED = {
     dependencies=[
         Depends(
             refuse(
+                # Files pass (they are no parameters); text in their place is refused.
+                avatar="send the image as a multipart file",
+                header="send the image as a multipart file",
                 fields_attributes="profiles have no extra fields here",
                 attribution_domains="this server shows no link previews to credit",
                 **{"source[quote_policy]": "this server has no quote posts yet"},
