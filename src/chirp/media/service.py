@@ -11,6 +11,13 @@ An upload belongs to its uploader until a post is published with it (``attachabl
 (``media.jobs``). Its alt text and focus can be changed by its owner at any time, attached
 or not, as Mastodon lets the author of a post edit them. Files are shared by identical
 uploads, so they are deleted only when no row refers to their key any more.
+
+For pages: take the storage from ``media.api.media_storage`` (``app.state.media_storage``),
+call ``upload`` with the file's bytes (``media.api.read_file`` bounds them), then
+``posts.service.create_post(..., media_ids=[...])``, which calls ``attachable`` and
+``attach`` in the post's transaction; ``posts.feed.load`` reads a page's attachments
+(``Feed.attachments(post)``), and ``storage.public_url`` gives their URLs. Errors are
+``ValidationFailed`` (422) and ``TooLarge`` (413), as everywhere.
 """
 
 from __future__ import annotations
