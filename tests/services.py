@@ -47,6 +47,8 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "domain": "testserver",
         "demo_data": False,
+        # Uploads of this test process, never the checkout's ./data/media.
+        "media_dir": os.path.join(tempfile.gettempdir(), f"chirp-test-media-{os.getpid()}"),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import queue
 import time
 from collections.abc import Iterator
 
 import pytest
 from mastodon import Mastodon, MastodonAPIError, StreamListener
+from PIL import Image
 
 from tests.factories import PASSWORD
 from tests.live import LiveServer
@@ -282,3 +284,23 @@ def test_mastodon_py_stream_user_receives_an_update(live_server: LiveServer) -> 
         assert "streamed to my followers" in str(received["content"])
     finally:
         handle.close()
+
+
+def test_mastodon_py_media_upload_post_and_describe(live_server: LiveServer) -> None:
+    (pia,) = _signed_in(live_server, "masto_pia")
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (10, 120, 200)).save(out, "JPEG")
+    media = pia.media_post(out.getvalue(), mime_type="image/jpeg", description="A blue square")
+    assert media["type"] == "image" and media["url"] and media["description"] == "A blue square"
+    assert media["meta"]["original"]["width"] == 640
+    posted = pia.status_post("with a picture", media_ids=[media])
+    assert [m["id"] for m in posted["media_attachments"]] == [media["id"]]
+    updated = pia.media_update(media, description="A blue rectangle", focus=(0.5, 0.5))
+    assert updated["description"] == "A blue rectangle"
+    assert updated["meta"]["focus"] == {"x": 0.5, "y": 0.5}
+    shown = pia.status(posted["id"])
+    assert shown["media_attachments"][0]["description"] == "A blue rectangle"
+    only = pia.account_statuses(pia.me()["id"], only_media=True)
+    assert [s["id"] for s in only] == [posted["id"]]
+    with pytest.raises(MastodonAPIError):
+        pia.media_post(b"not an image", mime_type="image/png")

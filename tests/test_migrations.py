@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from chirp import models  # noqa: F401 - registers every table
 from chirp.db import Base, UTCDateTime, make_engine
 from chirp.follows import service as follows_service
+from chirp.media import service as media_service
 from chirp.migrate import current_revision, head_revision, upgrade_connection
 from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
@@ -329,3 +330,47 @@ async def test_0007_upgrades_a_populated_database_and_keeps_its_data(
             public = await timeline_service.public(session, cursor=Cursor())
             assert [p.id for p in public] == [100]
             assert public[0].mentions is None
+
+
+def _populate_0007(connection: Connection) -> None:
+    _populate_0006(connection)
+    upgrade_connection(connection, "0007")
+    connection.execute(sa.text("INSERT INTO mentions (post_id, user_id) VALUES (102, 1)"))
+
+
+async def test_0008_upgrades_a_populated_database_and_keeps_its_data(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with _scratch_connection(engine, tmp_path) as conn:
+        await conn.run_sync(_populate_0007)
+        await conn.run_sync(upgrade_connection)
+        users = (
+            await conn.execute(
+                sa.text("SELECT id, username, avatar_key, header_key FROM users ORDER BY id")
+            )
+        ).all()
+        # Nobody had uploaded a picture: every account shows the defaults, as before.
+        assert [tuple(u) for u in users] == [(1, "ann", None, None), (2, "bob", None, None)]
+        posts = (await conn.execute(sa.text("SELECT id FROM posts ORDER BY id"))).scalars()
+        assert list(posts) == [100, 101, 102]
+        # The new table takes images of the upgraded posts, and follows their deletes.
+        for media_id, post_id in ((1, 100), (2, 101), (3, None)):
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO media_attachments (id, account_id, post_id, position, type,"
+                    " status, description, focus_x, focus_y, blurhash, content_type,"
+                    " original_key, original_width, original_height, original_size, small_key,"
+                    " small_width, small_height, created_at) VALUES (:id, 1, :post, 0, 'image',"
+                    " 'ready', '', 0, 0, NULL, 'image/png', 'k', 10, 10, 100, 's', 10, 10, :now)"
+                ),
+                {"id": media_id, "post": post_id, "now": NOW},
+            )
+        async with AsyncSession(bind=conn) as session:
+            found = await media_service.for_posts(session, [100, 101, 102])
+            assert {post_id: [m.id for m in items] for post_id, items in found.items()} == {
+                100: [1],
+                101: [2],
+            }
+        await conn.execute(sa.text("DELETE FROM posts WHERE id = 100"))
+        left = (await conn.execute(sa.text("SELECT id FROM media_attachments ORDER BY id"))).all()
+        assert [r[0] for r in left] == [2, 3]

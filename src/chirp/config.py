@@ -174,6 +174,49 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest JSON, URL-encoded or other non-multipart request body (413 beyond).",
     )
+    # Media (chirp.media): uploads, their limits, and where their files are kept.
+    media_dir: str = Field(
+        "./data/media",
+        description="Directory of uploaded images (local storage, used when no S3 bucket is set).",
+    )
+    media_max_bytes: int = Field(
+        16 * 2**20, ge=1024, description="Largest image upload, in bytes (413 beyond)."
+    )
+    media_max_pixels: int = Field(
+        50_000_000,
+        ge=1,
+        description="Most pixels (width x height) an upload may declare; more is refused (422).",
+    )
+    media_max_frames: int = Field(
+        500, ge=1, description="Most frames an animated GIF or WebP upload may have (422 beyond)."
+    )
+    media_max_side: int = Field(
+        2048, ge=400, description="Longest side of a stored image; larger ones are scaled down."
+    )
+    media_processing_threads: int = Field(
+        2,
+        ge=1,
+        description="Uploads a process decodes and re-encodes at once (the rest wait their turn).",
+    )
+    max_media_attachments: int = Field(
+        4, ge=1, le=9, description="Images per post (Mastodon and its clients assume 4)."
+    )
+    media_s3_bucket: str | None = Field(
+        None, description="Keep uploads in this S3-compatible bucket instead of media_dir."
+    )
+    media_s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint (MinIO, Garage, R2...); unset: AWS."
+    )
+    media_s3_region: str | None = Field(None, description="S3 region of the bucket.")
+    media_s3_access_key_id: str | None = Field(None, description="S3 access key id.")
+    media_s3_secret_access_key: str | None = Field(None, description="S3 secret access key.")
+    media_s3_public_url: str | None = Field(
+        None,
+        description=(
+            "Base URL the bucket's files are read from, on the site's own origin (e.g. "
+            "https://example.org/media, proxied to the bucket); default: /media on this site."
+        ),
+    )
     job_lease_seconds: int = Field(
         6,
         ge=1,

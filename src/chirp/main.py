@@ -25,6 +25,9 @@ from chirp.db import make_engine, make_session_factory
 from chirp.instance.service import InstanceStats
 from chirp.jobs import registry
 from chirp.jobs.worker import EMBEDDED_JOBS_GRACE_SECONDS, JobContext, Worker
+from chirp.media import api as media_api
+from chirp.media import files as media_files
+from chirp.media import storage as media_storage
 from chirp.ops import api as ops_api
 from chirp.ops import gc_tuning
 from chirp.ops.bench import RawPool, raw_posts
@@ -105,6 +108,7 @@ def create_app(
     app.state.home_timeline = HomeTimeline(settings, None)
     app.state.instance_stats = InstanceStats(period=settings.instance_stats_seconds)
     app.state.trending = TrendingTags()
+    app.state.media_storage = media_storage.from_settings(settings)
     app.state.gravatar = GravatarCache(settings) if settings.gravatar else None
     # Live updates: this process's open streams, fed in-process until Redis is connected.
     app.state.stream_hub = Hub(settings, lambda: app.state.session_factory)
@@ -121,6 +125,7 @@ def create_app(
         BodyLimitMiddleware,
         max_bytes=settings.max_json_body_bytes,
         max_multipart_bytes=settings.max_body_bytes,
+        upload_limits=media_api.upload_limits(settings),
     )
     app.add_middleware(WebResponseMiddleware, secure_cookies=settings.https)
     app.state.rate_limiter = RateLimiter(settings)
@@ -132,6 +137,7 @@ def create_app(
     app.include_router(api_reference.router)
     # Outside the web router: no session or CSRF cookie on an image every page loads.
     app.include_router(avatar_routes.router)
+    app.include_router(media_files.router)
     if settings.bench_endpoints:
         app.include_router(ops_api.bench_router)
         # A plain Starlette route: no FastAPI dependency injection or validation.

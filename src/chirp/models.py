@@ -6,6 +6,7 @@ from chirp.follows.models import Follow
 from chirp.jobs.models import Job
 from chirp.likes.models import Favourite
 from chirp.markers.models import Marker
+from chirp.media.models import MediaAttachment
 from chirp.notifications.models import Notification
 from chirp.oauth.models import OAuthApp, OAuthCode, OAuthToken
 from chirp.posts.models import IdempotencyKey, Mention, Post
@@ -20,6 +21,7 @@ __all__ = [
     "IdempotencyKey",
     "Job",
     "Marker",
+    "MediaAttachment",
     "Mention",
     "Notification",
     "OAuthApp",

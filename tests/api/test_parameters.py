@@ -111,6 +111,13 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
         "quote_approval_policy",
     ],
     ("GET", "/api/v1/statuses/:id"): [],
+    ("POST", "/api/v2/media"): ["file", "thumbnail", "description", "focus"],
+    ("POST", "/api/v1/media"): ["file", "thumbnail", "description", "focus"],
+    ("GET", "/api/v1/media/:id"): [],
+    ("PUT", "/api/v1/media/:id"): ["thumbnail", "description", "focus"],
+    ("DELETE", "/api/v1/media/:id"): [],
+    ("DELETE", "/api/v1/profile/avatar"): [],
+    ("DELETE", "/api/v1/profile/header"): [],
     ("GET", "/api/v1/statuses/:id/context"): [],
     ("DELETE", "/api/v1/statuses/:id"): ["delete_media"],
     ("POST", "/api/v1/statuses/:id/favourite"): [],
@@ -217,6 +224,9 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
 }
 # Chirp's own operations, with no Mastodon counterpart.
 CHIRP_ONLY = {("GET", "/health")}
+MEDIA_UPLOAD = "tests/media/test_api.py::test_upload_answers_a_mastodon_media_attachment"
+MEDIA_REFUSALS = "tests/media/test_api.py::test_unsupported_and_bad_parameters_are_422"
+PROFILE_IMAGES = "tests/media/test_api.py::test_avatar_and_header_upload_and_removal"
 # Pleroma's emoji reactions (its docs list no parameters but the path's status and emoji):
 # tests/reactions/test_api.py.
 PLEROMA = {
@@ -334,8 +344,9 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("PATCH", "/api/v1/accounts/update_credentials"): {
         "display_name": POSTING_DEFAULTS,
         "note": POSTING_DEFAULTS,
-        "avatar": Refused("not-an-upload"),
-        "header": Refused("not-an-upload"),
+        # Multipart files; text in their place is refused (test_parameters' REFUSED).
+        "avatar": Honoured(PROFILE_IMAGES),
+        "header": Honoured(PROFILE_IMAGES),
         # Only the value every Chirp account has is accepted; any other is refused.
         "locked": ACCOUNT_FLAGS,
         "bot": ACCOUNT_FLAGS,
@@ -359,7 +370,7 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("GET", "/api/v1/accounts/:id"): {},
     ("GET", "/api/v1/accounts/:id/statuses"): {
         **{name: Honoured(CURSOR_EDGES) for name in ("max_id", "since_id", "min_id", "limit")},
-        "only_media": Honoured(NOTHING_TO_FILTER),
+        "only_media": Honoured("tests/media/test_api.py::test_only_media_lists_posts_with_images"),
         "exclude_replies": Honoured(
             "tests/posts/test_replies.py::"
             "test_public_timeline_and_exclude_replies_leave_out_replies_to_others"
@@ -395,7 +406,9 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
             "tests/api/test_statuses.py::test_idempotency_key_gives_one_status"
         ),
         "status": Honoured("tests/api/test_statuses.py::test_create_accepts_every_encoding"),
-        "media_ids[]": Refused(["1"]),
+        "media_ids[]": Honoured(
+            "tests/media/test_api.py::test_a_post_with_images_shows_them_in_order_everywhere"
+        ),
         "poll[options][]": Refused(["yes", "no"]),
         "poll[expires_in]": Refused(3600),
         "poll[multiple]": Refused(True),
@@ -412,6 +425,25 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "quote_approval_policy": QUOTES,
     },
     ("GET", "/api/v1/statuses/:id"): {},
+    **{
+        ("POST", path): {
+            "file": Honoured(MEDIA_UPLOAD),
+            "description": Honoured(MEDIA_UPLOAD),
+            "focus": Honoured(MEDIA_UPLOAD),
+            # Images need no thumbnail: one sent is refused (a file, so not in REFUSED).
+            "thumbnail": Honoured(MEDIA_REFUSALS),
+        }
+        for path in ("/api/v2/media", "/api/v1/media")
+    },
+    ("GET", "/api/v1/media/:id"): {},
+    ("PUT", "/api/v1/media/:id"): {
+        "description": Honoured(MEDIA_UPLOAD),
+        "focus": Honoured(MEDIA_UPLOAD),
+        "thumbnail": Honoured(MEDIA_REFUSALS),
+    },
+    ("DELETE", "/api/v1/media/:id"): {},
+    ("DELETE", "/api/v1/profile/avatar"): {},
+    ("DELETE", "/api/v1/profile/header"): {},
     ("GET", "/api/v1/statuses/:id/context"): {},
     ("DELETE", "/api/v1/statuses/:id"): {"delete_media": Honoured(NOTHING_TO_FILTER)},
     ("POST", "/api/v1/statuses/:id/favourite"): {},
@@ -453,7 +485,7 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
     ("GET", "/api/v1/timelines/public"): {
         "local": Honoured(NOTHING_TO_FILTER),
         "remote": Honoured(NOTHING_TO_FILTER),
-        "only_media": Honoured(NOTHING_TO_FILTER),
+        "only_media": Honoured("tests/media/test_api.py::test_only_media_lists_posts_with_images"),
         **{name: Honoured(CURSOR_EDGES) for name in ("max_id", "since_id", "min_id", "limit")},
     },
     ("GET", "/api/v1/timelines/tag/:id"): {

@@ -43,7 +43,7 @@ async def test_too_long_blank_and_unsupported_are_422_and_store_nothing(
     cases = [
         ({"status": "x" * 141}, "Text is too long"),
         ({"status": "  "}, "Text can't be blank"),
-        ({"status": "hi", "media_ids[]": "1"}, "media_ids is not supported here"),
+        ({"status": "hi", "media_ids[]": "1"}, "Media not found"),  # nobody's upload
         ({"status": "hi", "scheduled_at": "2030-01-01T00:00:00Z"}, "scheduled_at is not"),
     ]
     for data, message in cases:

@@ -6,9 +6,11 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from chirp.avatars.urls import avatar_path
+from chirp.avatars.urls import avatar_url, header_url
 from chirp.config import Settings
 from chirp.follows.service import Relationship
+from chirp.media import present as media_present
+from chirp.media.schemas import MediaAttachmentOut
 from chirp.posts.entities import find_tags, unique_names
 from chirp.posts.feed import Feed
 from chirp.posts.models import PostView
@@ -46,9 +48,9 @@ def account(user: Profile, settings: Settings) -> AccountOut:
     # formatted with isoformat (strftime alone was a third of the cost).
     base = settings.base_url
     username = user.username
-    avatar = base + avatar_path(user, settings)
+    avatar = avatar_url(user, settings)
     last_post = user.last_post_at
-    header = f"{base}/static/header.png"
+    header = header_url(user, settings)
     return AccountOut(
         id=str(user.id),
         username=username,
@@ -163,6 +165,10 @@ class _Statuses:
             "filtered": [] if viewer is not None else None,
         }
 
+    def media(self, post: PostView) -> list[MediaAttachmentOut]:
+        """A post's images, in order."""
+        return [media_present.attachment(m, self.settings) for m in self.feed.attachments(post)]
+
     def proper(self, post: PostView, *, quoted: bool) -> dict[str, Any]:
         """A post (not a repost) with its counts, reactions, reply and quote."""
         state = self.feed.state(post)
@@ -179,6 +185,7 @@ class _Statuses:
                 shown = StatusOut(**self.proper(inner, quoted=False))
             quote = QuoteOut(state=state_name, quoted_status=shown)
         fields.update(
+            media_attachments=self.media(post),
             in_reply_to_id=_str(post.in_reply_to_id),
             in_reply_to_account_id=_str(post.in_reply_to_account_id),
             replies_count=state.replies,

@@ -10,6 +10,8 @@ from chirp.conversations import api as conversations_api
 from chirp.instance import api as instance_api
 from chirp.likes import api as likes_api
 from chirp.markers import api as markers_api
+from chirp.media import api as media_api
+from chirp.media import profile_api as media_profile_api
 from chirp.notifications import api as notifications_api
 from chirp.oauth import api as oauth_api
 from chirp.posts import api as posts_api
@@ -33,6 +35,8 @@ for module in (
     conversations_api,
     notifications_api,
     markers_api,
+    media_api,
+    media_profile_api,
     admin_api,
 ):
     api_router.include_router(module.router, responses=ERROR_RESPONSES)

@@ -10,6 +10,8 @@ from chirp import __version__
 from chirp.config import Settings
 from chirp.deps import SettingsDep
 from chirp.instance.service import InstanceStats, Stats
+from chirp.media.processing import SUPPORTED_MIME_TYPES
+from chirp.media.schemas import DESCRIPTION_LIMIT
 from chirp.posts.text import URL_WEIGHT
 
 router = APIRouter(tags=["instance"])
@@ -36,19 +38,24 @@ def version() -> str:
 def _statuses(settings: Settings) -> dict[str, int]:
     return {
         "max_characters": settings.max_post_length,
-        "max_media_attachments": 0,
+        "max_media_attachments": settings.max_media_attachments,
         "characters_reserved_per_url": URL_WEIGHT,
     }
 
 
-_MEDIA = {
-    "supported_mime_types": [],
-    "image_size_limit": 0,
-    "image_matrix_limit": 0,
-    "video_size_limit": 0,
-    "video_frame_rate_limit": 0,
-    "video_matrix_limit": 0,
-}
+def _media(settings: Settings) -> dict[str, Any]:
+    """What uploads may be: images only (no video or audio), within the media settings."""
+    return {
+        "supported_mime_types": SUPPORTED_MIME_TYPES,
+        "description_limit": DESCRIPTION_LIMIT,
+        "image_size_limit": settings.media_max_bytes,
+        "image_matrix_limit": settings.media_max_pixels,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+    }
+
+
 _POLLS = {
     "max_options": 0,
     "max_characters_per_option": 0,
@@ -84,7 +91,7 @@ async def instance_v1(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
         "configuration": {
             "accounts": {"max_featured_tags": 0},
             "statuses": _statuses(settings),
-            "media_attachments": _MEDIA,
+            "media_attachments": _media(settings),
             "polls": _POLLS,
         },
         "contact_account": None,
@@ -110,7 +117,7 @@ async def instance_v2(settings: SettingsDep, stats: StatsDep) -> dict[str, Any]:
             "vapid": {"public_key": ""},
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
             "statuses": _statuses(settings),
-            "media_attachments": _MEDIA,
+            "media_attachments": _media(settings),
             "polls": _POLLS,
             "translation": {"enabled": False},
         },

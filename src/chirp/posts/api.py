@@ -46,7 +46,6 @@ _NO_POLLS = "Chirp has no polls yet"
                     "poll[multiple]": _NO_POLLS,
                     "poll[hide_totals]": _NO_POLLS,
                 },
-                media_ids="Chirp has no media attachments yet",
                 scheduled_at="Chirp cannot schedule posts yet",
             )
         )
@@ -84,10 +83,23 @@ async def create_status(
         quote_approval_policy=reposts.parse_quote_policy(
             body.quote_approval_policy, visibility=body.visibility or ctx.user.default_privacy
         ),
+        media_ids=_media_ids(body.media_ids),
+        max_media=settings.max_media_attachments,
     )
     await session.commit()
     await timeline.published(post)
     return present.status(await feed.load(session, [post], viewer=ctx.user, fresh=True), settings)
+
+
+def _media_ids(raw: list[str]) -> list[int]:
+    """The ids in ``media_ids``; one that is no id names no upload of yours (422)."""
+    ids = []
+    for item in raw:
+        value = ascii_int(item)
+        if value is None:
+            raise ValidationFailed("Media not found", field="media_ids")
+        ids.append(value)
+    return ids
 
 
 def _reply_id(raw: str | None) -> int | None:
@@ -143,7 +155,12 @@ async def delete_status(
     timeline: HomeTimelineDep,
     ctx: Annotated[UserContext, Depends(require_user("write:statuses"))],
     delete_media: Annotated[
-        bool, Query(description="Chirp posts carry no media: there is none to keep or delete.")
+        bool,
+        Query(
+            description=(
+                "Images are always deleted with their post (Chirp keeps no uploads for a redraft)."
+            )
+        ),
     ] = False,
 ) -> StatusOut:
     """Delete one of your statuses; returns it with its source ``text``."""

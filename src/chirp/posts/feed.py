@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp import visibility as post_visibility
 from chirp.db import id_in, in_list, read_outside_transaction, takes_arrays
 from chirp.follows import service as follows_service
+from chirp.media import service as media_service
+from chirp.media.service import Attachment
 from chirp.posts import mentions
 from chirp.posts import state as post_state
 from chirp.posts.models import Post, PostView
@@ -45,6 +47,12 @@ class Feed:
     replied_to: dict[int, Profile] = field(default_factory=dict)
     # Authors of followers-only-quotable posts whom the viewer follows (or is).
     followed: set[int] = field(default_factory=set)
+    # Images of the posts shown (originals for reposts), in order, by post id.
+    media: dict[int, tuple[Attachment, ...]] = field(default_factory=dict)
+
+    def attachments(self, post: PostView) -> tuple[Attachment, ...]:
+        """The images a post shows (a repost: its original's)."""
+        return self.media.get(self.shown(post).id, ())
 
     def shown(self, post: PostView) -> PostView:
         """The post a list item shows: the original for a repost."""
@@ -116,6 +124,10 @@ async def load(
         if post.in_reply_to_account_id is not None
     }
     feed.replied_to = await _authors(session, answered)
+    # One query for the images of every post shown (and of the posts they quote).
+    feed.media = await media_service.for_posts(
+        session, {feed.shown(p).id for p in feed.posts} | set(feed.originals)
+    )
     if viewer is not None:
         quotable_by_followers = {
             post.author_id

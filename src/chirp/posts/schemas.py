@@ -6,10 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from chirp.media.schemas import MediaAttachmentOut
 from chirp.parsing import BodyText, LongText, Token
 from chirp.users.schemas import AccountOut
 
-# Bounds the list before the handler refuses attachments (which Mastodon caps at 4).
+# Bounds the list before the service checks it against the setting (4 by default, at most 9).
 MAX_MEDIA_IDS = 20
 # Text with something besides white space, and no NUL (see chirp.parsing).
 _NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
@@ -72,7 +73,7 @@ class StatusOut(BaseModel):
     visibility: str = "public"
     sensitive: bool = False
     spoiler_text: str = ""
-    media_attachments: list[dict[str, object]] = Field(default_factory=list)
+    media_attachments: list[MediaAttachmentOut] = Field(default_factory=list)
     application: ApplicationOut | None = None
     mentions: list[dict[str, object]] = Field(default_factory=list)
     tags: list[dict[str, object]] = Field(default_factory=list)
@@ -122,10 +123,12 @@ class ContextOut(BaseModel):
 class StatusCreate(BaseModel):
     """Parameters of ``POST /api/v1/statuses``."""
 
+    # Required unless ``media_ids`` are given (a post may be images only).
     status: BodyText = Field("", json_schema_extra={"pattern": _NOT_BLANK})
-    # Documented as Chirp answers: attachments and scheduling are refused (422).
+    # Your uploads (``POST /api/v2/media``) not yet attached, shown in this order; at most
+    # ``max_media_attachments`` (the instance configuration says how many).
     media_ids: list[Token] = Field(
-        default_factory=list, max_length=MAX_MEDIA_IDS, json_schema_extra={"maxItems": 0}
+        default_factory=list, max_length=MAX_MEDIA_IDS, json_schema_extra={"maxItems": 9}
     )
     # The status this one answers; one that does not exist or you may not see is 404.
     in_reply_to_id: Token | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from chirp.errors import NotFound, ValidationFailed
 from chirp.follows import service as follows_service
 from chirp.ids import new_id
 from chirp.jobs import kinds, queue
+from chirp.media import service as media_service
 from chirp.notifications import outbox as notifications_outbox
 from chirp.pagination import Cursor, fetch_page
 from chirp.posts import mentions
@@ -38,8 +40,11 @@ REPLY_TARGET_NOT_FOUND = "The post you are trying to reply to does not appear to
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
 
 
-def validate_text(text: str, *, max_length: int) -> str:
-    """Return the text to store (as typed, newlines unified), or raise if blank or too long."""
+def validate_text(text: str, *, max_length: int, blank_ok: bool = False) -> str:
+    """Return the text to store (as typed, newlines unified), or raise if blank or too long.
+
+    ``blank_ok``: the post has images, so it may have no text (then stored as "").
+    """
     max_chars, max_bytes = post_text.raw_limits(max_length)
     # Checked before anything that costs time in the text's length (normalising, link search).
     if len(text) > max_chars or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -49,6 +54,8 @@ def validate_text(text: str, *, max_length: int) -> str:
             code="ERR_TOO_LONG",
         )
     text = post_text.unify_newlines(text)
+    if not text.strip() and blank_ok:
+        return ""
     if not text.strip():
         raise ValidationFailed("Text can't be blank", field="status", code="ERR_BLANK")
     # Counted in NFC as Mastodon does, but stored as typed: normalising would change
@@ -122,9 +129,13 @@ async def create_post(
     in_reply_to_id: int | None = None,
     quote_of: Post | None = None,
     quote_approval_policy: str = "public",
+    media_ids: Sequence[int] = (),
+    max_media: int = 4,
 ) -> Post:
     """Store a new post by ``author``; a repeated idempotency key returns the first post.
 
+    ``media_ids``: the author's uploads shown with it, in order (at most ``max_media``,
+    each unattached; 422 otherwise); with them, the text may be blank.
     Without a ``visibility`` the author's default is used; without a ``language``, theirs.
     ``in_reply_to_id`` names a post the author may see (else ``NotFound``); a reply to a
     repost answers the original.
@@ -144,7 +155,7 @@ async def create_post(
     values: dict[str, Any] = {
         "id": new_id(),
         "author_id": author.id,
-        "text": validate_text(text, max_length=max_length),
+        "text": validate_text(text, max_length=max_length, blank_ok=bool(media_ids)),
         "app_name": app_name,
         "created_at": utcnow(),
         "visibility": shown_to,
@@ -169,6 +180,9 @@ async def create_post(
         earlier = await _post_for_key(session, user_id=author.id, key=idempotency_key)
         if earlier is not None:
             return earlier
+    media = await media_service.attachable(
+        session, account=author, media_ids=media_ids, most=max_media
+    )
     parent = None
     if in_reply_to_id is not None:
         parent = await reply_target(session, in_reply_to_id, viewer=author)
@@ -193,6 +207,7 @@ async def create_post(
             async with session.begin_nested():
                 posts_count = await _store(session, values, notifies=notifies)
                 await _store_entities(session, values)
+                await media_service.attach(session, media=media, post_id=values["id"])
                 key = IdempotencyKey(user_id=author.id, key=idempotency_key, post_id=values["id"])
                 session.add(key)
                 await session.flush()
@@ -205,6 +220,7 @@ async def create_post(
     else:
         posts_count = await _store(session, values, notifies=notifies)
         await _store_entities(session, values)
+        await media_service.attach(session, media=media, post_id=values["id"])
     if posts_count is not None:
         show_written(author, posts_count=posts_count, last_post_at=values["created_at"])
     post = Post(**values)
@@ -392,6 +408,8 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> list
         # As Mastodon: among the actor's posts there is none with this id (404, not 403).
         raise NotFound()
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
+    # Its images go with it (foreign key); their files once nothing else uses them.
+    await media_service.release_post_media(session, post_id=post.id)
     # Its reposts go with it (the foreign key would cascade): each is deleted here so its
     # author's count moves and its own purge job takes it out of its readers' timelines.
     reposts = (
@@ -441,11 +459,17 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> list
 
 
 def by_author_query(
-    author_id: int, *, private: bool = True, replies: bool = True, reblogs: bool = True
+    author_id: int,
+    *,
+    private: bool = True,
+    replies: bool = True,
+    reblogs: bool = True,
+    only_media: bool = False,
 ) -> Select[Post]:
     """Return a statement for one user's posts, followers-only ones when ``private``, replies
     to others when ``replies`` (their own threads stay, as Mastodon's ``exclude_replies``),
-    their reposts when ``reblogs``. Direct messages never: they are in no one's profile or
+    their reposts when ``reblogs``; with ``only_media``, only their posts with images (no
+    reposts, as Mastodon). Direct messages never: they are in no one's profile or
     home timeline (their participants read them under Messages).
 
     Callers paginate by id.
@@ -459,8 +483,10 @@ def by_author_query(
         stmt = stmt.where(
             or_(Post.in_reply_to_account_id.is_(None), Post.in_reply_to_account_id == author_id)
         )
-    if not reblogs:
+    if not reblogs or only_media:
         stmt = stmt.where(Post.reblog_of_id.is_(None))
+    if only_media:
+        stmt = stmt.where(media_service.has_media(Post.id))
     return stmt
 
 
@@ -487,8 +513,11 @@ async def by_author(
     viewer: User | None,
     replies: bool = True,
     reblogs: bool = True,
+    only_media: bool = False,
 ) -> list[Post]:
     """Return one page of a user's posts (and reposts) that ``viewer`` may see, newest first."""
     private = await sees_private_posts(session, viewer=viewer, author_id=author_id)
-    stmt = by_author_query(author_id, private=private, replies=replies, reblogs=reblogs)
+    stmt = by_author_query(
+        author_id, private=private, replies=replies, reblogs=reblogs, only_media=only_media
+    )
     return await fetch_page(session, stmt, Post.id, cursor)

@@ -17,6 +17,9 @@ from chirp.config import Settings
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
 from chirp.errors import Forbidden, NotFound, ValidationFailed
 from chirp.follows import service as follows_service
+from chirp.media import api as media_api
+from chirp.media import profile_images
+from chirp.media.storage import Storage
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth import service as oauth_service
 from chirp.oauth.schemas import TokenOut
@@ -120,8 +123,9 @@ _FIXED = {
     dependencies=[
         Depends(
             refuse(
-                avatar="uploaded avatars are not supported yet",
-                header="profile headers are not supported yet",
+                # Files pass (they are no parameters); text in their place is refused.
+                avatar="send the image as a multipart file",
+                header="send the image as a multipart file",
                 fields_attributes="profiles have no extra fields here",
                 attribution_domains="this server shows no link previews to credit",
                 **{"source[quote_policy]": "this server has no quote posts yet"},
@@ -130,12 +134,15 @@ _FIXED = {
     ],
 )
 async def update_credentials(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    storage: media_api.StorageDep,
     ctx: Annotated[UserContext, Depends(require_user("write:accounts"))],
     body: Annotated[UpdateCredentialsIn, Depends(params(UpdateCredentialsIn))],
 ) -> CredentialAccountOut:
-    """Change your display name, bio and posting defaults (``source[privacy]``, ``[language]``)."""
+    """Change your display name, bio, posting defaults (``source[privacy]``, ``[language]``),
+    and ``avatar`` or ``header`` (multipart image files)."""
     for name, fixed in _FIXED.items():
         sent = getattr(body, name)
         if sent is not None and sent != fixed:
@@ -153,8 +160,22 @@ async def update_credentials(
         await users_service.update_posting_defaults(
             session, user=ctx.user, privacy=source.privacy, language=source.language
         )
+    await _set_images(request, session, storage, settings, ctx.user)
     await session.commit()
     return present.credential_account(ctx.user, settings)
+
+
+async def _set_images(
+    request: Request, session: SessionDep, storage: Storage, settings: Settings, user: User
+) -> None:
+    """Take the ``avatar`` and ``header`` files of the request, both checked before either
+    is set."""
+    avatar = await media_api.read_file(request, "avatar", settings)
+    header = await media_api.read_file(request, "header", settings)
+    if avatar is not None:
+        await profile_images.set_avatar(session, storage, settings, user=user, data=avatar)
+    if header is not None:
+        await profile_images.set_header(session, storage, settings, user=user, data=header)
 
 
 @router.get("/accounts/relationships", response_model=list[RelationshipOut])
@@ -228,8 +249,8 @@ async def account_statuses(
 ) -> list[StatusOut]:
     """An account's posts, newest first."""
     user = await _account(session, account_id)
-    if pinned or only_media:
-        posts: list[Post] = []  # Chirp has no pinned posts or media yet
+    if pinned:
+        posts: list[Post] = []  # Chirp has no pinned posts yet
     else:
         posts = await posts_service.by_author(
             session,
@@ -238,6 +259,7 @@ async def account_statuses(
             viewer=viewer.user if viewer else None,
             replies=not exclude_replies,
             reblogs=not exclude_reblogs,
+            only_media=only_media,
         )
     _link(request, response, [p.id for p in posts])
     reader = viewer.user if viewer else None

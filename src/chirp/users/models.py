@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chirp.db import Base, SnowflakePK, utcnow
@@ -39,10 +40,26 @@ class User(Shown, SnowflakePK, Base):
     default_language: Mapped[str | None] = mapped_column(String(2), default=None)
     # The interface language asked for at sign-up (Mastodon's ``locale``), e.g. "en", "pt-BR".
     locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    # Uploaded profile images: their storage keys (``chirp.media``), None when none is set.
+    avatar_key: Mapped[str | None] = mapped_column(String(100), default=None)
+    header_key: Mapped[str | None] = mapped_column(String(100), default=None)
 
     __table_args__ = (
         Index("ix_users_last_active_at", "last_active_at"),
         Index("ix_users_created_at", "created_at"),
         # Finds the few accounts whose posts are merged at read time instead of fanned out.
         Index("ix_users_followers_count", "followers_count"),
+        # Whether an image file is still someone's avatar or header (before deleting it).
+        Index(
+            "ix_users_avatar_key",
+            "avatar_key",
+            postgresql_where=sql_text("avatar_key IS NOT NULL"),
+            sqlite_where=sql_text("avatar_key IS NOT NULL"),
+        ),
+        Index(
+            "ix_users_header_key",
+            "header_key",
+            postgresql_where=sql_text("header_key IS NOT NULL"),
+            sqlite_where=sql_text("header_key IS NOT NULL"),
+        ),
     )

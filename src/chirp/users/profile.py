@@ -52,6 +52,12 @@ class Profile(Protocol):
     def following_count(self) -> int: ...
 
     @property
+    def avatar_key(self) -> str | None: ...
+
+    @property
+    def header_key(self) -> str | None: ...
+
+    @property
     def name(self) -> str: ...
 
 
@@ -72,3 +78,5 @@ class Author(Shown):
     posts_count: int
     followers_count: int
     following_count: int
+    avatar_key: str | None = None
+    header_key: str | None = None

@@ -22,16 +22,26 @@ class BodyLimitMiddleware:
     """Answer 413 for a body over its limit: at once when its length is declared, else as
     soon as the bytes received pass the limit, so an oversized body is never buffered."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_multipart_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_multipart_bytes: int,
+        upload_limits: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_multipart_bytes = max_multipart_bytes
+        # Multipart limits of the routes that take image uploads, by exact path.
+        self.upload_limits = upload_limits or {}
 
     def limit(self, scope: Scope) -> int:
         """The largest body this request may carry: uploads come as multipart forms."""
         content_type = (_header(scope, b"content-type") or b"").lower()
-        multipart = content_type.startswith(b"multipart/")
-        return self.max_multipart_bytes if multipart else self.max_bytes
+        if not content_type.startswith(b"multipart/"):
+            return self.max_bytes
+        return self.upload_limits.get(scope.get("path", ""), self.max_multipart_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

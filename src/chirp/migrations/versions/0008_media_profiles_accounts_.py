@@ -1,14 +1,16 @@
-"""media, profiles, account lifecycle; the unread-messages index
+"""media attachments, avatars and headers, profiles, account lifecycle, unread messages
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-02 14:10:00
+Create Date: 2026-12-02 14:40:00
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import chirp.db
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -19,7 +21,104 @@ _UNREAD = "unread IS TRUE AND hidden IS FALSE AND last_post_id IS NOT NULL"
 
 
 def upgrade() -> None:
-    """Add the index of unread conversations (built from a small table: no long lock)."""
+    """Add the new tables (empty), nullable or defaulted columns (no table rewrite), indexes."""
+    _add_media()
+    _add_unread_index()
+
+
+def downgrade() -> None:
+    """Drop what upgrade added."""
+    _drop_unread_index()
+    _drop_media()
+
+
+def _add_media() -> None:
+    op.create_table(
+        "media_attachments",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("post_id", sa.BigInteger(), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("focus_x", sa.Float(), nullable=False),
+        sa.Column("focus_y", sa.Float(), nullable=False),
+        sa.Column("blurhash", sa.String(length=100), nullable=True),
+        sa.Column("content_type", sa.String(length=30), nullable=False),
+        sa.Column("original_key", sa.String(length=100), nullable=False),
+        sa.Column("original_width", sa.Integer(), nullable=False),
+        sa.Column("original_height", sa.Integer(), nullable=False),
+        sa.Column("original_size", sa.BigInteger(), nullable=False),
+        sa.Column("small_key", sa.String(length=100), nullable=False),
+        sa.Column("small_width", sa.Integer(), nullable=False),
+        sa.Column("small_height", sa.Integer(), nullable=False),
+        sa.Column("created_at", chirp.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["users.id"],
+            name=op.f("fk_media_attachments_account_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_media_attachments_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_attachments")),
+    )
+    with op.batch_alter_table("media_attachments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_media_attachments_post_id_position",
+            ["post_id", "position"],
+            unique=False,
+            postgresql_where=sa.text("post_id IS NOT NULL"),
+            sqlite_where=sa.text("post_id IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_media_attachments_unattached_created_at",
+            ["created_at"],
+            unique=False,
+            postgresql_where=sa.text("post_id IS NULL"),
+            sqlite_where=sa.text("post_id IS NULL"),
+        )
+        batch_op.create_index("ix_media_attachments_original_key", ["original_key"], unique=False)
+        batch_op.create_index("ix_media_attachments_small_key", ["small_key"], unique=False)
+        batch_op.create_index(
+            "ix_media_attachments_account_id_id", ["account_id", "id"], unique=False
+        )
+
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("avatar_key", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("header_key", sa.String(length=100), nullable=True))
+        batch_op.create_index(
+            "ix_users_avatar_key",
+            ["avatar_key"],
+            unique=False,
+            postgresql_where=sa.text("avatar_key IS NOT NULL"),
+            sqlite_where=sa.text("avatar_key IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_users_header_key",
+            ["header_key"],
+            unique=False,
+            postgresql_where=sa.text("header_key IS NOT NULL"),
+            sqlite_where=sa.text("header_key IS NOT NULL"),
+        )
+
+
+def _drop_media() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index("ix_users_header_key")
+        batch_op.drop_index("ix_users_avatar_key")
+        batch_op.drop_column("header_key")
+        batch_op.drop_column("avatar_key")
+    op.drop_table("media_attachments")
+
+
+def _add_unread_index() -> None:
+    # Built from a small table: no long lock.
     with op.batch_alter_table("conversation_members", schema=None) as batch_op:
         batch_op.create_index(
             "ix_conversation_members_unread",
@@ -30,8 +129,7 @@ def upgrade() -> None:
         )
 
 
-def downgrade() -> None:
-    """Drop it."""
+def _drop_unread_index() -> None:
     with op.batch_alter_table("conversation_members", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_conversation_members_unread",

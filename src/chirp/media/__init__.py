@@ -1,0 +1,1 @@
+"""Images: uploads judged by decoding, re-encoded without metadata, stored by content."""

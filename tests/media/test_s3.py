@@ -1,0 +1,126 @@
+"""S3 storage, against a local S3-compatible server (moto) that the tests start themselves."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chirp.media.storage import S3Storage, key_for
+from tests.conftest import MakeApp, client_of
+from tests.factories import auth, make_token, make_user
+from tests.media import images
+from tests.notifications.helpers import run_jobs
+from tests.services import unavailable
+
+BUCKET = "chirp-media"
+CREDENTIALS = {"media_s3_access_key_id": "test", "media_s3_secret_access_key": "test"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """The URL of a moto S3 server on 127.0.0.1 (a failure, not a skip, when required)."""
+    try:
+        from moto.server import ThreadedMotoServer
+
+        port = _free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+    except Exception as exc:  # any reason it cannot start
+        unavailable(f"cannot start the local S3 server: {exc}")
+        raise
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str) -> Any:
+    """An empty bucket on the local server; its boto3 client."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    if BUCKET in existing:
+        for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    else:
+        client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def _keys(client: Any) -> set[str]:
+    return {item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+
+async def test_s3_storage_puts_types_and_deletes(bucket: Any) -> None:
+    storage = S3Storage(bucket, BUCKET, public_url="https://example.org/media/")
+    data = images.png()
+    key = key_for(data, "image/png")
+    assert not await storage.exists(key)
+    await storage.put(key, data, "image/png")
+    assert await storage.exists(key)
+    head = bucket.head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentType"] == "image/png" and "immutable" in head["CacheControl"]
+    assert bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
+    assert storage.url(key) == f"https://example.org/media/{key}"
+    await storage.delete(key)
+    await storage.delete(key)  # already gone: no error
+    assert not await storage.exists(key)
+    with pytest.raises(ValueError):
+        await storage.put("../escape.png", data, "image/png")
+
+
+async def test_uploads_go_to_the_bucket_and_leave_with_their_post(
+    make_app: MakeApp, session: AsyncSession, bucket: Any, s3_endpoint: str
+) -> None:
+    app = await make_app(
+        media_s3_bucket=BUCKET,
+        media_s3_endpoint_url=s3_endpoint,
+        media_s3_region="us-east-1",
+        media_s3_public_url="https://testserver/media",
+        **CREDENTIALS,
+    )
+    token = await make_token(session, await make_user(session, "alice"))
+    async with client_of(app) as api:
+        r = await api.post(
+            "/api/v2/media",
+            headers=auth(token),
+            files={"file": ("a.jpg", images.jpeg_with_exif(), "image/jpeg")},
+        )
+        assert r.status_code == 200, r.text
+        media = r.json()
+        assert media["url"].startswith("https://testserver/media/")
+        key = media["url"].rsplit("/", 1)[1]
+        assert _keys(bucket) == {key, media["preview_url"].rsplit("/", 1)[1]}
+        stored = bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        assert b"SecretCam" not in stored and b"Exif" not in stored
+        post = await api.post(
+            "/api/v1/statuses", headers=auth(token), json={"media_ids": [media["id"]]}
+        )
+        assert post.status_code == 200, post.text
+        deleted = await api.delete(f"/api/v1/statuses/{post.json()['id']}", headers=auth(token))
+        assert deleted.status_code == 200
+        await run_jobs(app)
+    assert _keys(bucket) == set()
+
+
+def test_the_server_is_local(s3_endpoint: str) -> None:
+    assert httpx.URL(s3_endpoint).host == "127.0.0.1"
