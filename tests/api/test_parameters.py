@@ -57,6 +57,7 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
         "date_of_birth",
     ],
     ("GET", "/api/v1/accounts/verify_credentials"): [],
+    ("GET", "/api/v1/preferences"): [],
     ("PATCH", "/api/v1/accounts/update_credentials"): [
         "display_name",
         "note",
@@ -254,6 +255,10 @@ POSTING_DEFAULTS = Honoured(
 ACCOUNT_FLAGS = Honoured(
     "tests/users/test_posting_defaults.py::test_bad_defaults_are_refused_and_change_nothing"
 )
+PROFILE = Honoured(
+    "tests/users/test_profile_api.py::"
+    "test_form_update_sets_bio_fields_locked_and_sensitive_for_every_reader"
+)
 PAGING = "tests/api/test_timelines.py::test_home_pages_with_link_headers_without_gaps"
 ACCOUNT_PAGING = (
     "tests/api/test_mastodon_entities.py::"
@@ -331,20 +336,21 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "date_of_birth": Refused("2000-01-01"),
     },
     ("GET", "/api/v1/accounts/verify_credentials"): {},
+    ("GET", "/api/v1/preferences"): {},
     ("PATCH", "/api/v1/accounts/update_credentials"): {
         "display_name": POSTING_DEFAULTS,
         "note": POSTING_DEFAULTS,
         "avatar": Refused("not-an-upload"),
         "header": Refused("not-an-upload"),
+        "locked": PROFILE,
         # Only the value every Chirp account has is accepted; any other is refused.
-        "locked": ACCOUNT_FLAGS,
         "bot": ACCOUNT_FLAGS,
         "discoverable": ACCOUNT_FLAGS,
         "hide_collections": ACCOUNT_FLAGS,
         "indexable": ACCOUNT_FLAGS,
-        "source[sensitive]": ACCOUNT_FLAGS,
+        "source[sensitive]": PROFILE,
         "attribution_domains[]": Refused(["example.com"]),
-        "fields_attributes": Refused({"0": {"name": "Site", "value": "https://example.com"}}),
+        "fields_attributes": PROFILE,
         "source[privacy]": POSTING_DEFAULTS,
         "source[language]": POSTING_DEFAULTS,
         "source[quote_policy]": Refused("nobody"),

@@ -90,6 +90,28 @@
     });
   }
 
+  // ---- Other limited fields (Edit profile): characters left, counted as the server does
+  // (code points after NFC); the page states the limit, the server refuses what is over it.
+  function updateCharCount(counter) {
+    var field = document.getElementById(counter.dataset.charCountFor);
+    if (!field) return;
+    var left = parseInt(counter.dataset.limit, 10) - Array.from(field.value.trim().normalize("NFC")).length;
+    counter.hidden = false;
+    counter.textContent = String(left);
+    counter.classList.toggle("warn", left >= 0 && left <= 10);
+    counter.classList.toggle("over", left < 0);
+  }
+
+  function wireCharCounts(root) {
+    root.querySelectorAll("[data-char-count-for]").forEach(function (counter) {
+      var field = document.getElementById(counter.dataset.charCountFor);
+      if (!field || field.dataset.counted) return;
+      field.dataset.counted = "1";
+      field.addEventListener("input", function () { updateCharCount(counter); });
+      updateCharCount(counter);
+    });
+  }
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-composer")) return;
@@ -418,12 +440,14 @@
   window.chirp = { postLength: postLength, toast: toast };
   document.addEventListener("DOMContentLoaded", function () {
     wireComposers(document);
+    wireCharCounts(document);
     fixBroken(document);
     localTimes(document);
   });
   window.addEventListener("load", restoreScroll);
   document.addEventListener("htmx:load", function (event) {
     wireComposers(event.target);
+    wireCharCounts(event.target);
     fixBroken(event.target);
     localTimes(event.target);
   });

@@ -16,6 +16,7 @@ from chirp.reactions import pages as reactions_pages
 from chirp.tags import pages as tags_pages
 from chirp.timeline import pages as timeline_pages
 from chirp.users import pages as users_pages
+from chirp.users import profile_pages
 from chirp.web.csrf import verify_csrf
 
 # Every full page shows the trending tags in its side column.
@@ -29,6 +30,7 @@ for module in (
     auth_pages,
     timeline_pages,
     users_pages,
+    profile_pages,
     follows_pages,
     posts_pages,
     likes_pages,
