@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from chirp.auth import pages as auth_pages
 from chirp.conversations import pages as conversations_pages
+from chirp.exports import pages as exports_pages
 from chirp.follows import pages as follows_pages
 from chirp.likes import pages as likes_pages
 from chirp.notifications import pages as notifications_pages
@@ -31,6 +32,7 @@ for module in (
     timeline_pages,
     users_pages,
     profile_pages,
+    exports_pages,
     follows_pages,
     posts_pages,
     likes_pages,
