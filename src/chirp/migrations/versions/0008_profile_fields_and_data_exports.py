@@ -22,15 +22,18 @@ _UNFINISHED = "status IN ('pending', 'running')"
 
 def upgrade() -> None:
     """Add four users columns (nullable or with a default: no table rewrite) and exports."""
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("fields", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("bio_mentions", sa.JSON(), nullable=True))
-        batch_op.add_column(
-            sa.Column("locked", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("default_sensitive", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ALTER TABLE ADD COLUMN on both databases. A batch operation would rebuild the
+    # users table on SQLite (for the false() defaults), and dropping the old table there
+    # deletes every row that refers to a user (ON DELETE CASCADE).
+    op.add_column("users", sa.Column("fields", sa.JSON(), nullable=True))
+    op.add_column("users", sa.Column("bio_mentions", sa.JSON(), nullable=True))
+    op.add_column(
+        "users", sa.Column("locked", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
+    op.add_column(
+        "users",
+        sa.Column("default_sensitive", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
 
     op.create_table(
         "exports",
