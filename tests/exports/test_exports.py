@@ -214,7 +214,7 @@ async def test_progress_climbs_in_batches_and_old_archives_are_deleted_after_a_w
     async def report(percent: int) -> None:
         seen.append(percent)
 
-    path = tmp_path / "direct.zip"
+    path = tmp_path / "built-directly.bin"
     built = await archive.build(
         app.state.session_factory,
         app.state.settings,
@@ -248,6 +248,19 @@ async def test_progress_climbs_in_batches_and_old_archives_are_deleted_after_a_w
         await login(browser, "ann")
         r = await browser.get(f"/settings/export/{export.id}/download")
         assert r.status_code == 404
+
+    # Account deletion takes a user's archives, files and all, and no one else's.
+    for user in (users["ann"], users["bob"]):
+        await exports_service.request(session, user=user)
+        await session.commit()
+    await run_jobs(app)
+    settings = app.state.settings
+    assert len(list(settings.exports_path.glob("*.zip"))) == 2
+    assert await exports_service.delete_for_user(session, settings, user_id=users["ann"].id) == 1
+    await session.commit()
+    [left] = (await session.execute(select(Export))).scalars().all()
+    assert left.user_id == users["bob"].id
+    assert [p.name for p in settings.exports_path.glob("*.zip")] == [storage.key_for(left.id)]
 
 
 async def test_a_failed_build_frees_the_place_to_ask_again(

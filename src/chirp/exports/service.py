@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.config import Settings
 from chirp.db import utcnow
 from chirp.errors import ChirpError, NotFound
+from chirp.exports import storage
 from chirp.exports.models import DONE, FAILED, UNFINISHED, Export
 from chirp.jobs import kinds, queue
 from chirp.users.models import User
@@ -93,3 +95,17 @@ async def downloadable(session: AsyncSession, *, user: User, export_id: int) -> 
     if export is None or export.user_id != user.id or export.status != DONE or not export.key:
         raise NotFound("There is no such archive (archives are kept for a week).")
     return export
+
+
+async def delete_for_user(session: AsyncSession, settings: Settings, *, user_id: int) -> int:
+    """Delete every archive of a user, files first (for account deletion); return how many.
+
+    The rows would go with the account (ON DELETE CASCADE); the files would not.
+    """
+    keys = (
+        (await session.execute(select(Export.id).where(Export.user_id == user_id))).scalars().all()
+    )
+    for export_id in keys:
+        await storage.delete(settings, storage.key_for(export_id))
+    await session.execute(delete(Export).where(Export.user_id == user_id))
+    return len(keys)
