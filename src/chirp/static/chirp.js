@@ -1,7 +1,8 @@
-// Chirp's only script, and none of it is needed for the site to work: the composer's live
-// character counter, avatars that fail to load, messages when an htmx request fails, keyboard
-// focus after in-place changes, "Load more" kept in the address for Back, local times, and
-// behaviour that would otherwise be inline handlers (which the Content-Security-Policy refuses).
+// Chirp's only script, and none of it is needed for the site to work: the live character
+// counters (composer, Edit profile), avatars that fail to load, messages when an htmx request
+// fails, keyboard focus after in-place changes, "Load more" kept in the address for Back,
+// local times, and behaviour that would otherwise be inline handlers (which the
+// Content-Security-Policy refuses).
 (function () {
   "use strict";
 

@@ -294,13 +294,13 @@ async def update_posting_defaults(
 ) -> User:
     """Change the visibility, language and sensitive flag new posts and media get when they
     name none. ``language`` "" clears it; None leaves a setting as it is."""
+    # Both are checked before either is set: a refusal changes nothing.
     if privacy is not None:
         privacy = post_visibility.parse(
             privacy, default=user.default_privacy, field="source[privacy]"
         )
     if language is not None:
-        language = languages.language(language, field="source[language]")
-        user.default_language = language
+        user.default_language = languages.language(language, field="source[language]")
     if privacy is not None:
         user.default_privacy = privacy
     if sensitive is not None:
