@@ -22,12 +22,15 @@ def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """The module's server; each test signs up and logs in its own accounts from one IP,
-    more than the sign-up and login limits let one IP do in their windows."""
+    and all of them call the API from it: more than the sign-up, login and per-IP API limits
+    let one IP do in their windows (Mastodon.py would wait out a 429, past the test's time)."""
     with live_with(
         request.param,
         tmp_path_factory,
         rate_limit_signup="100/30 minutes",
+        rate_limit_signup_attempts="500/5 minutes",
         rate_limit_login_ip="500/5 minutes",
+        rate_limit_api="5000/5 minutes",
     ) as server:
         yield server
 
@@ -158,6 +161,40 @@ def test_mastodon_py_favourites(live_server: LiveServer) -> None:
     assert fan.status_unfavourite(liked_order[0])["favourites_count"] == 0
     assert [s["id"] for s in fan.favourites()] == list(reversed(liked_order[1:]))
     assert star.status(posts[4])["favourited"] is False
+
+
+def test_mastodon_py_profile_and_preferences(live_server: LiveServer) -> None:
+    owner, reader = _signed_in(live_server, "masto_owner", "masto_reader")
+    site = "https://owner.example/"
+    me = owner.account_update_credentials(
+        display_name="The Owner",
+        note="Hi @masto_reader #birds",
+        fields=[("Site", site), ("Pronouns", "they/them")],
+        locked=True,
+        default_privacy="unlisted",
+        default_sensitive=True,
+    )
+    assert me["display_name"] == "The Owner" and me["locked"] is True
+    assert [f["name"] for f in me["fields"]] == ["Site", "Pronouns"]
+    assert 'rel="me nofollow noopener"' in me["fields"][0]["value"]
+    assert me["source"]["note"] == "Hi @masto_reader #birds"
+    assert [(f["name"], f["value"]) for f in me["source"]["fields"]] == [
+        ("Site", site),
+        ("Pronouns", "they/them"),
+    ]
+    assert (me["source"]["privacy"], me["source"]["sensitive"]) == ("unlisted", True)
+    assert "/@masto_reader" in me["note"] and "/tags/birds" in me["note"]
+    # Mastodon.py parses the preferences' colon keys.
+    prefs = owner.preferences()
+    assert prefs["posting:default:visibility"] == "unlisted"
+    assert prefs["posting:default:sensitive"] is True
+    assert prefs["reading:expand:spoilers"] is False
+    # Readers see the edit at once, on the account and on its posts.
+    owner.status_post("edited profile")
+    seen = reader.account(me["id"])
+    assert (seen["display_name"], seen["locked"]) == ("The Owner", True)
+    [post] = reader.account_statuses(me["id"])
+    assert post["account"]["display_name"] == "The Owner"
 
 
 def test_mastodon_py_mentions_and_hashtag_timeline(live_server: LiveServer) -> None:

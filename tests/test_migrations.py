@@ -19,8 +19,10 @@ from chirp.follows import service as follows_service
 from chirp.media import service as media_service
 from chirp.migrate import current_revision, head_revision, upgrade_connection
 from chirp.pagination import Cursor
+from chirp.posts import feed
 from chirp.posts import service as posts_service
 from chirp.timeline import service as timeline_service
+from chirp.users.models import User
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -336,6 +338,9 @@ def _populate_0007(connection: Connection) -> None:
     _populate_0006(connection)
     upgrade_connection(connection, "0007")
     connection.execute(sa.text("INSERT INTO mentions (post_id, user_id) VALUES (102, 1)"))
+    connection.execute(
+        sa.text("UPDATE users SET display_name = 'Ann', bio = 'Hello @bob' WHERE id = 1")
+    )
 
 
 async def test_0008_upgrades_a_populated_database_and_keeps_its_data(
@@ -374,3 +379,49 @@ async def test_0008_upgrades_a_populated_database_and_keeps_its_data(
         await conn.execute(sa.text("DELETE FROM posts WHERE id = 100"))
         left = (await conn.execute(sa.text("SELECT id FROM media_attachments ORDER BY id"))).all()
         assert [r[0] for r in left] == [2, 3]
+
+
+async def test_0008_keeps_profiles_and_takes_exports_on_a_populated_database(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with _scratch_connection(engine, tmp_path) as conn:
+        await conn.run_sync(_populate_0007)
+        await conn.run_sync(upgrade_connection)
+        rows = (
+            await conn.execute(
+                sa.text(
+                    "SELECT id, display_name, bio, fields, bio_mentions, locked,"
+                    " default_sensitive FROM users ORDER BY id"
+                )
+            )
+        ).all()
+        # Existing accounts: no fields, unlocked, media not sensitive by default; the bio's
+        # mentions are linked from its next save (as posts written before 0007 are not).
+        assert [tuple(r) for r in rows] == [
+            (1, "Ann", "Hello @bob", None, None, False, False),
+            (2, "", "", None, None, False, False),
+        ]
+        async with AsyncSession(bind=conn) as session:
+            [ann] = (await session.execute(sa.select(User).where(User.id == 1))).scalars()
+            assert (ann.fields, ann.locked, ann.default_sensitive) == (None, False, False)
+            # The feed reads authors with the new columns.
+            public = await timeline_service.public(session, cursor=Cursor())
+            authors = await feed.load(session, public, viewer=None)
+            assert [p.author.name for p in authors.posts] == ["Ann"]
+        # Exports refer to users and go with them; one unfinished per user.
+        insert = (
+            "INSERT INTO exports (id, user_id, status, progress, created_at)"
+            " VALUES (:id, 2, :status, 0, :now)"
+        )
+        await conn.execute(sa.text(insert), {"id": 1, "status": "done", "now": NOW})
+        await conn.execute(sa.text(insert), {"id": 2, "status": "pending", "now": NOW})
+        async with conn.begin_nested() as nested:
+            try:
+                await conn.execute(sa.text(insert), {"id": 3, "status": "running", "now": NOW})
+            except sa.exc.IntegrityError:
+                await nested.rollback()
+            else:
+                raise AssertionError("a second unfinished export of the same user")
+        await conn.execute(sa.text("DELETE FROM users WHERE id = 2"))
+        left = (await conn.execute(sa.text("SELECT count(*) FROM exports"))).scalar_one()
+        assert left == 0

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused outside development
 
@@ -88,6 +90,13 @@ class Settings(BaseSettings):
     )
     gravatar_cache_mb: int = Field(
         100, ge=1, description="Largest size of the Gravatar cache on disk, in MiB."
+    )
+    export_dir: str | None = Field(
+        None,
+        description=(
+            "Directory of the data archives users download (kept a week); default: "
+            "`exports` next to the SQLite file, or ./data/exports."
+        ),
     )
     instance_title: str = Field("Chirp", description="Name shown in the UI and API.")
     instance_description: str = Field(
@@ -280,6 +289,16 @@ class Settings(BaseSettings):
     def jobs_in_web(self) -> bool:
         """Whether web processes run background jobs themselves (the embedded default)."""
         return self.redis_url is None if self.web_runs_jobs is None else self.web_runs_jobs
+
+    @property
+    def exports_path(self) -> Path:
+        """Where data archives are written: ``export_dir``, or beside the SQLite file."""
+        if self.export_dir:
+            return Path(self.export_dir)
+        database = make_url(self.database_url).database if self.is_sqlite else None
+        if database and database != ":memory:":
+            return Path(database).parent / "exports"
+        return Path("data/exports")
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,6 +2,7 @@
 
 from chirp.auth.models import WebSession
 from chirp.conversations.models import ConversationMember
+from chirp.exports.models import Export
 from chirp.follows.models import Follow
 from chirp.jobs.models import Job
 from chirp.likes.models import Favourite
@@ -16,6 +17,7 @@ from chirp.users.models import User
 
 __all__ = [
     "ConversationMember",
+    "Export",
     "Favourite",
     "Follow",
     "IdempotencyKey",

@@ -57,6 +57,7 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
         "date_of_birth",
     ],
     ("GET", "/api/v1/accounts/verify_credentials"): [],
+    ("GET", "/api/v1/preferences"): [],
     ("PATCH", "/api/v1/accounts/update_credentials"): [
         "display_name",
         "note",
@@ -197,6 +198,7 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
         "grouped_types[]",
     ],
     ("GET", "/api/v2/notifications/:id"): ["supported_types[]"],
+    ("GET", "/api/v2/notifications/:id/accounts"): ["max_id", "since_id", "min_id", "limit"],
     ("POST", "/api/v2/notifications/:id/dismiss"): [],
     ("GET", "/api/v1/streaming/health"): [],
     ("GET", "/api/v1/markers"): ["timeline[]"],
@@ -264,6 +266,10 @@ POSTING_DEFAULTS = Honoured(
 ACCOUNT_FLAGS = Honoured(
     "tests/users/test_posting_defaults.py::test_bad_defaults_are_refused_and_change_nothing"
 )
+PROFILE = Honoured(
+    "tests/users/test_profile_api.py::"
+    "test_form_update_sets_bio_fields_locked_and_sensitive_for_every_reader"
+)
 PAGING = "tests/api/test_timelines.py::test_home_pages_with_link_headers_without_gaps"
 ACCOUNT_PAGING = (
     "tests/api/test_mastodon_entities.py::"
@@ -287,6 +293,9 @@ NOTIFICATION_FILTERS = (
 )
 NOTIFICATION_OWN = "tests/notifications/test_api.py::test_get_dismiss_and_clear_touch_only_your_own"
 UNREAD = "tests/notifications/test_api.py::test_unread_count_follows_the_notifications_marker"
+GROUP_ACCOUNTS = (
+    "tests/notifications/test_grouped.py::test_the_accounts_of_a_group_newest_first_in_pages"
+)
 GROUPED_PAGING = "tests/notifications/test_grouped.py::test_grouped_pages_follow_link_headers"
 GROUPED_OPTIONS = (
     "tests/notifications/test_grouped.py::test_grouped_types_filters_and_unsupported_options"
@@ -341,21 +350,22 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "date_of_birth": Refused("2000-01-01"),
     },
     ("GET", "/api/v1/accounts/verify_credentials"): {},
+    ("GET", "/api/v1/preferences"): {},
     ("PATCH", "/api/v1/accounts/update_credentials"): {
         "display_name": POSTING_DEFAULTS,
         "note": POSTING_DEFAULTS,
         # Multipart files; text in their place is refused (test_parameters' REFUSED).
         "avatar": Honoured(PROFILE_IMAGES),
         "header": Honoured(PROFILE_IMAGES),
+        "locked": PROFILE,
         # Only the value every Chirp account has is accepted; any other is refused.
-        "locked": ACCOUNT_FLAGS,
         "bot": ACCOUNT_FLAGS,
         "discoverable": ACCOUNT_FLAGS,
         "hide_collections": ACCOUNT_FLAGS,
         "indexable": ACCOUNT_FLAGS,
-        "source[sensitive]": ACCOUNT_FLAGS,
+        "source[sensitive]": PROFILE,
         "attribution_domains[]": Refused(["example.com"]),
-        "fields_attributes": Refused({"0": {"name": "Site", "value": "https://example.com"}}),
+        "fields_attributes": PROFILE,
         "source[privacy]": POSTING_DEFAULTS,
         "source[language]": POSTING_DEFAULTS,
         "source[quote_policy]": Refused("nobody"),
@@ -542,6 +552,9 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         for name in ("limit", "types[]", "exclude_types[]", "account_id", "grouped_types[]")
     },
     ("GET", "/api/v2/notifications/:id"): {"supported_types[]": Honoured(GROUP_BY_KEY)},
+    ("GET", "/api/v2/notifications/:id/accounts"): {
+        name: Honoured(GROUP_ACCOUNTS) for name in ("max_id", "since_id", "min_id", "limit")
+    },
     ("POST", "/api/v2/notifications/:id/dismiss"): {},
     ("GET", "/api/v1/streaming/health"): {},
     ("GET", "/api/v1/markers"): {"timeline[]": Honoured(MARKERS)},

@@ -182,7 +182,8 @@ def test_no_accessibility_violations_on_any_page(
 
     _login(page, url, "ann")
     own = [f"/@ann/{world.ann_posts[-1]}", f"/posts/{world.ann_posts[-1]}/delete", "/@ann"]
-    own += ["/settings", "/likes", "/messages", "/messages/new"]
+    own += ["/settings", "/settings/profile", "/settings/export", "/likes", "/messages"]
+    own += ["/messages/new"]
     own += [f"/messages/{world.ann_conversation}"]
     own += ["/notifications"]
     found |= _check_pages(page, url, [*everyone, *own, authorize], "ann")

@@ -60,8 +60,8 @@ async def test_bad_defaults_are_refused_and_change_nothing(
         ({"source[privacy]": "direct"}, "cannot be direct"),
         ({"source[privacy]": "friends"}, "privacy"),
         ({"source[language]": "zz", "display_name": "Ann"}, "language"),
-        ({"locked": "true"}, "locked"),
-        ({"source[sensitive]": "true"}, "sensitive"),
+        ({"bot": "true"}, "bot"),
+        ({"discoverable": "false"}, "discoverable"),
     ):
         r = await client.patch(url, data=body, headers=auth(token))
         assert r.status_code == 422 and named in r.json()["error"], r.text

@@ -64,6 +64,8 @@ async def _pages(client: httpx.AsyncClient, post_id: int, client_id: str) -> lis
         "/signup",
         "/docs",
         "/settings",
+        "/settings/profile",
+        "/settings/export",
         "/likes",
         "/notifications",
         authorize,

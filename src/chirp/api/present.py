@@ -23,12 +23,14 @@ from chirp.posts.schemas import (
     StatusOut,
 )
 from chirp.posts.text import mention_names, tag_path, to_html
+from chirp.users import profile_html
 from chirp.users.models import User
 from chirp.users.profile import Profile
 from chirp.users.schemas import (
     AccountOut,
     AdminAccountOut,
     CredentialAccountOut,
+    FieldOut,
     RelationshipOut,
     RoleOut,
     SourceOut,
@@ -58,7 +60,11 @@ def account(user: Profile, settings: Settings) -> AccountOut:
         display_name=user.display_name,
         # Mastodon gives the day an account was made, at midnight UTC.
         created_at=f"{user.created_at.date().isoformat()}T00:00:00.000Z",
-        note=str(to_html(user.bio)) if user.bio else "",
+        note=str(profile_html.note_html(user, base)),
+        locked=user.locked,
+        fields=[
+            FieldOut(name=name, value=str(value)) for name, value in profile_html.fields_html(user)
+        ],
         url=f"{base}/@{username}",
         uri=f"{base}/users/{username}",
         avatar=avatar,
@@ -89,7 +95,11 @@ def credential_account(user: User, settings: Settings) -> CredentialAccountOut:
     return CredentialAccountOut(
         **base,
         source=SourceOut(
-            note=user.bio, privacy=user.default_privacy, language=user.default_language
+            note=user.bio,
+            fields=[FieldOut(name=f["name"], value=f["value"]) for f in user.fields or []],
+            privacy=user.default_privacy,
+            sensitive=user.default_sensitive,
+            language=user.default_language,
         ),
         role=role(user),
     )

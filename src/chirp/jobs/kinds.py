@@ -8,3 +8,6 @@ UNFOLLOWED = "follow.deleted"
 # reaction or a follow. Recorded only when there is someone to notify.
 NOTIFY_POST = "notify.post"
 NOTIFY_ACT = "notify.act"
+# Data archives: build one, and delete it a week later.
+EXPORT_BUILD = "export.build"
+EXPORT_EXPIRE = "export.expire"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chirp.exports import jobs as export_jobs
 from chirp.jobs.worker import Handler
 from chirp.media import jobs as media_jobs
 from chirp.notifications import jobs as notification_jobs
@@ -10,4 +11,9 @@ from chirp.timeline import fanout
 
 def handlers() -> dict[str, Handler]:
     """Return the handler for each job kind."""
-    return {**fanout.HANDLERS, **notification_jobs.HANDLERS, **media_jobs.HANDLERS}
+    return {
+        **fanout.HANDLERS,
+        **notification_jobs.HANDLERS,
+        **media_jobs.HANDLERS,
+        **export_jobs.HANDLERS,
+    }

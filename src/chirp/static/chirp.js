@@ -1,7 +1,8 @@
-// Chirp's only script, and none of it is needed for the site to work: the composer's live
-// character counter, avatars that fail to load, messages when an htmx request fails, keyboard
-// focus after in-place changes, "Load more" kept in the address for Back, local times, and
-// behaviour that would otherwise be inline handlers (which the Content-Security-Policy refuses).
+// Chirp's only script, and none of it is needed for the site to work: the live character
+// counters (composer, Edit profile), avatars that fail to load, messages when an htmx request
+// fails, keyboard focus after in-place changes, "Load more" kept in the address for Back,
+// local times, and behaviour that would otherwise be inline handlers (which the
+// Content-Security-Policy refuses).
 (function () {
   "use strict";
 
@@ -87,6 +88,28 @@
       });
       updateCounter(textarea);
       if (location.hash === "#" + textarea.id) textarea.focus();
+    });
+  }
+
+  // ---- Other limited fields (Edit profile): characters left, counted as the server does
+  // (code points after NFC); the page states the limit, the server refuses what is over it.
+  function updateCharCount(counter) {
+    var field = document.getElementById(counter.dataset.charCountFor);
+    if (!field) return;
+    var left = parseInt(counter.dataset.limit, 10) - Array.from(field.value.trim().normalize("NFC")).length;
+    counter.hidden = false;
+    counter.textContent = String(left);
+    counter.classList.toggle("warn", left >= 0 && left <= 10);
+    counter.classList.toggle("over", left < 0);
+  }
+
+  function wireCharCounts(root) {
+    root.querySelectorAll("[data-char-count-for]").forEach(function (counter) {
+      var field = document.getElementById(counter.dataset.charCountFor);
+      if (!field || field.dataset.counted) return;
+      field.dataset.counted = "1";
+      field.addEventListener("input", function () { updateCharCount(counter); });
+      updateCharCount(counter);
     });
   }
 
@@ -418,12 +441,14 @@
   window.chirp = { postLength: postLength, toast: toast };
   document.addEventListener("DOMContentLoaded", function () {
     wireComposers(document);
+    wireCharCounts(document);
     fixBroken(document);
     localTimes(document);
   });
   window.addEventListener("load", restoreScroll);
   document.addEventListener("htmx:load", function (event) {
     wireComposers(event.target);
+    wireCharCounts(event.target);
     fixBroken(event.target);
     localTimes(event.target);
   });

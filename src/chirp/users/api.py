@@ -29,12 +29,14 @@ from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.posts.schemas import StatusOut
 from chirp.ratelimit.deps import count_signup, refusal, signup_refused
+from chirp.users import editing
 from chirp.users import service as users_service
 from chirp.users.models import User
 from chirp.users.schemas import (
     AccountOut,
     CredentialAccountOut,
     FollowIn,
+    PreferencesOut,
     RegistrationIn,
     RelationshipOut,
     UpdateCredentialsIn,
@@ -108,7 +110,6 @@ async def verify_credentials(ctx: OwnAccount, settings: SettingsDep) -> Credenti
 
 # Account features Chirp does not have: each may be sent only with the value it always has.
 _FIXED = {
-    "locked": False,
     "bot": False,
     "discoverable": True,
     "hide_collections": False,
@@ -126,7 +127,6 @@ _FIXED = {
                 # Files pass (they are no parameters); text in their place is refused.
                 avatar="send the image as a multipart file",
                 header="send the image as a multipart file",
-                fields_attributes="profiles have no extra fields here",
                 attribution_domains="this server shows no link previews to credit",
                 **{"source[quote_policy]": "this server has no quote posts yet"},
             )
@@ -141,25 +141,15 @@ async def update_credentials(
     ctx: Annotated[UserContext, Depends(require_user("write:accounts"))],
     body: Annotated[UpdateCredentialsIn, Depends(params(UpdateCredentialsIn))],
 ) -> CredentialAccountOut:
-    """Change your display name, bio, posting defaults (``source[privacy]``, ``[language]``),
-    and ``avatar`` or ``header`` (multipart image files)."""
+    """Change your profile (display name, bio, fields, locked, ``avatar`` and ``header`` as
+    multipart image files) and posting defaults (``source[privacy]``, ``[sensitive]``,
+    ``[language]``); all or nothing."""
     for name, fixed in _FIXED.items():
         sent = getattr(body, name)
         if sent is not None and sent != fixed:
             wanted = str(fixed).lower()
             raise ValidationFailed(f"{name} can only be {wanted} on this server", field=name)
-    source = body.source
-    if source is not None and source.sensitive:
-        raise ValidationFailed(
-            "source[sensitive] is not supported yet (Chirp has no media)", field="source[sensitive]"
-        )
-    await users_service.update_profile(
-        session, user=ctx.user, display_name=body.display_name, bio=body.note
-    )
-    if source is not None:
-        await users_service.update_posting_defaults(
-            session, user=ctx.user, privacy=source.privacy, language=source.language
-        )
+    await editing.apply(session, user=ctx.user, changes=body)
     await _set_images(request, session, storage, settings, ctx.user)
     await session.commit()
     return present.credential_account(ctx.user, settings)
@@ -176,6 +166,14 @@ async def _set_images(
         await profile_images.set_avatar(session, storage, settings, user=user, data=avatar)
     if header is not None:
         await profile_images.set_header(session, storage, settings, user=user, data=header)
+
+
+@router.get("/preferences", response_model=PreferencesOut, tags=["preferences"])
+async def preferences(
+    ctx: Annotated[UserContext, Depends(require_user("read:accounts"))],
+) -> PreferencesOut:
+    """Your posting defaults and reading preferences, as Mastodon names them."""
+    return PreferencesOut.of(ctx.user)
 
 
 @router.get("/accounts/relationships", response_model=list[RelationshipOut])

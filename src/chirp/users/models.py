@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, false
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,6 +44,16 @@ class User(Shown, SnowflakePK, Base):
     # Uploaded profile images: their storage keys (``chirp.media``), None when none is set.
     avatar_key: Mapped[str | None] = mapped_column(String(100), default=None)
     header_key: Mapped[str | None] = mapped_column(String(100), default=None)
+    # Profile fields (Mastodon's ``fields``): up to four ``{"name", "value"}`` pairs, as typed.
+    fields: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
+    # The local accounts the bio mentioned when it was saved, as ``[id, username]`` pairs (as
+    # ``posts.mentions``): only those ``@names`` are linked. None when it mentions nobody.
+    bio_mentions: Mapped[list[list[Any]] | None] = mapped_column(JSON, default=None)
+    # Follows need approval (Mastodon's ``locked``). Stored and shown; follow requests are not
+    # built yet, so follows still take effect at once.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # New media is marked sensitive unless said otherwise (CredentialAccount source.sensitive).
+    default_sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_users_last_active_at", "last_active_at"),

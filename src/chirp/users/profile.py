@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Shown:
@@ -52,6 +52,15 @@ class Profile(Protocol):
     def following_count(self) -> int: ...
 
     @property
+    def fields(self) -> list[dict[str, str]] | None: ...
+
+    @property
+    def bio_mentions(self) -> list[list[Any]] | None: ...
+
+    @property
+    def locked(self) -> bool: ...
+
+    @property
     def avatar_key(self) -> str | None: ...
 
     @property
@@ -78,5 +87,8 @@ class Author(Shown):
     posts_count: int
     followers_count: int
     following_count: int
+    fields: list[dict[str, str]] | None
+    bio_mentions: list[list[Any]] | None
+    locked: bool
     avatar_key: str | None = None
     header_key: str | None = None

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chirp.parsing import LongText, ShortText, Token
+from chirp.users.models import User
 
 # There are fewer than 200 ISO 639-1 languages.
 MAX_LANGUAGES = 200
+# More fields than this are refused before they are read (only 4 are ever kept).
+MAX_FIELD_PARAMS = 16
+
+
+class FieldOut(BaseModel):
+    """Mastodon's Field entity: a profile field (its value HTML in Account, plain in source)."""
+
+    name: str
+    value: str
+    # Chirp verifies no links, so none is ever marked verified.
+    verified_at: str | None = None
 
 
 class AccountOut(BaseModel):
@@ -39,7 +51,7 @@ class AccountOut(BaseModel):
     statuses_count: int
     last_status_at: str | None
     emojis: list[dict[str, str]] = Field(default_factory=list)
-    fields: list[dict[str, str]] = Field(default_factory=list)
+    fields: list[FieldOut] = Field(default_factory=list)
     roles: list[dict[str, str]] = Field(default_factory=list)
 
 
@@ -61,7 +73,7 @@ class SourceOut(BaseModel):
     # The default language of new posts (ISO 639-1), null when none is set, as on Mastodon.
     language: str | None = None
     note: str
-    fields: list[dict[str, str]] = Field(default_factory=list)
+    fields: list[FieldOut] = Field(default_factory=list)
     follow_requests_count: int = 0
     hide_collections: bool = False
     discoverable: bool = True
@@ -73,6 +85,30 @@ class CredentialAccountOut(AccountOut):
 
     source: SourceOut
     role: RoleOut
+
+
+class PreferencesOut(BaseModel):
+    """Mastodon's Preferences entity (keys with colons, as Mastodon spells them)."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    posting_default_visibility: str = Field(alias="posting:default:visibility")
+    posting_default_sensitive: bool = Field(alias="posting:default:sensitive")
+    posting_default_language: str | None = Field(alias="posting:default:language")
+    # Chirp shows media and content warnings as each post asks: Mastodon's defaults.
+    reading_expand_media: Literal["default", "show_all", "hide_all"] = Field(
+        "default", alias="reading:expand:media"
+    )
+    reading_expand_spoilers: bool = Field(False, alias="reading:expand:spoilers")
+
+    @classmethod
+    def of(cls, user: User) -> PreferencesOut:
+        """A user's preferences."""
+        return cls(
+            posting_default_visibility=user.default_privacy,
+            posting_default_sensitive=user.default_sensitive,
+            posting_default_language=user.default_language,
+        )
 
 
 class RelationshipOut(BaseModel):
@@ -145,7 +181,15 @@ class SourceIn(BaseModel):
     privacy: Literal["public", "unlisted", "private", "direct"] | None = None
     # ISO 639-1 language of posts made without one; "" clears it.
     language: Token | None = Field(None, max_length=10)
-    sensitive: bool | None = Field(None, description="Only false: Chirp has no media yet.")
+    # Whether new media is marked sensitive when the post does not say.
+    sensitive: bool | None = None
+
+
+class FieldIn(BaseModel):
+    """One profile field of ``fields_attributes``: a label and its content."""
+
+    name: LongText = ""
+    value: LongText = ""
 
 
 class UpdateCredentialsIn(BaseModel):
@@ -153,8 +197,17 @@ class UpdateCredentialsIn(BaseModel):
 
     display_name: ShortText | None = None
     note: LongText | None = None
+    # Stored and shown; follows are not held for approval yet.
+    locked: bool | None = Field(
+        None, description="Manually approve followers (stored; follows still take effect)."
+    )
+    # Mastodon's hash keyed by index (forms: ``fields_attributes[0][name]``) or a JSON list.
+    fields_attributes: dict[str, FieldIn] | list[FieldIn] | None = Field(
+        None,
+        max_length=MAX_FIELD_PARAMS,
+        description="Profile fields (at most 4), replacing the current ones; [] clears them.",
+    )
     # What Chirp's accounts always are; any other value is refused (422), not ignored.
-    locked: bool | None = Field(None, description="Only false.")
     bot: bool | None = Field(None, description="Only false.")
     discoverable: bool | None = Field(None, description="Only true.")
     hide_collections: bool | None = Field(None, description="Only false.")
@@ -163,16 +216,44 @@ class UpdateCredentialsIn(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _nest_source(cls, data: Any) -> Any:
-        # Forms send ``source[privacy]=private``; JSON sends {"source": {"privacy": ...}}.
+    def _nest_brackets(cls, data: Any) -> Any:
+        # Forms send ``source[privacy]=private`` and ``fields_attributes[0][name]=...``; JSON
+        # sends {"source": {"privacy": ...}} and {"fields_attributes": [{"name": ...}]}.
         if not isinstance(data, dict):
             return data
-        flat = {k: v for k, v in data.items() if k.startswith("source[") and k.endswith("]")}
-        if not flat:
-            return data
-        nested = {k: v for k, v in data.items() if k not in flat}
-        source = nested.get("source")
-        source = dict(source) if isinstance(source, dict) else {}
-        source.update({key[len("source[") : -1]: value for key, value in flat.items()})
-        nested["source"] = source
+        nested = dict(data)
+        source = _nest(nested, "source")
+        if source:
+            nested["source"] = source
+        fields: dict[str, Any] = {}
+        for key, part in _nest(nested, "fields_attributes").items():
+            index, _, rest = key.partition("][")
+            if rest:
+                fields.setdefault(index, {})[rest] = part
+            elif isinstance(part, dict):
+                fields.setdefault(index, {}).update(part)
+        if fields:
+            nested["fields_attributes"] = fields
         return nested
+
+    def field_pairs(self) -> list[tuple[str, str]] | None:
+        """The fields sent, as (name, value) in order of their index; None if not sent."""
+        sent = self.fields_attributes
+        if sent is None:
+            return None
+        if isinstance(sent, list):
+            return [(f.name, f.value) for f in sent]
+        order = sorted(sent, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+        return [(sent[k].name, sent[k].value) for k in order]
+
+
+def _nest(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """Take ``name[...]`` keys out of ``data``, merged with a ``name`` object sent as JSON."""
+    prefix = name + "["
+    flat = {k: data.pop(k) for k in [k for k in data if k.startswith(prefix) and k.endswith("]")]}
+    if not flat:
+        return {}
+    sent = data.get(name)
+    merged = dict(sent) if isinstance(sent, dict) else {}
+    merged.update({key[len(prefix) : -1]: value for key, value in flat.items()})
+    return merged

@@ -16,6 +16,7 @@ from chirp.auth.passwords import hash_password, needs_rehash, verify_password
 from chirp.db import show_written, utcnow
 from chirp.errors import NotFound, ValidationFailed, check_all
 from chirp.pagination import Cursor, fetch_page
+from chirp.posts import mentions as post_mentions
 from chirp.users import validation
 from chirp.users.models import User
 
@@ -247,13 +248,38 @@ async def count_users(session: AsyncSession) -> int:
 
 
 async def update_profile(
-    session: AsyncSession, *, user: User, display_name: str | None = None, bio: str | None = None
+    session: AsyncSession,
+    *,
+    user: User,
+    display_name: str | None = None,
+    bio: str | None = None,
+    fields: list[tuple[str, str]] | None = None,
+    locked: bool | None = None,
 ) -> User:
-    """Change a user's display name and bio."""
+    """Change a user's display name, bio, profile fields (replaced as a whole) and locked
+    flag; None leaves one as it is. Every problem is raised at once, before any change."""
+    problems: list[ValidationFailed | None] = []
+    if display_name is not None:
+        problems.append(validation.problem(validation.clean_display_name, display_name))
+    if bio is not None:
+        problems.append(validation.problem(validation.clean_bio, bio))
+    cleaned_fields = None
+    if fields is not None:
+        try:
+            cleaned_fields = validation.clean_fields(fields)
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+    check_all(*problems)
     if display_name is not None:
         user.display_name = validation.clean_display_name(display_name)
     if bio is not None:
         user.bio = validation.clean_bio(bio)
+        # As in posts: only the accounts that exist now are linked, now and later.
+        user.bio_mentions = await post_mentions.resolve(session, user.bio) or None
+    if cleaned_fields is not None:
+        user.fields = cleaned_fields or None
+    if locked is not None:
+        user.locked = locked
     await session.flush()
     return user
 
@@ -264,17 +290,21 @@ async def update_posting_defaults(
     user: User,
     privacy: str | None = None,
     language: str | None = None,
+    sensitive: bool | None = None,
 ) -> User:
-    """Change the visibility and language a user's posts get when they name none.
-
-    ``language`` "" clears it; None leaves either setting as it is.
-    """
+    """Change the visibility, language and sensitive flag new posts and media get when they
+    name none. ``language`` "" clears it; None leaves a setting as it is."""
+    # Both are checked before either is set: a refusal changes nothing.
     if privacy is not None:
-        user.default_privacy = post_visibility.parse(
+        privacy = post_visibility.parse(
             privacy, default=user.default_privacy, field="source[privacy]"
         )
     if language is not None:
         user.default_language = languages.language(language, field="source[language]")
+    if privacy is not None:
+        user.default_privacy = privacy
+    if sensitive is not None:
+        user.default_sensitive = sensitive
     await session.flush()
     return user
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from email_validator import EmailNotValidError, validate_email
 
-from chirp.errors import ValidationFailed
+from chirp.errors import ValidationFailed, check_all
 
 MAX_USERNAME = 30
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -16,6 +16,10 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_DISPLAY_NAME = 50
 MAX_BIO = 500
+# Mastodon's limits on profile fields.
+MAX_FIELDS = 4
+MAX_FIELD_NAME = 255
+MAX_FIELD_VALUE = 255
 
 
 def clean_username(username: str) -> str:
@@ -92,3 +96,40 @@ def clean_bio(bio: str) -> str:
             f"Bio is too long (maximum is {MAX_BIO} characters)", field="note", code="ERR_TOO_LONG"
         )
     return bio
+
+
+def field_key(index: int, part: str) -> str:
+    """The parameter that holds part (``name`` or ``value``) of field ``index``."""
+    return f"fields_attributes[{index}][{part}]"
+
+
+def clean_fields(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Return profile fields normalised, pairs left blank dropped; raise naming every problem."""
+    kept = [
+        (i, unicodedata.normalize("NFC", name.strip()), unicodedata.normalize("NFC", value.strip()))
+        for i, (name, value) in enumerate(pairs)
+    ]
+    kept = [(i, name, value) for i, name, value in kept if name or value]
+    if len(kept) > MAX_FIELDS:
+        raise ValidationFailed(
+            f"Profile fields are too many ({len(kept)}; the maximum is {MAX_FIELDS})",
+            field="fields_attributes",
+            code="ERR_TOO_LONG",
+        )
+    problems: list[ValidationFailed | None] = []
+    for i, name, value in kept:
+        for part, text, limit, label in (
+            ("name", name, MAX_FIELD_NAME, "label"),
+            ("value", value, MAX_FIELD_VALUE, "content"),
+        ):
+            if len(text) > limit:
+                problems.append(
+                    ValidationFailed(
+                        f"Field {i + 1} {label} is too long ({len(text)} characters; "
+                        f"the maximum is {limit})",
+                        field=field_key(i, part),
+                        code="ERR_TOO_LONG",
+                    )
+                )
+    check_all(*problems)
+    return [{"name": name, "value": value} for _, name, value in kept]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from chirp.auth import pages as auth_pages
 from chirp.conversations import pages as conversations_pages
+from chirp.exports import pages as exports_pages
 from chirp.follows import pages as follows_pages
 from chirp.likes import pages as likes_pages
 from chirp.notifications import pages as notifications_pages
@@ -16,6 +17,7 @@ from chirp.reactions import pages as reactions_pages
 from chirp.tags import pages as tags_pages
 from chirp.timeline import pages as timeline_pages
 from chirp.users import pages as users_pages
+from chirp.users import profile_pages
 from chirp.web.csrf import verify_csrf
 
 # Every full page shows the trending tags in its side column.
@@ -29,6 +31,8 @@ for module in (
     auth_pages,
     timeline_pages,
     users_pages,
+    profile_pages,
+    exports_pages,
     follows_pages,
     posts_pages,
     likes_pages,

@@ -12,6 +12,7 @@ from chirp.config import Settings
 from chirp.posts.reposts import QUOTE_POLICY_LABELS
 from chirp.posts.text import post_html
 from chirp.reactions import emoji
+from chirp.users import profile_html
 from chirp.web.csrf import CSRF_FIELD, csrf_token
 from chirp.web.htmx import current_path
 from chirp.web.timefmt import exact_time, iso_time, month_year, relative_time
@@ -34,9 +35,11 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         post_visibility_labels=visibility.POST_LABELS,
         common_reactions=emoji.COMMON,
         quote_policy_labels=QUOTE_POLICY_LABELS,
+        profile_fields=profile_html.fields_html,
     )
     env.filters.update(
         post_html=post_html,
+        note_html=profile_html.note_html,
         reltime=relative_time,
         exacttime=exact_time,
         isotime=iso_time,

@@ -17,18 +17,21 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_UNFINISHED = "status IN ('pending', 'running')"
 _UNREAD = "unread IS TRUE AND hidden IS FALSE AND last_post_id IS NOT NULL"
 
 
 def upgrade() -> None:
     """Add the new tables (empty), nullable or defaulted columns (no table rewrite), indexes."""
     _add_media()
+    _add_profiles()
     _add_unread_index()
 
 
 def downgrade() -> None:
     """Drop what upgrade added."""
     _drop_unread_index()
+    _drop_profiles()
     _drop_media()
 
 
@@ -115,6 +118,65 @@ def _drop_media() -> None:
         batch_op.drop_column("header_key")
         batch_op.drop_column("avatar_key")
     op.drop_table("media_attachments")
+
+
+def _add_profiles() -> None:
+    # Plain ALTER TABLE ADD COLUMN on both databases. A batch operation would rebuild the
+    # users table on SQLite (for the false() defaults), and dropping the old table there
+    # deletes every row that refers to a user (ON DELETE CASCADE).
+    op.add_column("users", sa.Column("fields", sa.JSON(), nullable=True))
+    op.add_column("users", sa.Column("bio_mentions", sa.JSON(), nullable=True))
+    op.add_column(
+        "users", sa.Column("locked", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
+    op.add_column(
+        "users",
+        sa.Column("default_sensitive", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+
+    op.create_table(
+        "exports",
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("progress", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=True),
+        sa.Column("size", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", chirp.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", chirp.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_exports_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exports")),
+    )
+    with op.batch_alter_table("exports", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_exports_user_id_created_at", ["user_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "uq_exports_user_id_unfinished",
+            ["user_id"],
+            unique=True,
+            postgresql_where=sa.text(_UNFINISHED),
+            sqlite_where=sa.text(_UNFINISHED),
+        )
+
+
+def _drop_profiles() -> None:
+    with op.batch_alter_table("exports", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_exports_user_id_unfinished",
+            postgresql_where=sa.text(_UNFINISHED),
+            sqlite_where=sa.text(_UNFINISHED),
+        )
+        batch_op.drop_index("ix_exports_user_id_created_at")
+
+    op.drop_table("exports")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("default_sensitive")
+        batch_op.drop_column("locked")
+        batch_op.drop_column("bio_mentions")
+        batch_op.drop_column("fields")
 
 
 def _add_unread_index() -> None:

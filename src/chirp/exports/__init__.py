@@ -1,0 +1,1 @@
+"""Archives of a user's own data ("Download your data"), built by a job."""
