@@ -1,6 +1,6 @@
 """Imports every ORM model so metadata is complete (for Alembic and tests)."""
 
-from chirp.auth.models import WebSession
+from chirp.auth.models import AccountToken, WebSession
 from chirp.conversations.models import ConversationMember
 from chirp.follows.models import Follow
 from chirp.jobs.models import Job
@@ -14,6 +14,7 @@ from chirp.tags.models import PostTag, Tag
 from chirp.users.models import User
 
 __all__ = [
+    "AccountToken",
     "ConversationMember",
     "Favourite",
     "Follow",

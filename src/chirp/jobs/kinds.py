@@ -8,3 +8,6 @@ UNFOLLOWED = "follow.deleted"
 # reaction or a follow. Recorded only when there is someone to notify.
 NOTIFY_POST = "notify.post"
 NOTIFY_ACT = "notify.act"
+# Account lifecycle: a mail to send; a deleted account's rows to remove, step by step.
+SEND_MAIL = "mail.send"
+ACCOUNT_DELETE = "account.delete"

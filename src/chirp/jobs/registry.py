@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from chirp.accounts import deletion
 from chirp.jobs.worker import Handler
+from chirp.mail import jobs as mail_jobs
 from chirp.notifications import jobs as notification_jobs
 from chirp.timeline import fanout
 
 
 def handlers() -> dict[str, Handler]:
     """Return the handler for each job kind."""
-    return {**fanout.HANDLERS, **notification_jobs.HANDLERS}
+    return {
+        **fanout.HANDLERS,
+        **notification_jobs.HANDLERS,
+        **mail_jobs.HANDLERS,
+        **deletion.HANDLERS,
+    }

@@ -39,6 +39,13 @@ class User(Shown, SnowflakePK, Base):
     default_language: Mapped[str | None] = mapped_column(String(2), default=None)
     # The interface language asked for at sign-up (Mastodon's ``locale``), e.g. "en", "pt-BR".
     locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    # None until the address is confirmed (only asked for with CHIRP_REQUIRE_EMAIL_CONFIRMATION).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A new address waiting for confirmation; ``email`` stays the old one until then (Mastodon).
+    unconfirmed_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    # Set when the account is deleted: it is gone from every surface at once, its rows are
+    # removed by jobs, and the row itself stays to keep the username reserved.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         Index("ix_users_last_active_at", "last_active_at"),
