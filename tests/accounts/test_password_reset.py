@@ -124,7 +124,7 @@ async def test_reset_requests_are_rate_limited_per_address(
 async def test_without_smtp_the_mail_is_written_to_the_log(
     make_app: MakeApp,
     session: AsyncSession,
-    caplog,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await make_user(session, "ann")
     app = await make_app()
