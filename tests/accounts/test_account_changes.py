@@ -65,7 +65,7 @@ async def test_changing_the_password_logs_out_the_other_sessions_and_apps_only(
 async def test_changing_the_email_needs_the_password_and_refuses_a_taken_one(
     make_app: MakeApp, session: AsyncSession, smtp: tuple[Inbox, int]
 ) -> None:
-    inbox, port = smtp
+    _, port = smtp
     ann = await make_user(session, "ann")
     await make_user(session, "bob")
     app = await make_app(**smtp_settings(port))

@@ -85,6 +85,7 @@ async def test_last_seen_is_written_at_most_every_few_minutes(
     async with client_of(app) as browser:
         await login(browser, "ann")
         first = (await session.execute(select(WebSession.last_seen_at))).scalar_one()
+        assert first is not None
         await browser.get("/settings")
         session.expire_all()
         again = (await session.execute(select(WebSession.last_seen_at))).scalar_one()
@@ -94,7 +95,7 @@ async def test_last_seen_is_written_at_most_every_few_minutes(
         await browser.get("/settings")
         session.expire_all()
         later = (await session.execute(select(WebSession.last_seen_at))).scalar_one()
-        assert later > first
+        assert later is not None and later > first
 
 
 async def test_an_app_revoked_loses_its_tokens(make_app: MakeApp, session: AsyncSession) -> None:
