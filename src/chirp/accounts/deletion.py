@@ -35,7 +35,7 @@ from chirp.oauth.models import OAuthCode, OAuthToken
 from chirp.posts import service as posts_service
 from chirp.posts.models import IdempotencyKey, Mention, Post
 from chirp.reactions import service as reactions_service
-from chirp.reactions.models import Reaction
+from chirp.reactions.models import Reaction, ReactionCount
 from chirp.users import service as users_service
 from chirp.users.models import User
 
@@ -108,6 +108,12 @@ async def _reactions(session: AsyncSession, user: User) -> bool:
     found = rows.all()
     for post, emoji in found:
         await reactions_service.unreact(session, user=user, post=post, emoji=emoji)
+    # An emoji nobody uses any more on a post leaves no row behind (lists skip them anyway).
+    await session.execute(
+        delete(ReactionCount).where(
+            ReactionCount.post_id.in_({post.id for post, _ in found}), ReactionCount.count <= 0
+        )
+    )
     return len(found) < BATCH
 
 
