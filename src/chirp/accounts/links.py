@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.auth.models import AccountToken
@@ -30,6 +30,14 @@ async def issue(session: AsyncSession, *, user_id: int, kind: str, email: str | 
     """Record a new link of ``kind`` for a user and return its secret (for the mail only)."""
     token = new_token()
     now = utcnow()
+    # Links used or expired are of no more use: each new one sweeps the account's old ones.
+    await session.execute(
+        delete(AccountToken).where(
+            AccountToken.user_id == user_id,
+            AccountToken.kind == kind,
+            or_(AccountToken.used_at.is_not(None), AccountToken.expires_at <= now),
+        )
+    )
     session.add(
         AccountToken(
             user_id=user_id,

@@ -81,6 +81,8 @@ async def check_reset_link(session: AsyncSession, *, token: str) -> User:
 
 async def reset_password(session: AsyncSession, *, token: str, password: str) -> User:
     """Set a new password through a reset link (once), ending every session and token."""
+    # The link is checked before the (slow) hash, so guessing links costs no hashing.
+    await links.peek(session, token=token, kind=links.RESET)
     validation.check_password(password)
     password_hash = await hash_password(password)
     found = await links.redeem(session, token=token, kind=links.RESET)
