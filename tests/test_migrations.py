@@ -341,6 +341,27 @@ def _populate_0007(connection: Connection) -> None:
     connection.execute(
         sa.text("UPDATE users SET display_name = 'Ann', bio = 'Hello @bob' WHERE id = 1")
     )
+    connection.execute(
+        sa.text(
+            "INSERT INTO web_sessions (id, token_hash, user_id, created_at, expires_at)"
+            " VALUES (1, 'h1', 1, :now, :now)"
+        ),
+        {"now": NOW},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO oauth_apps (id, name, redirect_uris, scopes, client_id, client_secret,"
+            " created_at) VALUES (1, 'app', 'urn:ietf:wg:oauth:2.0:oob', 'read', 'c', 's', :now)"
+        ),
+        {"now": NOW},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO oauth_tokens (id, token_hash, app_id, user_id, scopes, created_at)"
+            " VALUES (1, 't1', 1, 2, 'read', :now)"
+        ),
+        {"now": NOW},
+    )
 
 
 async def test_0008_upgrades_a_populated_database_and_keeps_its_data(
@@ -425,3 +446,44 @@ async def test_0008_keeps_profiles_and_takes_exports_on_a_populated_database(
         await conn.execute(sa.text("DELETE FROM users WHERE id = 2"))
         left = (await conn.execute(sa.text("SELECT count(*) FROM exports"))).scalar_one()
         assert left == 0
+
+
+async def test_0008_confirms_existing_accounts_and_keeps_their_sessions(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with _scratch_connection(engine, tmp_path) as conn:
+        await conn.run_sync(_populate_0007)
+        await conn.run_sync(upgrade_connection)
+        users = (
+            await conn.execute(
+                sa.text(
+                    "SELECT username, email_confirmed_at, created_at, unconfirmed_email,"
+                    " deleted_at FROM users ORDER BY id"
+                )
+            )
+        ).all()
+        # Everyone who signed up before counts as confirmed (when they signed up), and is live.
+        assert [(u[0], u[1] == u[2], u[3], u[4]) for u in users] == [
+            ("ann", True, None, None),
+            ("bob", True, None, None),
+        ]
+        sessions = (
+            await conn.execute(sa.text("SELECT user_agent, ip, last_seen_at FROM web_sessions"))
+        ).all()
+        assert [tuple(s) for s in sessions] == [(None, None, None)]
+        tokens = (await conn.execute(sa.text("SELECT last_used_at FROM oauth_tokens"))).all()
+        assert [tuple(t) for t in tokens] == [(None,)]
+        # The new table takes links for the upgraded accounts and follows their deletion.
+        await conn.execute(
+            sa.text(
+                "INSERT INTO account_tokens (id, user_id, kind, token_hash, expires_at,"
+                " created_at) VALUES (1, 2, 'password_reset', 'x', :now, :now)"
+            ),
+            {"now": NOW},
+        )
+        await conn.execute(sa.text("DELETE FROM users WHERE id = 2"))
+        left = (await conn.execute(sa.text("SELECT count(*) FROM account_tokens"))).scalar_one()
+        assert left == 0
+        async with AsyncSession(bind=conn) as session:
+            public = await timeline_service.public(session, cursor=Cursor())
+            assert [p.id for p in public] == [100]

@@ -159,6 +159,34 @@ class Settings(BaseSettings):
         "10/15 minutes", description="Failed logins per account (against password guessing)."
     )
     rate_limit_posts: str = Field("300/3 hours", description="New posts per account.")
+    rate_limit_account_mail: str = Field(
+        "5/30 minutes",
+        description="Password-reset and confirmation mails asked for, per IP and per address.",
+    )
+    smtp_host: str | None = Field(
+        None,
+        description=(
+            "SMTP server that sends mail (password resets, confirmations); unset: mails are "
+            "written to the log instead (development). Production needs one."
+        ),
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_username: str = Field("", description="SMTP login; empty: no authentication.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_from: str = Field(
+        "", description="From address of mails; default: notifications@<CHIRP_DOMAIN's host>."
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "starttls", description="none, starttls (upgrade after connecting) or tls (implicit TLS)."
+    )
+    smtp_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the SMTP server.")
+    require_email_confirmation: bool = Field(
+        False,
+        description=(
+            "New accounts must follow a link mailed to them before they can log in "
+            "(needs CHIRP_SMTP_HOST in production)."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe log lines `chirp serve` and `chirp worker` write."
     )
@@ -254,7 +282,21 @@ class Settings(BaseSettings):
                 "production, e.g. the output of "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
+        if (
+            self.environment == "production"
+            and self.require_email_confirmation
+            and not self.smtp_host
+        ):
+            raise ValueError(
+                "CHIRP_REQUIRE_EMAIL_CONFIRMATION needs CHIRP_SMTP_HOST in production: "
+                "otherwise no confirmation mail could reach anyone"
+            )
         return self
+
+    @property
+    def mail_from(self) -> str:
+        """The From address of mails."""
+        return self.smtp_from or f"notifications@{self.domain.partition(':')[0]}"
 
     @property
     def engine_options(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Imports every ORM model so metadata is complete (for Alembic and tests)."""
 
-from chirp.auth.models import WebSession
+from chirp.auth.models import AccountToken, WebSession
 from chirp.conversations.models import ConversationMember
 from chirp.exports.models import Export
 from chirp.follows.models import Follow
@@ -16,6 +16,7 @@ from chirp.tags.models import PostTag, Tag
 from chirp.users.models import User
 
 __all__ = [
+    "AccountToken",
     "ConversationMember",
     "Export",
     "Favourite",

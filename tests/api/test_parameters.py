@@ -203,6 +203,8 @@ MASTODON_DOCUMENTED: dict[Op, list[str]] = {
     ("GET", "/api/v1/streaming/health"): [],
     ("GET", "/api/v1/markers"): ["timeline[]"],
     ("POST", "/api/v1/markers"): ["home[last_read_id]", "notifications[last_read_id]"],
+    ("POST", "/api/v1/emails/confirmations"): ["email"],
+    ("GET", "/api/v1/emails/check_confirmation"): [],
     ("GET", "/api/v1/admin/accounts"): [
         "local",
         "remote",
@@ -304,6 +306,10 @@ GROUP_BY_KEY = (
     "tests/notifications/test_grouped.py::test_one_group_its_dismissal_and_the_unread_group_count"
 )
 MARKERS = "tests/markers/test_api.py::test_markers_are_saved_read_and_versioned_per_user"
+CONFIRMATIONS = (
+    "tests/accounts/test_email_confirmation.py"
+    "::test_api_sign_up_gets_a_token_that_answers_403_until_confirmed"
+)
 QUOTES = Honoured("tests/posts/test_quotes.py::test_quote_policies_decide_who_may_quote")
 
 TABLE: dict[Op, dict[str, Honoured | Refused]] = {
@@ -562,6 +568,8 @@ TABLE: dict[Op, dict[str, Honoured | Refused]] = {
         "home[last_read_id]": Honoured(MARKERS),
         "notifications[last_read_id]": Honoured(MARKERS),
     },
+    ("POST", "/api/v1/emails/confirmations"): {"email": Honoured(CONFIRMATIONS)},
+    ("GET", "/api/v1/emails/check_confirmation"): {},
     ("GET", "/api/v1/admin/accounts"): {
         **{
             name: Honoured(NOTHING_TO_FILTER)

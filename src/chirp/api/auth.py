@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
+from chirp.accounts import service as accounts_service
 from chirp.deps import SessionDep
 from chirp.errors import Forbidden, Unauthorized, UserRequired
 from chirp.oauth import scopes as scope_rules
@@ -51,10 +52,13 @@ async def _resolve(request: Request, session: SessionDep) -> TokenContext | None
     if resolved is None:
         raise Unauthorized("The access token is invalid")
     token, user = resolved
+    used = await oauth_service.mark_used(session, token)
     if user is not None:
         await enforce_account(request, user.id)
-        if await users_service.mark_active(session, user=user):
+        if await users_service.mark_active(session, user=user) or used:
             await session.commit()
+    elif used:
+        await session.commit()
     return TokenContext(token=token, user=user)
 
 
@@ -64,8 +68,12 @@ def _check_scope(ctx: TokenContext, *scopes: str) -> None:
         raise Forbidden("This action is outside the authorized scopes")
 
 
-def require_user(scope: str, *alternatives: str) -> Callable[..., Coroutine[Any, Any, UserContext]]:
-    """Dependency: a user token holding ``scope`` or one of ``alternatives`` (401, 403, 422)."""
+def require_user(
+    scope: str, *alternatives: str, unconfirmed: bool = False
+) -> Callable[..., Coroutine[Any, Any, UserContext]]:
+    """Dependency: a user token holding ``scope`` or one of ``alternatives`` (401, 403, 422),
+    of a confirmed account where the server requires confirmation (403, as Mastodon) unless
+    ``unconfirmed`` allows it."""
 
     async def dependency(request: Request, session: SessionDep) -> UserContext:
         ctx = await _resolve(request, session)
@@ -74,6 +82,8 @@ def require_user(scope: str, *alternatives: str) -> Callable[..., Coroutine[Any,
         _check_scope(ctx, scope, *alternatives)
         if ctx.user is None:
             raise UserRequired()
+        if not unconfirmed:
+            accounts_service.check_confirmed(request.app.state.settings, ctx.user)
         return UserContext(token=ctx.token, user=ctx.user)
 
     return dependency

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from chirp.accounts import api as accounts_api
 from chirp.admin import api as admin_api
 from chirp.api.docs import ERROR_RESPONSES
 from chirp.conversations import api as conversations_api
@@ -38,5 +39,6 @@ for module in (
     media_api,
     media_profile_api,
     admin_api,
+    accounts_api,
 ):
     api_router.include_router(module.router, responses=ERROR_RESPONSES)

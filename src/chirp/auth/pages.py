@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from chirp.accounts import service as accounts_service
 from chirp.auth import login as auth_login
 from chirp.auth import service as auth_service
 from chirp.auth.login import LoginLocked
@@ -14,7 +15,9 @@ from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden, ValidationFailed
 from chirp.parsing import LongText, ShortText
 from chirp.ratelimit.deps import count_signup, per_ip, signup_refused
+from chirp.ratelimit.middleware import client_ip
 from chirp.users import service as users_service
+from chirp.users.models import User
 from chirp.web.htmx import redirect, render, safe_next
 from chirp.web.session import (
     SESSION_COOKIE,
@@ -62,14 +65,24 @@ async def signup(
         return render(request, "auth/signup.html", context, status_code=429, headers=headers)
     try:
         user = await users_service.register(
-            session, username=username, email=email, password=password, display_name=display_name
+            session,
+            username=username,
+            email=email,
+            password=password,
+            display_name=display_name,
+            confirmed=not settings.require_email_confirmation,
         )
     except ValidationFailed as exc:
         errors = {p.field or "form": p.message for p in reversed(exc.problems)}
         return render(
             request, "auth/signup.html", {"values": values, "errors": errors}, status_code=422
         )
-    token = await auth_service.start_session(session, user=user, days=settings.session_days)
+    if settings.require_email_confirmation:
+        await accounts_service.send_confirmation(session, settings=settings, user=user)
+        await session.commit()
+        await count_signup(request)
+        return render(request, "auth/confirm_pending.html", {"email": user.email, "sent": True})
+    token = await _start(request, session, settings, user)
     await session.commit()
     await count_signup(request)
     welcome = f"Welcome to {settings.instance_title}, @{user.username}! Find people to follow."
@@ -113,11 +126,26 @@ async def login(
         # One message for every failure: it must not tell which part was wrong.
         context["error"] = LOGIN_FAILED
         return render(request, "auth/login.html", context, status_code=401)
-    token = await auth_service.start_session(session, user=user, days=settings.session_days)
+    if not accounts_service.is_confirmed(settings, user):
+        # The password was right, so saying why tells nothing to a stranger.
+        await session.commit()
+        context = {"email": user.email, "sent": False}
+        return render(request, "auth/confirm_pending.html", context, status_code=403)
+    token = await _start(request, session, settings, user)
     await session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, token, settings=settings)
     return response
+
+
+async def _start(request: Request, session: SessionDep, settings: SettingsDep, user: User) -> str:
+    return await auth_service.start_session(
+        session,
+        user=user,
+        days=settings.session_days,
+        user_agent=request.headers.get("user-agent"),
+        ip=client_ip(request.scope),
+    )
 
 
 def _minutes(count: int) -> str:

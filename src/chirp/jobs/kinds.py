@@ -11,3 +11,6 @@ NOTIFY_ACT = "notify.act"
 # Data archives: build one, and delete it a week later.
 EXPORT_BUILD = "export.build"
 EXPORT_EXPIRE = "export.expire"
+# Account lifecycle: a mail to send; a deleted account's rows to remove, step by step.
+SEND_MAIL = "mail.send"
+ACCOUNT_DELETE = "account.delete"

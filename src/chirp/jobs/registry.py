@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from chirp.accounts import deletion
 from chirp.exports import jobs as export_jobs
 from chirp.jobs.worker import Handler
+from chirp.mail import jobs as mail_jobs
 from chirp.media import jobs as media_jobs
 from chirp.notifications import jobs as notification_jobs
 from chirp.timeline import fanout
@@ -16,4 +18,6 @@ def handlers() -> dict[str, Handler]:
         **notification_jobs.HANDLERS,
         **media_jobs.HANDLERS,
         **export_jobs.HANDLERS,
+        **mail_jobs.HANDLERS,
+        **deletion.HANDLERS,
     }

@@ -331,6 +331,22 @@ async def release_post_media(session: AsyncSession, *, post_id: int) -> None:
     await release_keys(session, [key for pair in keys for key in pair])
 
 
+async def release_account(session: AsyncSession, *, user: User) -> None:
+    """For a deleted account: drop its uploads never posted and its avatar and header, their
+    files deleted by a job once nothing refers to them (posted images go with the posts)."""
+    rows = (
+        await session.execute(
+            delete(MediaAttachment)
+            .where(MediaAttachment.account_id == user.id, MediaAttachment.post_id.is_(None))
+            .returning(MediaAttachment.original_key, MediaAttachment.small_key)
+        )
+    ).all()
+    keys = [key for pair in rows for key in pair]
+    keys += [key for key in (user.avatar_key, user.header_key) if key]
+    user.avatar_key = user.header_key = None
+    await release_keys(session, keys)
+
+
 async def release_keys(session: AsyncSession, keys: Collection[str]) -> None:
     """Record a job that deletes these files if nothing refers to them once it runs."""
     if keys:

@@ -56,6 +56,8 @@ class OAuthToken(SnowflakePK, Base):
     scopes: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Shown on the authorised apps page; written at most every few minutes.
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
 
     app: Mapped[OAuthApp] = relationship(lazy="joined", innerjoin=True)
 

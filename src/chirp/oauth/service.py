@@ -299,6 +299,24 @@ async def resolve_with_user(
     return token, user
 
 
+# Written at most this often per token, so API calls don't each write.
+LAST_USED_EVERY = timedelta(minutes=5)
+
+
+async def mark_used(session: AsyncSession, token: OAuthToken) -> bool:
+    """Record that a token was just used (at most every few minutes); return if it wrote."""
+    now = utcnow()
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_EVERY:
+        return False
+    await session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.id == token.id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
 async def revoke(session: AsyncSession, *, app: OAuthApp, access_token: str) -> None:
     """Revoke a token issued to ``app`` (RFC 7009).
 

@@ -60,6 +60,7 @@ class RateLimiter:
             "login_ip": parse(settings.rate_limit_login_ip),
             "login_account": parse(settings.rate_limit_login_account),
             "post": parse(settings.rate_limit_posts),
+            "account_mail": parse(settings.rate_limit_account_mail),
         }
         storage: Storage
         if settings.redis_url:

@@ -438,12 +438,31 @@
     );
   });
 
+  // ---- Show or hide a password while typing. The buttons are hidden in the page: without
+  // this script they could do nothing, and the field stays a plain password field.
+  function passwordToggles(root) {
+    root.querySelectorAll("[data-password-toggle]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-password-toggle]");
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("aria-controls"));
+    if (!field) return;
+    var show = field.type === "password";
+    field.type = show ? "text" : "password";
+    button.setAttribute("aria-pressed", show ? "true" : "false");
+  });
+
   window.chirp = { postLength: postLength, toast: toast };
   document.addEventListener("DOMContentLoaded", function () {
     wireComposers(document);
     wireCharCounts(document);
     fixBroken(document);
     localTimes(document);
+    passwordToggles(document);
   });
   window.addEventListener("load", restoreScroll);
   document.addEventListener("htmx:load", function (event) {
@@ -451,5 +470,6 @@
     wireCharCounts(event.target);
     fixBroken(event.target);
     localTimes(event.target);
+    passwordToggles(event.target);
   });
 })();

@@ -323,6 +323,11 @@ class TimelineCache:
         first = await self.redis.zrange(self._keys(user_id)[0], 0, 1)
         return min((int(str(i)) for i in first if str(i) != ZERO), default=0)
 
+    async def forget_user(self, user_id: int) -> None:
+        """Drop everything kept for one account (a deleted account's timeline and lists)."""
+        keys = [*self._keys(user_id), *self._author_keys(user_id)]
+        await self.redis.delete(*keys, *self._followed_large_keys(user_id))
+
     async def exists(self, user_id: int) -> bool:
         """Whether the user's timeline is materialised and complete."""
         return await self.redis.exists(*self._keys(user_id)[:2]) == 2

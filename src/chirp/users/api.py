@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from chirp.accounts import service as accounts_service
 from chirp.api import present
 from chirp.api.auth import TokenContext, UserContext, optional_user, require_token, require_user
 from chirp.api.links import set_link_header
@@ -93,7 +94,11 @@ async def register(
         password=body.password,
         agreement=body.agreement,
         locale=body.locale,
+        confirmed=not settings.require_email_confirmation,
     )
+    if settings.require_email_confirmation:
+        # As Mastodon: the token is issued, and answers 403 until the address is confirmed.
+        await accounts_service.send_confirmation(session, settings=settings, user=user)
     issued = await oauth_service.issue_for_user(
         session, app=ctx.token.app, user=user, scopes=scope_rules.parse(ctx.token.scopes)
     )

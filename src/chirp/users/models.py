@@ -54,6 +54,13 @@ class User(Shown, SnowflakePK, Base):
     locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # New media is marked sensitive unless said otherwise (CredentialAccount source.sensitive).
     default_sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # None until the address is confirmed (only asked for with CHIRP_REQUIRE_EMAIL_CONFIRMATION).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A new address waiting for confirmation; ``email`` stays the old one until then (Mastodon).
+    unconfirmed_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    # Set when the account is deleted: it is gone from every surface at once, its rows are
+    # removed by jobs, and the row itself stays to keep the username reserved.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         Index("ix_users_last_active_at", "last_active_at"),

@@ -8,7 +8,13 @@ from typing import Any
 from sqlalchemy import Select, Update, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import (
+    InstrumentedAttribute,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    with_loader_criteria,
+)
 
 from chirp import languages
 from chirp import visibility as post_visibility
@@ -31,8 +37,11 @@ async def register(
     is_admin: bool = False,
     agreement: bool = True,
     locale: str = "en",
+    confirmed: bool = True,
 ) -> User:
     """Create an account; raise ValidationFailed naming every broken rule at once.
+
+    ``confirmed`` False leaves the address to be confirmed by a mailed link.
 
     Call it before writing anything in ``session``: it ends a read-only transaction to hash.
     """
@@ -42,7 +51,7 @@ async def register(
     taken_name = taken_email = None
     # Taken names are checked before hashing, so refusals cost no hash (the unique index
     # still decides a race, below).
-    if bad_name is None and await get_by_username(session, username) is not None:
+    if bad_name is None and await _name_reserved(session, username):
         taken_name = ValidationFailed(
             "Username has already been taken", field="username", code="ERR_TAKEN"
         )
@@ -78,6 +87,7 @@ async def register(
         display_name=display_name,
         is_admin=is_admin,
         locale=locale,
+        email_confirmed_at=utcnow() if confirmed else None,
     )
     session.add(user)
     try:
@@ -146,6 +156,32 @@ def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_WROTE, None)
 
 
+# Execution option (or ``session.info`` key, for a whole session): statements that must
+# also see deleted accounts (the deletion job, the check that keeps a username reserved).
+INCLUDE_DELETED = "chirp_include_deleted"
+# Built once: the same option object keeps every statement's compiled form cached. A lambda,
+# so that an aliased users table (``aliased(User)``) is filtered on its own columns.
+_LIVE_ACCOUNTS = with_loader_criteria(
+    User, lambda cls: cls.deleted_at.is_(None), include_aliases=True
+)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _hide_deleted_accounts(state: ORMExecuteState) -> None:
+    # A deleted account is gone from every surface at once, before jobs remove its rows:
+    # every ORM read that names users (profiles, look-ups, and posts, whose author is joined
+    # with an inner join) leaves it out. Reads of posts by id alone are hydrated through a
+    # join with users, so deleted authors' posts drop out there too.
+    if (
+        state.is_select
+        and not state.is_column_load
+        and not state.is_relationship_load
+        and not state.execution_options.get(INCLUDE_DELETED, False)
+        and not state.session.info.get(INCLUDE_DELETED, False)
+    ):
+        state.statement = state.statement.options(_LIVE_ACCOUNTS)
+
+
 async def _hand_back_connection(session: AsyncSession) -> None:
     # A hash takes a fraction of a second, and seconds when a burst of logins queues for the
     # hashing threads. Holding a transaction meanwhile held a pooled connection on PostgreSQL
@@ -174,6 +210,13 @@ async def get_by_username(session: AsyncSession, username: str) -> User | None:
     """Return the user with this username, ignoring case, or None."""
     stmt = select(User).where(User.username_key == username.strip().lower())
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _name_reserved(session: AsyncSession, username: str) -> bool:
+    # A deleted account's name stays taken, in every case variant (the key is lower-cased).
+    stmt = select(User.id).where(User.username_key == username.strip().lower())
+    found = await session.execute(stmt, execution_options={INCLUDE_DELETED: True})
+    return found.first() is not None
 
 
 async def _get_by_email(session: AsyncSession, email: str) -> User | None:

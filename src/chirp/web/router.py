@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from chirp.accounts import pages as accounts_pages
 from chirp.auth import pages as auth_pages
 from chirp.conversations import pages as conversations_pages
 from chirp.exports import pages as exports_pages
@@ -29,6 +30,7 @@ web_router = APIRouter(
 # Fixed paths first: "/@{username}/followers" must win over "/@{username}/{post_id}".
 for module in (
     auth_pages,
+    accounts_pages,
     timeline_pages,
     users_pages,
     profile_pages,

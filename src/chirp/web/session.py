@@ -14,6 +14,7 @@ from chirp.conversations import service as conversations_service
 from chirp.deps import SessionDep, SettingsDep
 from chirp.notifications import service as notifications_service
 from chirp.ratelimit.deps import enforce_account
+from chirp.ratelimit.middleware import client_ip
 from chirp.users import service as users_service
 from chirp.users.models import User
 from chirp.web.htmx import is_htmx, local_referer
@@ -33,11 +34,15 @@ async def _optional_user(request: Request, session: SessionDep) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    user = await auth_service.user_for_session(session, token)
-    if user is not None:
+    found = await auth_service.resolve(session, token)
+    user: User | None = None
+    if found is not None:
+        user, web_session = found
+        request.state.web_session_id = web_session.id
         if request.method == "POST":
             await enforce_account(request, user.id)
-        if await users_service.mark_active(session, user=user):
+        seen = await auth_service.mark_seen(session, web_session, ip=client_ip(request.scope))
+        if await users_service.mark_active(session, user=user) or seen:
             await session.commit()
     request.state.user = user
     if user is not None and request.method == "GET" and not is_htmx(request):
