@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import chirp.models  # noqa: F401  (every table in the metadata)
 from chirp.db import Base
+from chirp.media.models import MediaAttachment
 from chirp.posts.models import Post
 from chirp.users import service as users_service
 from chirp.users.models import User
 from tests.accounts.helpers import run_jobs
 from tests.conftest import MakeApp, client_of
 from tests.factories import PASSWORD, auth, make_token, make_user
+from tests.media.images import png
 from tests.web.helpers import csrf, login, signup
 
 
@@ -244,3 +247,73 @@ async def test_a_deleted_account_is_gone_at_once_and_leaves_nothing_behind(
     assert (await session.execute(text("SELECT count(*) FROM users"))).scalar_one() == 5
     count = await session.execute(select(func.count()).select_from(User))
     assert count.scalar_one() == 4
+
+
+async def test_deleting_an_account_deletes_its_images_and_archives(
+    make_app: MakeApp, session: AsyncSession, tmp_path: Path
+) -> None:
+    # Files are not rows: a count of tables cannot see them. bob's image, the same bytes as
+    # one of ann's, stays; everything of ann's goes.
+    app = await make_app(media_dir=str(tmp_path / "media"), export_dir=str(tmp_path / "exports"))
+    ann, bob = await make_user(session, "ann"), await make_user(session, "bob")
+    tokens = {"ann": await make_token(session, ann), "bob": await make_token(session, bob)}
+    await session.commit()
+
+    def files(folder: str) -> list[Path]:
+        root = tmp_path / folder
+        return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+    async with client_of(app) as api:
+
+        async def upload(name: str, data: bytes) -> str:
+            r = await api.post(
+                "/api/v2/media",
+                headers=auth(tokens[name]),
+                files={"file": ("a.png", data, "image/png")},
+            )
+            assert r.status_code == 200, r.text
+            return str(r.json()["id"])
+
+        shared, own, unposted = png(color=(1, 2, 3)), png(color=(4, 5, 6)), png(color=(7, 8, 9))
+        for name, images in (("ann", [shared, own]), ("bob", [shared])):
+            ids = [await upload(name, data) for data in images]
+            r = await api.post(
+                "/api/v1/statuses",
+                data={"status": "pictures", "media_ids[]": ids},
+                headers=auth(tokens[name]),
+            )
+            assert r.status_code == 200, r.text
+        await upload("ann", unposted)
+        r = await api.patch(
+            "/api/v1/accounts/update_credentials",
+            headers=auth(tokens["ann"]),
+            files={"avatar": ("me.png", png(color=(9, 9, 9)), "image/png")},
+        )
+        assert r.status_code == 200, r.text
+        bobs = files("media")  # before ann's export, which adds nothing here
+    async with client_of(app) as browser:
+        await login(browser, "ann")
+        token = await csrf(browser, "/settings/export")
+        assert (
+            await browser.post("/settings/export", data={"csrf_token": token})
+        ).status_code == 303
+        await run_jobs(app)
+        assert len(files("exports")) == 1
+        token = await csrf(browser, "/settings/delete")
+        done = await browser.post(
+            "/settings/delete", data={"password": PASSWORD, "username": "ann", "csrf_token": token}
+        )
+        assert done.status_code == 303
+    await run_jobs(app)
+    await run_jobs(app)  # the file clean-up the deletion queued
+    left = await session.execute(select(MediaAttachment.account_id))
+    assert list(left.scalars()) == [bob.id]
+    assert files("exports") == []
+    kept = files("media")
+    assert len(kept) == 2 and set(kept) < set(bobs)  # bob's original and preview
+    async with client_of(app) as api:
+        r = await api.get("/api/v1/timelines/public")
+        [post] = r.json()
+        for size in ("url", "preview_url"):
+            image = await api.get(post["media_attachments"][0][size])
+            assert image.status_code == 200
