@@ -63,7 +63,9 @@
     counter.classList.toggle("warn", state === "warn");
     counter.classList.toggle("over", state === "over");
     textarea.setAttribute("aria-invalid", state === "over" ? "true" : "false");
-    button.disabled = left < 0 || textarea.value.trim() === "";
+    // A post may be images only (media.js sets these flags), but waits for running uploads.
+    var blank = textarea.value.trim() === "" && form.dataset.hasMedia !== "1";
+    button.disabled = left < 0 || blank || form.dataset.uploading === "1";
     // Screen readers hear about the limit when it gets close, not on every keystroke.
     if (status && status.dataset.state !== state) {
       status.dataset.state = state;
@@ -350,7 +352,7 @@
   // its links, buttons or forms, not when it ends a text selection, not with a modifier key
   // (those keep their own meaning). A plain navigation, so Back returns to the list and the
   // scroll position saved on pagehide (above) is put back.
-  var CONTROLS = "a, button, input, textarea, select, label, summary, form, .post-actions";
+  var CONTROLS = "a, button, input, textarea, select, label, summary, form, .post-actions, .media-grid";
   function opensPost(event) {
     if (event.defaultPrevented || event.button !== 0) return null;
     if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return null;
