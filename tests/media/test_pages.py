@@ -97,6 +97,9 @@ async def test_a_plain_form_posts_two_images_with_alt_text_seen_by_a_follower(
     # Lazy, sized, over a blurred placeholder drawn from the blurhash.
     assert home.count('loading="lazy" decoding="async"') >= 2
     assert len(re.findall(r'class="media-blur" src="data:image/png;base64,', home)) == 2
+    # Read again (on PostgreSQL + Redis, from the cached timeline and post cache): the
+    # cached posts carry their images too.
+    assert _alts((await web.get("/")).text) == ["A red barn at dusk", 'Green "hills" & sheep']
     # Carol follows Bob only: the post is not on her home.
     web.cookies.clear()
     await login(web, "carol")
@@ -348,3 +351,32 @@ async def test_media_tab_lists_only_that_users_posts_with_images(
         empty = await make_user(session, "dora")
         page = (await web.get(f"/@{empty.username}/media")).text
         assert "hasn't posted any images yet" in page
+
+
+async def test_a_reply_and_a_quote_carry_images_from_their_composers(
+    web: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    bob = await make_user(session, "bob")
+    await make_user(session, "alice")
+    question = await make_post(session, bob, "Show me your cat")
+    await login(web, "alice")
+    token = await csrf(web, "/")
+    reply_page = (await web.get(f"/posts/{question.id}/reply")).text
+    assert 'enctype="multipart/form-data"' in reply_page and 'name="file_1"' in reply_page
+    r = await web.post(
+        "/posts",
+        data={"text": "", "in_reply_to_id": str(question.id), "csrf_token": token},
+        files={"file_1": _jpeg("cat.jpg")},
+    )
+    assert r.status_code == 303, r.text
+    thread = (await web.get(f"/@bob/{question.id}")).text
+    assert _grid(thread) == ["media-grid-1"]
+    quote_page = (await web.get(f"/posts/{question.id}/quote")).text
+    assert 'name="file_1"' in quote_page
+    r = await web.post(
+        "/posts",
+        data={"text": "Quoting", "quoted_status_id": str(question.id), "csrf_token": token},
+        files={"file_1": _jpeg("q.jpg"), "file_2": _jpeg("r.jpg", images.png())},
+    )
+    assert r.status_code == 303, r.text
+    assert _grid((await web.get(r.headers["location"])).text) == ["media-grid-2"]
