@@ -140,6 +140,18 @@ def test_post_two_images_with_alt_text_and_view_them(
     expect(dialog).to_be_hidden()
     # Back on the image that opened it.
     assert bob.evaluate("document.activeElement.classList.contains('media-link')")
+    # A reply with an image, from the reply composer opened in place.
+    first = bob.locator("#timeline article").first
+    first.locator("a.action-reply").click()
+    reply = first.locator("[data-reply-composer]")
+    expect(reply.locator("[data-media-add]")).to_be_visible()
+    reply.locator("[data-media-input]").set_input_files(str(photos[3]))
+    expect(reply.locator(".media-preview[data-media-id]")).to_have_count(1)
+    reply.locator(".media-preview textarea").fill("A yellow wall")
+    first.scroll_into_view_if_needed()
+    _shot(bob, "reply-composer")
+    reply.locator("button[type=submit]").click()
+    expect(first.locator("[data-reply-sent]")).to_be_visible()
     bob.context.close()
     context.close()
     assert errors == []
@@ -157,7 +169,9 @@ def test_grids_of_one_to_four_images_in_both_themes_and_on_a_phone(
         context = browser.new_context(**options)  # type: ignore[arg-type]
         page = context.new_page()
         page.goto(f"{url}/@bob/media")
-        grids = page.locator("#timeline .media-grid")
+        grids = page.locator("#timeline article", has_text="from the weekend").locator(
+            ".media-grid"
+        )
         expect(grids).to_have_count(4)
         classes = [g.get_attribute("class") for g in grids.all()]
         assert classes == [f"media-grid media-grid-{n}" for n in (4, 3, 2, 1)]
@@ -193,15 +207,27 @@ def test_without_javascript_images_link_to_their_files_and_the_form_sends_them(
     composer.locator("input[name=file_1]").set_input_files(str(photos[2]))
     composer.locator("textarea[name=description_1]").fill("Green field")
     composer.locator("input[name=sensitive]").check()
+    _shot(page, "composer-nojs", clip={"x": 0, "y": 0, "width": 1280, "height": 900})
     page.click("#composer button[type=submit]")
     page.wait_for_url(f"{url}/")
     post = page.locator("#timeline article", has_text="Sent without a script").first
+    post.scroll_into_view_if_needed()
+    _shot(page, "sensitive")
     # Sensitive: hidden until "Show" is pressed, then a plain link to the full-size file.
     expect(post.locator(".media-img")).to_be_hidden()
     post.locator(".media-sensitive > summary").click()
     expect(post.locator(".media-img")).to_be_visible()
     href = post.locator(".media-link").get_attribute("href")
     assert href and href.startswith("/media/")
-    post.locator(".media-link").click()
+    # The author describes it anew on the post's page.
+    page.goto(url + (post.locator("a.time").get_attribute("href") or ""))
+    page.locator(".media-edit-alt > summary").click()
+    page.fill(".media-edit-alt textarea", "A green field after rain")
+    _shot(page, "edit-alt")
+    page.click(".media-edit-alt button[type=submit]")
+    expect(page.locator(".toast")).to_contain_text("description was saved")
+    page.locator(".media-sensitive > summary").click()
+    assert page.locator(".media-img").get_attribute("alt") == "A green field after rain"
+    page.locator(".media-link").click()
     page.wait_for_url(re.compile(r"/media/[0-9a-f]{64}\.jpg$"))
     context.close()

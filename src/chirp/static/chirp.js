@@ -56,12 +56,15 @@
     var button = form.querySelector("button[type=submit]");
     var left = max - postLength(textarea.value);
     // The page says the limit in words; with this script running, the live count takes over.
-    counter.hidden = false;
     form.dataset.live = "1";
     var state = left < 0 ? "over" : left <= 20 ? "warn" : "ok";
-    counter.textContent = String(left);
-    counter.classList.toggle("warn", state === "warn");
-    counter.classList.toggle("over", state === "over");
+    // A reply composer has no counter of its own: only its button follows the text.
+    if (counter) {
+      counter.hidden = false;
+      counter.textContent = String(left);
+      counter.classList.toggle("warn", state === "warn");
+      counter.classList.toggle("over", state === "over");
+    }
     textarea.setAttribute("aria-invalid", state === "over" ? "true" : "false");
     // A post may be images only (media.js sets these flags), but waits for running uploads.
     var blank = textarea.value.trim() === "" && form.dataset.hasMedia !== "1";
