@@ -11,6 +11,13 @@ An upload belongs to its uploader until a post is published with it (``attachabl
 (``media.jobs``). Its alt text and focus can be changed by its owner at any time, attached
 or not, as Mastodon lets the author of a post edit them. Files are shared by identical
 uploads, so they are deleted only when no row refers to their key any more.
+
+For pages: take the storage from ``media.api.media_storage`` (``app.state.media_storage``),
+call ``upload`` with the file's bytes (``media.api.read_file`` bounds them), then
+``posts.service.create_post(..., media_ids=[...])``, which calls ``attachable`` and
+``attach`` in the post's transaction; ``posts.feed.load`` reads a page's attachments
+(``Feed.attachments(post)``), and ``storage.public_url`` gives their URLs. Errors are
+``ValidationFailed`` (422) and ``TooLarge`` (413), as everywhere.
 """
 
 from __future__ import annotations
@@ -121,6 +128,18 @@ async def process(
         raise ValidationFailed(str(exc), field="file") from exc
 
 
+async def hand_back_connection(session: AsyncSession) -> None:
+    """End a transaction that has only read, before a slow step (processing an image).
+
+    Held meanwhile, it would keep a pooled connection on PostgreSQL and the write lock on
+    SQLite (every other request would wait, in the benchmark until they failed). Loaded
+    rows stay usable; a transaction with pending writes is the caller's, and is kept.
+    """
+    pending = session.new or session.dirty or session.deleted
+    if session.in_transaction() and not pending:
+        await session.commit()
+
+
 async def store(storage: Storage, processed: processing.Processed) -> tuple[str, str]:
     """Store an upload's original and preview; return their keys."""
     keys = []
@@ -176,6 +195,7 @@ async def upload(
     """
     alt = check_description(description)
     point = parse_focus(focus)
+    await hand_back_connection(session)
     processed = await process(settings, data)
     original_key, small_key = await store(storage, processed)
     media = MediaAttachment(

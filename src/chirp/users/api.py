@@ -153,6 +153,8 @@ async def update_credentials(
         raise ValidationFailed(
             "source[sensitive] is not supported yet (Chirp has no media)", field="source[sensitive]"
         )
+    # First: images are processed with no transaction held (nothing is written before).
+    await _set_images(request, session, storage, settings, ctx.user)
     await users_service.update_profile(
         session, user=ctx.user, display_name=body.display_name, bio=body.note
     )
@@ -160,7 +162,6 @@ async def update_credentials(
         await users_service.update_posting_defaults(
             session, user=ctx.user, privacy=source.privacy, language=source.language
         )
-    await _set_images(request, session, storage, settings, ctx.user)
     await session.commit()
     return present.credential_account(ctx.user, settings)
 
@@ -168,14 +169,14 @@ async def update_credentials(
 async def _set_images(
     request: Request, session: SessionDep, storage: Storage, settings: Settings, user: User
 ) -> None:
-    """Take the ``avatar`` and ``header`` files of the request, both checked before either
+    """Take the ``avatar`` and ``header`` files of the request, both processed before either
     is set."""
     avatar = await media_api.read_file(request, "avatar", settings)
     header = await media_api.read_file(request, "header", settings)
-    if avatar is not None:
-        await profile_images.set_avatar(session, storage, settings, user=user, data=avatar)
-    if header is not None:
-        await profile_images.set_header(session, storage, settings, user=user, data=header)
+    if avatar is not None or header is not None:
+        await profile_images.set_images(
+            session, storage, settings, user=user, avatar=avatar, header=header
+        )
 
 
 @router.get("/accounts/relationships", response_model=list[RelationshipOut])
