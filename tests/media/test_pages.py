@@ -236,6 +236,13 @@ async def test_a_bad_file_is_refused_with_its_reason_and_nothing_is_posted(
     assert r.status_code == 422
     assert re.search(r'class="form-error"[^>]*>Image 2: [^<]*', r.text)
     assert "both" in r.text  # what was typed is kept
+    # No post; the good image is kept as an upload, shown again with its alt text to send
+    # with the post once the bad one is left out (as an upload made with JavaScript).
+    kept = re.findall(r'name="media_ids" value="(\d+)" checked', r.text)
+    assert len(kept) == 1 and ">Good</textarea>" in r.text
+    assert await _count(session, Post) == posts
+    assert await _count(session, MediaAttachment) == uploads + 1
+    uploads += 1
     # Too large: 413 with the limit.
     big = _jpeg("big.jpg", images.jpeg(10, 10) + b"\0" * (MAX_BYTES + 1))
     r = await web.post("/posts", data={"text": "big", "csrf_token": token}, files={"file_1": big})

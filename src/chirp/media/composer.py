@@ -88,22 +88,22 @@ async def upload_files(
     *,
     account: User,
     chosen: ComposerMedia,
-) -> list[int]:
-    """Upload the files a form carried (all or none: the caller commits or rolls back);
-    return every id the post will show, uploads made before first."""
+) -> None:
+    """Upload the files a form carried, adding each one's id to ``chosen.ids`` as it is
+    stored (the caller commits them, even when a later file is refused: they are then
+    shown again in the composer, as uploads made with JavaScript are)."""
     most = settings.max_media_attachments
     if len(chosen.ids) + len(chosen.files) > most:
         raise ValidationFailed(f"A post may have at most {most} images", field="media_ids")
-    ids = list(chosen.ids)
-    for number, data, description in chosen.files:
+    files, chosen.files = chosen.files, []
+    for number, data, description in files:
         try:
             media = await media_service.upload(
                 session, storage, settings, account=account, data=data, description=description
             )
         except ChirpError as exc:
             raise _numbered(number, exc) from exc
-        ids.append(media.id)
-    return ids
+        chosen.ids.append(media.id)
 
 
 async def describe(session: AsyncSession, *, account: User, chosen: ComposerMedia) -> None:

@@ -70,12 +70,14 @@ async def create(
     try:
         chosen = await media_composer.read_form(await request.form(), settings)
         if chosen.files:
-            # Uploaded first, all or none, and kept: a post refused below shows them again.
-            chosen.ids = await media_composer.upload_files(
-                session, storage, settings, account=viewer, chosen=chosen
-            )
-            chosen.files = []
-            await session.commit()
+            # Uploaded first and kept, even if a later file or the post is refused: the
+            # composer then shows them again, as it does uploads made with JavaScript.
+            try:
+                await media_composer.upload_files(
+                    session, storage, settings, account=viewer, chosen=chosen
+                )
+            finally:
+                await session.commit()
         await media_composer.describe(session, account=viewer, chosen=chosen)
         policy = reposts.parse_quote_policy(
             quote_approval_policy, visibility=visibility or viewer.default_privacy
