@@ -27,6 +27,7 @@ from chirp.jobs import registry
 from chirp.jobs.worker import EMBEDDED_JOBS_GRACE_SECONDS, JobContext, Worker
 from chirp.media import api as media_api
 from chirp.media import files as media_files
+from chirp.media import pages as media_pages
 from chirp.media import storage as media_storage
 from chirp.ops import api as ops_api
 from chirp.ops import gc_tuning
@@ -125,7 +126,7 @@ def create_app(
         BodyLimitMiddleware,
         max_bytes=settings.max_json_body_bytes,
         max_multipart_bytes=settings.max_body_bytes,
-        upload_limits=media_api.upload_limits(settings),
+        upload_limits=media_api.upload_limits(settings) | media_pages.upload_limits(settings),
     )
     app.add_middleware(WebResponseMiddleware, secure_cookies=settings.https)
     app.state.rate_limiter = RateLimiter(settings)

@@ -19,6 +19,7 @@ from playwright.sync_api import (
 
 from tests.factories import PASSWORD
 from tests.live import LiveServer
+from tests.media import images
 
 # Each securitypolicyviolation event of every document, sent to the test as it happens.
 _REPORT_VIOLATIONS = """
@@ -86,13 +87,20 @@ def _author_with_many_posts(url: str, username: str, posts: int) -> None:
                 "/posts", data={"text": f"{username} {i}", "csrf_token": token.group(1)}
             )
             assert r.status_code == 303, r.text
+        # And one with an image (sent as a plain form), on the Media tab.
+        r = client.post(
+            "/posts",
+            data={"text": "A photo", "description_1": "Red", "csrf_token": token.group(1)},
+            files={"file_1": ("red.jpg", images.jpeg(), "image/jpeg")},
+        )
+        assert r.status_code == 303, r.text
 
 
 def _visit(page: Page, url: str) -> None:
     page.goto(url)
     page.wait_for_load_state("load")
-    # Every avatar drew (from this server, so with the network restricted to it).
-    for img in page.locator(".avatar img").all()[:5]:
+    # Every avatar and image drew (from this server, so with the network restricted to it).
+    for img in page.locator(".avatar img, .media-img").all()[:8]:
         img.scroll_into_view_if_needed()
         expect(img).to_have_js_property("complete", True)
         assert img.evaluate("el => el.naturalWidth") > 0
@@ -117,7 +125,9 @@ def test_site_loads_only_from_its_own_origin_and_works_under_csp(
     post_path = re.search(r'href="(/@origin_bob/\d+)"', post)
     assert post_path
     # Logged out.
-    for path in ("/", "/users", "/@origin_bob", post_path.group(1), "/login", "/signup"):
+    for path in ("/", "/users", "/@origin_bob", "/@origin_bob/media", post_path.group(1)):
+        _visit(page, url + path)
+    for path in ("/login", "/signup"):
         _visit(page, url + path)
     _docs(page, url)
     page.goto(f"{url}/no-such-page")
@@ -148,11 +158,18 @@ def test_site_loads_only_from_its_own_origin_and_works_under_csp(
     articles = page.locator("#timeline article")
     expect(articles).to_have_count(20)
     page.click("text=Load more")
-    expect(articles).to_have_count(23)
+    expect(articles).to_have_count(24)
     assert page.evaluate("window.__noReload") is True
 
     for path in ("/", "/@origin_ann", "/@origin_bob/followers", post_path.group(1)):
         _visit(page, url + path)
+    # The full-size viewer of an image loads it from this server too.
+    _visit(page, f"{url}/@origin_bob/media")
+    page.locator(".media-link").first.click()
+    viewed = page.locator("dialog.media-viewer .media-viewer-img")
+    expect(viewed).to_have_js_property("complete", True)
+    assert viewed.evaluate("el => el.naturalWidth") > 0
+    page.keyboard.press("Escape")
     _docs(page, url)
     context.close()
 

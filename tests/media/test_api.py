@@ -244,6 +244,32 @@ async def test_a_post_with_images_shows_them_in_order_everywhere(
     assert r.status_code == 422
 
 
+async def test_media_is_sensitive_by_default_for_whoever_asked_for_it(
+    api: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    careful = await make_token(session, await make_user(session, "careful"))
+    plain = await make_token(session, await make_user(session, "plain"))
+    r = await api.patch(
+        "/api/v1/accounts/update_credentials",
+        headers=auth(careful),
+        data={"source[sensitive]": "true"},
+    )
+    assert r.status_code == 200 and r.json()["source"]["sensitive"] is True
+    cases = [
+        (careful, {}, True),  # images, nothing said: the default
+        (careful, {"sensitive": False}, False),  # said otherwise for this post
+        (plain, {}, False),
+        (plain, {"sensitive": True}, True),
+    ]
+    for token, extra, expected in cases:
+        image = await _uploaded(api, token, images.png())
+        r = await _post(api, token, media_ids=[image], **extra)
+        assert r.status_code == 200 and r.json()["sensitive"] is expected, (extra, r.text)
+    # Without images there is nothing to hide: the default does not apply.
+    r = await _post(api, careful, status="just words")
+    assert r.json()["sensitive"] is False
+
+
 async def test_attach_rules_are_422_and_post_nothing(
     api: httpx.AsyncClient,
     session: AsyncSession,

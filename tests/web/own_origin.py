@@ -103,6 +103,8 @@ def foreign(base: str, page_url: str, refs: PageRefs) -> list[tuple[str, str, st
         if tag == "a" and attr == "href" and "nofollow" in rel.split():
             continue  # a link in a post: rendered with rel="nofollow noopener noreferrer"
         target = urlsplit(urljoin(page_url, value.strip()))
+        if tag == "img" and target.scheme == "data":
+            continue  # an image's blurred placeholder, in the page itself (CSP: img-src data:)
         if target[:2] != own:
             out.append((tag, attr, value))
     return out

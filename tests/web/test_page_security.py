@@ -8,9 +8,12 @@ from urllib.parse import urlencode, urljoin
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.media import service as media_service
+from chirp.posts import service as posts_service
 from chirp.web.headers import CONTENT_SECURITY_POLICY
 from tests.conftest import MakeApp, client_of
 from tests.factories import make_post, make_token, make_user
+from tests.media.images import jpeg
 from tests.web.helpers import csrf, htmx, login
 from tests.web.own_origin import CSS_URL, foreign, page_refs
 
@@ -59,6 +62,7 @@ async def _pages(client: httpx.AsyncClient, post_id: int, client_id: str) -> lis
         "/@alice",
         "/@alice/followers",
         "/@alice/following",
+        "/@alice/media",
         f"/@alice/{post_id}",
         "/login",
         "/signup",
@@ -72,7 +76,7 @@ async def _pages(client: httpx.AsyncClient, post_id: int, client_id: str) -> lis
         "/no-such-page",
         "/@nobody",
     ]
-    for path in ("/", "/@alice", "/users", "/@alice/followers"):
+    for path in ("/", "/@alice", "/users", "/@alice/followers", "/@alice/media"):
         match = _MORE.search((await client.get(path, follow_redirects=True)).text)
         if match:
             paths.append(match.group(1).replace("&amp;", "&"))
@@ -106,6 +110,15 @@ async def test_no_page_references_another_host_or_runs_inline_code(
     alice = await make_user(session, "alice")
     bob = await make_user(session, "bob")
     posts = [await make_post(session, alice, f"post {i}") for i in range(5)]
+    # Posts with images, on the Media tab and in timelines (their files on this server).
+    for i in range(3):
+        media = await media_service.upload(
+            session, app.state.media_storage, app.state.settings, account=alice, data=jpeg()
+        )
+        await posts_service.create_post(
+            session, author=alice, text=f"photo {i}", max_length=500, media_ids=[media.id]
+        )
+    await session.commit()
     # The one kind of foreign URL a page may hold: a link someone wrote, as a plain link.
     await make_post(session, bob, "read https://example.com/article")
     async with client_of(app) as visitor, client_of(app) as member:

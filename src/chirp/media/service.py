@@ -128,6 +128,18 @@ async def process(
         raise ValidationFailed(str(exc), field="file") from exc
 
 
+async def hand_back_connection(session: AsyncSession) -> None:
+    """End a transaction that has only read, before a slow step (processing an image).
+
+    Held meanwhile, it would keep a pooled connection on PostgreSQL and the write lock on
+    SQLite (every other request would wait, in the benchmark until they failed). Loaded
+    rows stay usable; a transaction with pending writes is the caller's, and is kept.
+    """
+    pending = session.new or session.dirty or session.deleted
+    if session.in_transaction() and not pending:
+        await session.commit()
+
+
 async def store(storage: Storage, processed: processing.Processed) -> tuple[str, str]:
     """Store an upload's original and preview; return their keys."""
     keys = []
@@ -183,6 +195,7 @@ async def upload(
     """
     alt = check_description(description)
     point = parse_focus(focus)
+    await hand_back_connection(session)
     processed = await process(settings, data)
     original_key, small_key = await store(storage, processed)
     media = MediaAttachment(

@@ -76,7 +76,11 @@ async def create_status(
         app_name=ctx.token.app.name,
         visibility=body.visibility,
         spoiler_text=body.spoiler_text,
-        sensitive=body.sensitive,
+        sensitive=(
+            body.sensitive
+            if body.sensitive is not None
+            else bool(body.media_ids) and ctx.user.default_sensitive
+        ),
         language=body.language,
         in_reply_to_id=_reply_id(body.in_reply_to_id),
         quote_of=quoted,

@@ -10,7 +10,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from chirp import visibility as post_visibility
 from chirp.conversations import pages as conversations_pages
 from chirp.deps import HomeTimelineDep, SessionDep, SettingsDep
-from chirp.errors import NotFound, ValidationFailed
+from chirp.errors import ChirpError, NotFound, ValidationFailed
+from chirp.media import composer as media_composer
+from chirp.media.api import StorageDep
+from chirp.media.service import TooLarge
 from chirp.parsing import BodyText, LongText, ShortText, ascii_int, path_id, path_text
 from chirp.posts import feed, repost_pages, reposts, threads
 from chirp.posts import service as posts_service
@@ -41,6 +44,7 @@ async def create(
     session: SessionDep,
     settings: SettingsDep,
     timeline: HomeTimelineDep,
+    storage: StorageDep,
     viewer: CurrentUser,
     text: Annotated[BodyText, Form()] = "",
     visibility: Annotated[ShortText | None, Form()] = None,
@@ -49,17 +53,32 @@ async def create(
     slot: Annotated[ShortText | None, Form()] = None,
     quoted_status_id: Annotated[ShortText | None, Form()] = None,
     quote_approval_policy: Annotated[ShortText | None, Form()] = None,
+    sensitive: Annotated[bool, Form()] = False,
     _limit: Annotated[None, Depends(enforce_posting)] = None,
 ) -> Response:
     """Publish a post from the composer, a reply from a reply composer (``in_reply_to_id``;
     ``slot``: the list item it was written under) or a quote from the quote composer.
-    Visibility: the author's default when left out."""
+    Visibility: the author's default when left out. Images: uploads made (``media_ids``,
+    ``media_description_<id>``) or, without JavaScript, files sent (``file_<n>``,
+    ``description_<n>``); ``sensitive`` hides them behind a click."""
     reply_to = path_id(in_reply_to_id) if in_reply_to_id else None
     # A quote: the quoted post must still be there and quotable (the error page otherwise).
     quoted = None
     if quoted_status_id:
         quoted = await repost_pages.quoted_or_error(session, viewer, quoted_status_id)
+    chosen = media_composer.ComposerMedia()
     try:
+        chosen = await media_composer.read_form(await request.form(), settings)
+        if chosen.files:
+            # Uploaded first and kept, even if a later file or the post is refused: the
+            # composer then shows them again, as it does uploads made with JavaScript.
+            try:
+                await media_composer.upload_files(
+                    session, storage, settings, account=viewer, chosen=chosen
+                )
+            finally:
+                await session.commit()
+        await media_composer.describe(session, account=viewer, chosen=chosen)
         policy = reposts.parse_quote_policy(
             quote_approval_policy, visibility=visibility or viewer.default_privacy
         )
@@ -73,14 +92,27 @@ async def create(
             in_reply_to_id=reply_to,
             quote_of=quoted,
             quote_approval_policy=policy,
+            media_ids=chosen.ids,
+            max_media=settings.max_media_attachments,
+            sensitive=sensitive,
         )
-    except ValidationFailed as exc:
-        # Nothing was written (the input is checked first); the session ends without a commit.
+    except (ValidationFailed, TooLarge) as exc:
+        # Nothing of the post was written (the input is checked first; the session ends
+        # without a commit); uploads made before stay, shown again in the composer.
+        status = exc.status
+        context = {
+            "composer_media": await media_composer.previews(
+                session, account=viewer, ids=chosen.ids, descriptions=chosen.descriptions
+            ),
+            "composer_sensitive": sensitive,
+        }
         if reply_to is not None:
-            return await _reply_refused(request, session, viewer, reply_to, slot, text, exc)
+            return await _reply_refused(
+                request, session, viewer, reply_to, slot, text, exc, context, status
+            )
         if is_htmx(request):
             return form_error(request, exc.message, target="#composer-error")
-        context = {
+        context |= {
             "composer_text": text,
             "composer_error": exc.message,
             "composer_spoiler": spoiler_text,
@@ -89,9 +121,9 @@ async def create(
         }
         if quoted is not None:
             return await repost_pages.render_quote_composer(
-                request, session, viewer, quoted, context=context, status_code=422
+                request, session, viewer, quoted, context=context, status_code=status
             )
-        return render(request, "posts/compose.html", context, viewer=viewer, status_code=422)
+        return render(request, "posts/compose.html", context, viewer=viewer, status_code=status)
     await session.commit()
     await timeline.published(post)
     if post.visibility == post_visibility.DIRECT and post.in_reply_to_id is None:
@@ -139,20 +171,23 @@ async def _reply_refused(
     reply_to: int,
     slot: str | None,
     text: str,
-    exc: ValidationFailed,
+    exc: ChirpError,
+    context: dict[str, object],
+    status: int,
 ) -> Response:
-    """A reply that could not be sent: the message by the composer, what was typed kept."""
+    """A reply that could not be sent: the message by the composer, what was typed kept
+    (``context``: the images chosen)."""
     slot_id = ascii_int(slot) if slot else None
     if is_htmx(request):
         return form_error(request, exc.message, target=f"#reply-error-{slot_id or reply_to}")
     post = await posts_service.get_visible_post_or_404(session, reply_to, viewer=viewer)
-    context = {
+    context |= {
         "post": post,
         "feed": await feed.load(session, [post], viewer=viewer),
         "reply_text": text,
         "reply_error": exc.message,
     }
-    return render(request, "posts/reply.html", context, viewer=viewer, status_code=422)
+    return render(request, "posts/reply.html", context, viewer=viewer, status_code=status)
 
 
 @router.get("/posts/{post_id}/reply")

@@ -132,7 +132,8 @@ class StatusCreate(BaseModel):
     )
     # The status this one answers; one that does not exist or you may not see is 404.
     in_reply_to_id: Token | None = None
-    sensitive: bool = False
+    # Left out: the author's default (source.sensitive) when the status has media.
+    sensitive: bool | None = None
     spoiler_text: LongText = ""
     # Left out: the author's default (source.privacy), or direct in reply to a direct
     # message. A direct one must mention another account and quote nothing (else 422).

@@ -57,14 +57,19 @@
     var button = form.querySelector("button[type=submit]");
     var left = max - postLength(textarea.value);
     // The page says the limit in words; with this script running, the live count takes over.
-    counter.hidden = false;
     form.dataset.live = "1";
     var state = left < 0 ? "over" : left <= 20 ? "warn" : "ok";
-    counter.textContent = String(left);
-    counter.classList.toggle("warn", state === "warn");
-    counter.classList.toggle("over", state === "over");
+    // A reply composer has no counter of its own: only its button follows the text.
+    if (counter) {
+      counter.hidden = false;
+      counter.textContent = String(left);
+      counter.classList.toggle("warn", state === "warn");
+      counter.classList.toggle("over", state === "over");
+    }
     textarea.setAttribute("aria-invalid", state === "over" ? "true" : "false");
-    button.disabled = left < 0 || textarea.value.trim() === "";
+    // A post may be images only (media.js sets these flags), but waits for running uploads.
+    var blank = textarea.value.trim() === "" && form.dataset.hasMedia !== "1";
+    button.disabled = left < 0 || blank || form.dataset.uploading === "1";
     // Screen readers hear about the limit when it gets close, not on every keystroke.
     if (status && status.dataset.state !== state) {
       status.dataset.state = state;
@@ -373,7 +378,7 @@
   // its links, buttons or forms, not when it ends a text selection, not with a modifier key
   // (those keep their own meaning). A plain navigation, so Back returns to the list and the
   // scroll position saved on pagehide (above) is put back.
-  var CONTROLS = "a, button, input, textarea, select, label, summary, form, .post-actions";
+  var CONTROLS = "a, button, input, textarea, select, label, summary, form, .post-actions, .media-grid";
   function opensPost(event) {
     if (event.defaultPrevented || event.button !== 0) return null;
     if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return null;

@@ -154,8 +154,9 @@ async def update_credentials(
         if sent is not None and sent != fixed:
             wanted = str(fixed).lower()
             raise ValidationFailed(f"{name} can only be {wanted} on this server", field=name)
-    await editing.apply(session, user=ctx.user, changes=body)
+    # First: images are processed with no transaction held (nothing is written before).
     await _set_images(request, session, storage, settings, ctx.user)
+    await editing.apply(session, user=ctx.user, changes=body)
     await session.commit()
     return present.credential_account(ctx.user, settings)
 
@@ -163,14 +164,14 @@ async def update_credentials(
 async def _set_images(
     request: Request, session: SessionDep, storage: Storage, settings: Settings, user: User
 ) -> None:
-    """Take the ``avatar`` and ``header`` files of the request, both checked before either
+    """Take the ``avatar`` and ``header`` files of the request, both processed before either
     is set."""
     avatar = await media_api.read_file(request, "avatar", settings)
     header = await media_api.read_file(request, "header", settings)
-    if avatar is not None:
-        await profile_images.set_avatar(session, storage, settings, user=user, data=avatar)
-    if header is not None:
-        await profile_images.set_header(session, storage, settings, user=user, data=header)
+    if avatar is not None or header is not None:
+        await profile_images.set_images(
+            session, storage, settings, user=user, avatar=avatar, header=header
+        )
 
 
 @router.get("/preferences", response_model=PreferencesOut, tags=["preferences"])

@@ -77,13 +77,44 @@ async def profile(
     until: str | None = None,
 ) -> Response:
     """A user's profile and posts, newest first."""
+    return await _profile(request, session, settings, viewer, username, max_id, until)
+
+
+@router.get("/@{username}/media")
+async def profile_media(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: OptionalUser,
+    username: str,
+    max_id: str | None = None,
+    until: str | None = None,
+) -> Response:
+    """A user's profile and their posts with images (no reposts), newest first."""
+    return await _profile(
+        request, session, settings, viewer, username, max_id, until, only_media=True
+    )
+
+
+async def _profile(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: User | None,
+    username: str,
+    max_id: str | None,
+    until: str | None,
+    *,
+    only_media: bool = False,
+) -> Response:
     user = await _user(session, username)
+    tab = "/media" if only_media else ""
     if user.username != username and not max_id and not until:
-        return RedirectResponse(f"/@{user.username}", status_code=301)
+        return RedirectResponse(f"/@{user.username}{tab}", status_code=301)
 
     async def fetch(cursor: Cursor) -> list[Post]:
         return await posts_service.by_author(
-            session, author_id=user.id, cursor=cursor, viewer=viewer
+            session, author_id=user.id, cursor=cursor, viewer=viewer, only_media=only_media
         )
 
     listed = await paging.read(fetch, max_id=max_id, until=until, page_size=settings.page_size)
@@ -92,9 +123,10 @@ async def profile(
         "posts": listed.items,
         "feed": await feed.load(session, listed.items, viewer=viewer),
         "next_max_id": listed.next_max_id,
-        "more_url": f"/@{user.username}",
+        "more_url": f"/@{user.username}{tab}",
         "paged": max_id is not None,
         "followed": await _followed(session, viewer, [user]),
+        "tab": "media" if only_media else "posts",
     }
     template = "posts/_page.html" if is_htmx(request) and max_id else "users/profile.html"
     return render(request, template, context, viewer=viewer)

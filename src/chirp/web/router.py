@@ -10,6 +10,7 @@ from chirp.conversations import pages as conversations_pages
 from chirp.exports import pages as exports_pages
 from chirp.follows import pages as follows_pages
 from chirp.likes import pages as likes_pages
+from chirp.media import pages as media_pages
 from chirp.notifications import pages as notifications_pages
 from chirp.oauth import pages as oauth_pages
 from chirp.posts import pages as posts_pages
@@ -37,6 +38,7 @@ for module in (
     exports_pages,
     follows_pages,
     posts_pages,
+    media_pages,
     likes_pages,
     conversations_pages,
     notifications_pages,

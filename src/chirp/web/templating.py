@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from chirp import __version__, visibility
 from chirp.avatars.urls import avatar_path
 from chirp.config import Settings
+from chirp.media import display as media_display
 from chirp.posts.reposts import QUOTE_POLICY_LABELS
 from chirp.posts.text import post_html
 from chirp.reactions import emoji
@@ -36,6 +37,10 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         common_reactions=emoji.COMMON,
         quote_policy_labels=QUOTE_POLICY_LABELS,
         profile_fields=profile_html.fields_html,
+        media_src=lambda key: media_display.media_src(settings, key),
+        media_placeholder=media_display.placeholder,
+        media_grid_class=media_display.grid_class,
+        media_accept=media_display.ACCEPT,
     )
     env.filters.update(
         post_html=post_html,
