@@ -4,6 +4,7 @@ alt text edited after posting, and the profile's Media tab."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -402,3 +404,55 @@ async def test_the_composer_marks_media_sensitive_for_whoever_asked_for_it(
         await login(web, name)
         found = box.search((await web.get("/")).text)
         assert found is not None and bool(found.group(1)) is checked, name
+
+
+async def test_avatar_and_header_are_set_replaced_and_removed_on_the_edit_profile_page(
+    web: httpx.AsyncClient, session: AsyncSession, media_app: FastAPI
+) -> None:
+    ann = await make_user(session, "ann")
+    await make_user(session, "bob")
+    await session.commit()
+    await login(web, "ann")
+    token = await csrf(web, "/settings/profile")
+    form = {"csrf_token": token, "display_name": "Ann", "note": ""}
+
+    async def save(files: dict[str, Any], **extra: str) -> httpx.Response:
+        return await web.post("/settings/profile", data={**form, **extra}, files=files)
+
+    # An empty file field (nothing chosen) changes nothing.
+    r = await save({"avatar": ("", b"", "application/octet-stream")})
+    assert r.status_code == 303
+    await session.refresh(ann)
+    assert (ann.avatar_key, ann.header_key) == (None, None)
+    # A file that is not an image: said under its field, nothing saved (the name neither).
+    r = await save({"header": ("h.png", b"not an image", "image/png")}, display_name="Changed")
+    assert r.status_code == 422 and 'id="header-error"' in r.text
+    await session.refresh(ann)
+    assert (ann.display_name, ann.header_key) == ("Ann", None)
+    # Both set at once: the avatar square, the header 3:1, shown on the profile to others.
+    r = await save(
+        {
+            "avatar": ("a.jpg", images.jpeg(600, 400), "image/jpeg"),
+            "header": ("h.png", images.png(900, 900), "image/png"),
+        }
+    )
+    assert r.status_code == 303, r.text
+    await session.refresh(ann)
+    assert ann.avatar_key and ann.header_key and ann.display_name == "Ann"
+    web.cookies.clear()
+    await login(web, "bob")
+    profile = (await web.get("/@ann")).text
+    for key, size in ((ann.avatar_key, (400, 400)), (ann.header_key, (1500, 500))):
+        assert f"/media/{key}" in profile
+        image = await web.get(f"/media/{key}")
+        assert image.status_code == 200
+        assert Image.open(io.BytesIO(image.content)).size == size
+    # Removed: back to the defaults.
+    web.cookies.clear()
+    await login(web, "ann")
+    token = await csrf(web, "/settings/profile")
+    form["csrf_token"] = token
+    r = await save({}, remove_avatar="1", remove_header="1")
+    assert r.status_code == 303
+    await session.refresh(ann)
+    assert (ann.avatar_key, ann.header_key) == (None, None)

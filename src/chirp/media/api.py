@@ -23,6 +23,7 @@ router = APIRouter(tags=["media"])
 
 UPLOAD_PATHS = ("/api/v1/media", "/api/v2/media")
 PROFILE_UPLOAD_PATH = "/api/v1/accounts/update_credentials"
+PROFILE_PAGE_PATH = "/settings/profile"  # the Edit profile form, with its two file fields
 # Room for the form around the file (boundaries, description, focus).
 _FORM_SLACK = 64 * 1024
 
@@ -33,7 +34,9 @@ def upload_limits(settings: Settings) -> dict[str, int]:
     """Largest multipart body of each route that takes images (an avatar and a header)."""
     one = settings.media_max_bytes + _FORM_SLACK
     limits = dict.fromkeys(UPLOAD_PATHS, one)
-    limits[PROFILE_UPLOAD_PATH] = max(settings.max_body_bytes, 2 * settings.media_max_bytes + one)
+    both = max(settings.max_body_bytes, 2 * settings.media_max_bytes + one)
+    limits[PROFILE_UPLOAD_PATH] = both
+    limits[PROFILE_PAGE_PATH] = both
     return limits
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.datastructures import FormData, UploadFile
 
 from chirp.api.params import parse
-from chirp.deps import SessionDep
-from chirp.errors import ValidationFailed
+from chirp.deps import SessionDep, SettingsDep
+from chirp.errors import ChirpError, ValidationFailed
+from chirp.media import profile_images
+from chirp.media.api import StorageDep
 from chirp.users import editing, validation
 from chirp.users.models import User
 from chirp.users.schemas import UpdateCredentialsIn
@@ -78,8 +81,49 @@ async def edit_profile(request: Request, viewer: CurrentUser) -> Response:
     return _page(request, viewer, values=_form_values(viewer), errors={})
 
 
+async def _image(form: FormData, name: str, limit: int) -> bytes | None:
+    """The bytes of the image chosen in the file field ``name``; None if none was chosen."""
+    upload = form.get(name)
+    if not isinstance(upload, UploadFile) or (not upload.filename and not upload.size):
+        return None
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationFailed(f"The file is too large (at most {limit // 2**20} MB)", field=name)
+    return data
+
+
+async def _set_images(
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    viewer: User,
+    form: FormData,
+) -> None:
+    """Take the avatar and header chosen (or removed); a refused file names its own field."""
+    for name in ("avatar", "header"):
+        try:
+            data = await _image(form, name, settings.media_max_bytes)
+            if data is not None:
+                await profile_images.set_images(
+                    session, storage, settings, user=viewer, **{name: data}
+                )
+        except ChirpError as exc:
+            raise ValidationFailed(exc.message, field=name) from exc
+        if data is None and form.get(f"remove_{name}") == "1":
+            if name == "avatar":
+                await profile_images.remove_avatar(session, user=viewer)
+            else:
+                await profile_images.remove_header(session, user=viewer)
+
+
 @router.post("/settings/profile")
-async def save_profile(request: Request, session: SessionDep, viewer: CurrentUser) -> Response:
+async def save_profile(
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    viewer: CurrentUser,
+) -> Response:
     """Save your profile: every field at once, or nothing and every problem shown."""
     form = await request.form()
     # A checkbox is sent only when ticked: the form puts a "0" before it, and the last wins.
@@ -91,6 +135,8 @@ async def save_profile(request: Request, session: SessionDep, viewer: CurrentUse
             sent.setdefault(validation.field_key(i, part), "")
     try:
         changes = parse(UpdateCredentialsIn, sent)
+        # Images first: processed with no transaction held (nothing is written before).
+        await _set_images(session, storage, settings, viewer, form)
         await editing.apply(session, user=viewer, changes=changes)
     except ValidationFailed as exc:
         # Nothing was changed: every rule is checked before anything is written.
