@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from chirp.config import Settings
-from chirp.media.storage import public_url
+from chirp.media.storage import page_src, public_url
 
 # Part of every avatar URL, so browsers (told to keep an avatar for a long time) ask again
 # when what is drawn changes: bump IDENTICON_VERSION when the drawing changes.
@@ -51,7 +51,7 @@ def avatar_path(user: HasId, settings: Settings) -> str:
     # An upload's URL names its content, so it changes whenever the image does.
     key = getattr(user, "avatar_key", None)
     if key:
-        return public_url(settings, key)
+        return page_src(settings, key)
     return _default_avatar_path(user, settings)
 
 

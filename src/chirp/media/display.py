@@ -10,7 +10,7 @@ import blurhash
 from PIL import Image
 
 from chirp.config import Settings
-from chirp.media.storage import PUBLIC_PATH
+from chirp.media.storage import page_src
 
 # The placeholder's size: the browser scales it up smoothly, which is the blur.
 _PLACEHOLDER_SIDE = 8
@@ -19,14 +19,8 @@ GRID_LAYOUTS = 9
 
 
 def media_src(settings: Settings, key: str) -> str:
-    """Where a page loads ``key``: the bucket's public URL, else a path on this origin.
-
-    A path (not ``base_url``) keeps the page loading from the host the browser asked, as
-    avatars do, even when ``base_url`` names another address of the same site.
-    """
-    if settings.media_s3_bucket and settings.media_s3_public_url:
-        return f"{settings.media_s3_public_url.rstrip('/')}/{key}"
-    return f"{PUBLIC_PATH}/{key}"
+    """Where a page loads ``key`` (see ``storage.page_src``)."""
+    return page_src(settings, key)
 
 
 def grid_class(count: int) -> str:

@@ -182,6 +182,17 @@ def public_url(settings: Settings, key: str) -> str:
     return f"{settings.base_url}{PUBLIC_PATH}/{key}"
 
 
+def page_src(settings: Settings, key: str) -> str:
+    """Where a page loads ``key``: the bucket's public URL, else a path on this origin.
+
+    A path (not ``base_url``) keeps the page loading from the host the browser asked, even
+    when ``base_url`` names another address of the same site (``make run`` on 127.0.0.1).
+    """
+    if settings.media_s3_bucket and settings.media_s3_public_url:
+        return f"{settings.media_s3_public_url.rstrip('/')}/{key}"
+    return f"{PUBLIC_PATH}/{key}"
+
+
 def from_settings(settings: Settings) -> Storage:
     """The storage the settings choose: the S3 bucket if one is set, else the directory."""
     if settings.media_s3_bucket:
