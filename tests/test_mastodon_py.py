@@ -7,6 +7,7 @@ import queue
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from mastodon import Mastodon, MastodonAPIError, StreamListener
 from PIL import Image
@@ -341,3 +342,27 @@ def test_mastodon_py_media_upload_post_and_describe(live_server: LiveServer) -> 
     assert [s["id"] for s in only] == [posted["id"]]
     with pytest.raises(MastodonAPIError):
         pia.media_post(b"not an image", mime_type="image/png")
+
+
+def test_mastodon_py_sets_an_avatar_and_a_header(live_server: LiveServer) -> None:
+    (uma,) = _signed_in(live_server, "masto_uma")
+    pictures = {}
+    for name, size in (("avatar", (300, 200)), ("header", (900, 900))):
+        out = io.BytesIO()
+        Image.new("RGB", size, (200, 40, 90)).save(out, "PNG")
+        out.seek(0)
+        pictures[name] = out
+    me = uma.account_update_credentials(
+        avatar=pictures["avatar"],
+        avatar_mime_type="image/png",
+        header=pictures["header"],
+        header_mime_type="image/png",
+    )
+    # Another client sees them, served by this server, cropped as Mastodon crops them.
+    (vic,) = _signed_in(live_server, "masto_vic")
+    seen = vic.account(me["id"])
+    for name, size in (("avatar", (400, 400)), ("header", (1500, 500))):
+        assert seen[name] == me[name] and seen[name].startswith(live_server.url), seen[name]
+        image = httpx.get(seen[name], timeout=10)
+        assert image.status_code == 200
+        assert Image.open(io.BytesIO(image.content)).size == size
