@@ -322,7 +322,9 @@ async def _home_pages(db_url: str, redis_url: str, readers: list[int]) -> dict[i
 def test_a_live_workers_long_fanout_is_never_taken_over(
     faults_db: str, redis_server: RedisServer
 ) -> None:
-    followers = 4_000
+    # Enough that one write per follower outlasts three leases on a quiet, fast machine too
+    # (4,000 took 2.5 s on one: the test then proved nothing and said so).
+    followers = 12_000
     seeded = asyncio.run(_seed(faults_db, followers))
     redis = SyncRedis.from_url(redis_server.url, decode_responses=True)
     _materialise(redis, seeded.followers)
