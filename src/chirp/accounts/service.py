@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.accounts import links
 from chirp.accounts import sessions as account_sessions
+from chirp.auth.models import AccountToken
 from chirp.auth.passwords import hash_password
 from chirp.config import Settings
 from chirp.db import utcnow
@@ -70,12 +71,18 @@ async def request_password_reset(session: AsyncSession, *, settings: Settings, e
     )
 
 
-async def check_reset_link(session: AsyncSession, *, token: str) -> User:
-    """The user a live reset link is for; raise InvalidLink otherwise."""
-    found = await links.peek(session, token=token, kind=links.RESET)
+async def _owner(session: AsyncSession, found: AccountToken) -> User:
+    """The account a link was issued to; InvalidLink if it is gone."""
     user = await users_service.get(session, found.user_id)
     if user is None:
         raise links.InvalidLink()
+    return user
+
+
+async def check_reset_link(session: AsyncSession, *, token: str) -> User:
+    """The user a live reset link is for; raise InvalidLink otherwise."""
+    found = await links.peek(session, token=token, kind=links.RESET)
+    user = await _owner(session, found)
     return user
 
 
@@ -86,9 +93,7 @@ async def reset_password(session: AsyncSession, *, token: str, password: str) ->
     validation.check_password(password)
     password_hash = await hash_password(password)
     found = await links.redeem(session, token=token, kind=links.RESET)
-    user = await users_service.get(session, found.user_id)
-    if user is None:
-        raise links.InvalidLink()
+    user = await _owner(session, found)
     user.password_hash = password_hash
     # Whoever knew the old password is logged out everywhere, browsers and apps alike.
     await account_sessions.end_sessions(session, user_id=user.id)
@@ -123,9 +128,7 @@ async def send_confirmation(
 async def confirm_email(session: AsyncSession, *, token: str) -> User:
     """Follow a confirmation link: confirm the account, or switch to the new address."""
     found = await links.redeem(session, token=token, kind=links.CONFIRM)
-    user = await users_service.get(session, found.user_id)
-    if user is None:
-        raise links.InvalidLink()
+    user = await _owner(session, found)
     address = found.email or user.email
     if address.lower() != user.email_key:
         if user.unconfirmed_email is None or user.unconfirmed_email.lower() != address.lower():
