@@ -214,3 +214,16 @@ async def test_an_edit_shows_at_once_on_every_surface_that_shows_the_account(
     notes = (await client.get("/api/v1/notifications", headers=auth(tokens["ann"]))).json()
     assert [n["account"]["display_name"] for n in notes if n["type"] == "favourite"] == ["Bobby"]
     assert (await names_on_home("carl"))["bob"] == "Bobby"
+
+
+async def test_openapi_documents_avatar_and_header_as_multipart_files(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    body = spec["paths"]["/api/v1/accounts/update_credentials"]["patch"]["requestBody"]
+    multipart = body["content"]["multipart/form-data"]["schema"]["properties"]
+    for name in ("avatar", "header"):
+        assert multipart[name]["format"] == "binary"
+    # JSON and forms cannot carry a file: only multipart lists them.
+    assert "avatar" not in body["content"]["application/json"]["schema"]["properties"]
+    assert "display_name" in multipart

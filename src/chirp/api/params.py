@@ -98,15 +98,25 @@ def params(model: type[M]) -> Callable[[Request], Coroutine[Any, Any, M]]:
     return dependency
 
 
-def body_docs(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI ``requestBody`` for an endpoint taking ``model`` in any of the encodings."""
+def body_docs(model: type[BaseModel], *, files: dict[str, str] | None = None) -> dict[str, Any]:
+    """OpenAPI ``requestBody`` for an endpoint taking ``model`` in any of the encodings.
+
+    ``files`` names the multipart file fields (name: description), which only multipart has.
+    """
     schema = model.model_json_schema()
+    multipart = schema
+    if files:
+        binary = {
+            name: {"type": "string", "format": "binary", "description": text}
+            for name, text in files.items()
+        }
+        multipart = {**schema, "properties": {**schema.get("properties", {}), **binary}}
     return {
         "requestBody": {
             "content": {
                 "application/json": {"schema": schema},
                 "application/x-www-form-urlencoded": {"schema": schema},
-                "multipart/form-data": {"schema": schema},
+                "multipart/form-data": {"schema": multipart},
             }
         }
     }

@@ -125,7 +125,13 @@ _FIXED = {
 @router.patch(
     "/accounts/update_credentials",
     response_model=CredentialAccountOut,
-    openapi_extra=body_docs(UpdateCredentialsIn),
+    openapi_extra=body_docs(
+        UpdateCredentialsIn,
+        files={
+            "avatar": "A JPEG, PNG, GIF or WebP image, cropped to a 400x400 square.",
+            "header": "A JPEG, PNG, GIF or WebP image, cropped to 1500x500.",
+        },
+    ),
     dependencies=[
         Depends(
             refuse(
