@@ -159,6 +159,9 @@ class Settings(BaseSettings):
         "10/15 minutes", description="Failed logins per account (against password guessing)."
     )
     rate_limit_posts: str = Field("300/3 hours", description="New posts per account.")
+    rate_limit_media: str = Field(
+        "30/30 minutes", description="Image uploads per account (Mastodon's limit)."
+    )
     rate_limit_account_mail: str = Field(
         "5/30 minutes",
         description="Password-reset and confirmation mails asked for, per IP and per address.",

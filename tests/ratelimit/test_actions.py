@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.media.models import MediaAttachment
 from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
 from tests.api.helpers import register_app
 from tests.conftest import MakeApp, client_of
 from tests.factories import PASSWORD, auth, make_token, make_user
-from tests.web.helpers import csrf, login, signup
+from tests.media import images
+from tests.web.helpers import csrf, htmx, login, signup
 
 
 async def test_thirty_posts_in_a_minute_pass(make_app: MakeApp, session: AsyncSession) -> None:
@@ -134,3 +137,39 @@ async def test_failed_logins_lock_the_account_for_a_while(
             "/login", data={"login": "target", "password": PASSWORD, "csrf_token": token}
         )
         assert r.status_code == 429 and "Try again in" in r.text
+
+
+async def test_image_uploads_are_limited_per_account_through_both_faces(
+    make_app: MakeApp, session: AsyncSession
+) -> None:
+    uploader = await make_user(session, "uploader")
+    token = await make_token(session, uploader)
+    bystander = await make_token(session, await make_user(session, "bystander"))
+    app = await make_app(rate_limit_media="3/hour")
+
+    async def api_upload(who: str) -> httpx.Response:
+        files = {"file": ("a.png", images.png(), "image/png")}
+        return await client.post("/api/v2/media", files=files, headers=auth(who))
+
+    async with client_of(app) as client:
+        assert [(await api_upload(token)).status_code for _ in range(2)] == [200, 200]
+        # The third upload comes through the web composer: one count per account.
+        await login(client, "uploader")
+        form = await csrf(client, "/")
+        files = {"file": ("b.png", images.png(), "image/png")}
+        r = await client.post("/media", headers=htmx(form), files=files)
+        assert r.status_code == 200
+        r = await client.post("/media", headers=htmx(form), files=files)
+        # Said where the composer shows a refused upload, not as a page.
+        assert r.status_code == 429 and "data-error-message" in r.text
+        assert "Try again in a few minutes" in r.text and "retry-after" in r.headers
+        refused = await api_upload(token)
+        assert refused.status_code == 429 and refused.json() == {"error": "Too many requests"}
+        # Another account uploads as before.
+        assert (await api_upload(bystander)).status_code == 200
+    stored = await session.scalar(
+        select(func.count())
+        .select_from(MediaAttachment)
+        .where(MediaAttachment.account_id == uploader.id)
+    )
+    assert stored == 3

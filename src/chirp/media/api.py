@@ -18,6 +18,7 @@ from chirp.media.schemas import MediaAttachmentOut, MediaUpdate, upload_docs
 from chirp.media.service import Attachment, TooLarge
 from chirp.media.storage import Storage
 from chirp.parsing import path_id
+from chirp.ratelimit.deps import enforce_uploads
 
 router = APIRouter(tags=["media"])
 
@@ -111,6 +112,7 @@ async def upload_v2(
     settings: SettingsDep,
     ctx: WriteMedia,
     storage: StorageDep,
+    _limit: Annotated[None, Depends(enforce_uploads)] = None,
 ) -> MediaAttachmentOut:
     """Upload an image (multipart ``file``, ``description``, ``focus``); ready at once (200).
 
@@ -131,6 +133,7 @@ async def upload_v1(
     settings: SettingsDep,
     ctx: WriteMedia,
     storage: StorageDep,
+    _limit: Annotated[None, Depends(enforce_uploads)] = None,
 ) -> MediaAttachmentOut:
     """Upload an image (Mastodon's deprecated v1, the same as v2)."""
     return await _upload(request, session, settings, ctx, storage)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Request, Response
 
 from chirp.config import Settings
 from chirp.deps import SessionDep, SettingsDep
@@ -15,6 +15,7 @@ from chirp.media import service as media_service
 from chirp.media.api import StorageDep
 from chirp.media.service import Attachment
 from chirp.parsing import LongText, path_id
+from chirp.ratelimit.deps import enforce_uploads
 from chirp.web.htmx import local_referer, redirect, render, safe_next
 from chirp.web.session import CurrentUser
 
@@ -22,6 +23,7 @@ router = APIRouter()
 
 UPLOAD_PATH = "/media"
 ALT_SAVED = "The image description was saved."
+TOO_MANY_UPLOADS = "You have uploaded many images in a short time. Try again in a few minutes."
 
 
 def upload_limits(settings: Settings) -> dict[str, int]:
@@ -41,7 +43,19 @@ async def upload(
     viewer: CurrentUser,
 ) -> Response:
     """Upload an image chosen in a composer (multipart ``file``); answer its preview, which
-    the composer shows until the post is sent (413 too large, 422 not an image)."""
+    the composer shows until the post is sent (413 too large, 422 not an image, 429 too many
+    uploads)."""
+    try:
+        await enforce_uploads(request)
+    except HTTPException as exc:
+        # Said in the composer, where the upload was refused (not as a whole error page).
+        return render(
+            request,
+            "media/_upload_error.html",
+            {"message": TOO_MANY_UPLOADS},
+            status_code=429,
+            headers=dict(exc.headers or {}),
+        )
     try:
         data = await media_api.read_file(request, "file", settings)
         if data is None:

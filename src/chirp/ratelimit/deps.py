@@ -49,6 +49,13 @@ async def enforce_posting(request: Request) -> None:
         await enforce(request, "post", f"acct:{user_id}")
 
 
+async def enforce_uploads(request: Request) -> None:
+    """Dependency: the per-account limit on image uploads (needs the user resolved first)."""
+    user_id = getattr(request.state, "user_id", None)
+    if user_id is not None:
+        await enforce(request, "media", f"acct:{user_id}")
+
+
 def per_ip(rule: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
     """Dependency: a stricter per-IP limit for one action (e.g. sign-up)."""
 

@@ -60,6 +60,7 @@ class RateLimiter:
             "login_ip": parse(settings.rate_limit_login_ip),
             "login_account": parse(settings.rate_limit_login_account),
             "post": parse(settings.rate_limit_posts),
+            "media": parse(settings.rate_limit_media),
             "account_mail": parse(settings.rate_limit_account_mail),
         }
         storage: Storage
