@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -17,7 +19,13 @@ from chirp import models  # noqa: F401 - registers every table
 from chirp.db import Base, UTCDateTime, make_engine
 from chirp.follows import service as follows_service
 from chirp.media import service as media_service
-from chirp.migrate import current_revision, head_revision, upgrade_connection
+from chirp.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+    upgrade_connection,
+)
 from chirp.pagination import Cursor
 from chirp.posts import feed
 from chirp.posts import service as posts_service
@@ -487,3 +495,34 @@ async def test_0008_confirms_existing_accounts_and_keeps_their_sessions(
         async with AsyncSession(bind=conn) as session:
             public = await timeline_service.public(session, cursor=Cursor())
             assert [p.id for p in public] == [100]
+
+
+async def test_sqlite_downgrades_keep_every_row_that_refers_to_a_rebuilt_table(
+    tmp_path: Path,
+) -> None:
+    # SQLite drops a column by rebuilding the table; with foreign keys on, dropping the old
+    # users table would delete (cascade) every post, follow and session that refers to it.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'downgrade.db'}"
+    scratch = make_engine(url)
+    try:
+        async with scratch.connect() as conn:
+            await conn.run_sync(_populate_0007)
+            await conn.commit()
+    finally:
+        await scratch.dispose()
+    await asyncio.to_thread(upgrade, url)
+    for revision in ("0007", "0006", "0005", "0004"):
+        await asyncio.to_thread(command.downgrade, alembic_config(url), revision)
+        check = make_engine(url)
+        try:
+            async with check.connect() as conn:
+                users = (await conn.execute(sa.text("SELECT id FROM users ORDER BY id"))).all()
+                posts = (await conn.execute(sa.text("SELECT id FROM posts ORDER BY id"))).all()
+                follows = (await conn.execute(sa.text("SELECT count(*) FROM follows"))).scalar()
+                fks = (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar()
+        finally:
+            await check.dispose()
+        assert [u[0] for u in users] == [1, 2], revision
+        assert [p[0] for p in posts] == [100, 101, 102], revision
+        assert follows == 1, revision
+        assert fks == 1, revision  # a later connection has them on again

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -34,9 +35,31 @@ def _run(connection: Connection) -> None:
 async def _run_async() -> None:
     engine = make_engine(_url())
     async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old one; with foreign keys
+            # on, that drop deletes (ON DELETE CASCADE) every row that refers to the table:
+            # dropping a column of users would empty posts. Off outside the transaction (it
+            # cannot change inside one), and checked once the migrations are committed.
+            await connection.run_sync(_raw, "PRAGMA foreign_keys=OFF")
         await connection.run_sync(_run)
         await connection.commit()
+        if sqlite:
+            broken = await connection.run_sync(_raw, "PRAGMA foreign_key_check")
+            if broken:
+                raise RuntimeError(f"the migration left rows that refer to nothing: {broken}")
+            await connection.run_sync(_raw, "PRAGMA foreign_keys=ON")
     await engine.dispose()
+
+
+def _raw(connection: Connection, sql: str) -> list[Any]:
+    """Run ``sql`` on the driver's connection, outside any transaction SQLAlchemy opens."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def run_offline() -> None:
