@@ -18,16 +18,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import statistics
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from PIL import Image
 
+from bench import loops
+from bench.loops import Loop
 from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.demo import generate
@@ -41,16 +40,17 @@ from chirp.users.models import User
 
 @dataclass(frozen=True)
 class Phase:
-    """What the readers (and uploaders) saw in one phase."""
+    """What the readers and the uploaders saw in one phase."""
 
     name: str
-    reads: int
-    reads_per_second: float
-    p50_ms: float
-    p99_ms: float
-    uploads: int
-    upload_p50_ms: float
-    errors: int
+    seconds: float
+    reads: Loop
+    uploads: Loop | None
+
+    @property
+    def reads_per_second(self) -> float:
+        """Reads that succeeded, per second."""
+        return self.reads.done / self.seconds
 
 
 def _photo(megapixels: float) -> bytes:
@@ -86,62 +86,54 @@ async def _prepare(database_url: str) -> str:
     return issued.access_token
 
 
-async def _loop(stop: asyncio.Event, call: Callable[[], Awaitable[bool]]) -> list[float]:
-    """Durations of the calls that succeeded; a failed one is recorded as a negative time."""
-    times = []
-    while not stop.is_set():
-        started = time.perf_counter()
-        ok = await call()
-        elapsed = time.perf_counter() - started
-        times.append(elapsed if ok else -elapsed)
-    return times
-
-
-def _ms(times: list[float], q: float) -> float:
-    if not times:
-        return 0.0
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 async def _phase(
     name: str, client: httpx.AsyncClient, token: str, photo: bytes, args: argparse.Namespace
 ) -> Phase:
     stop = asyncio.Event()
 
-    async def read() -> bool:
-        r = await client.get("/api/v1/timelines/public", params={"limit": 20})
-        return r.status_code == 200
+    async def read() -> httpx.Response:
+        return await client.get("/api/v1/timelines/public", params={"limit": 20})
 
-    async def upload() -> bool:
-        r = await client.post(
+    async def upload() -> httpx.Response:
+        return await client.post(
             "/api/v2/media",
             headers={"Authorization": f"Bearer {token}"},
             files={"file": ("photo.jpg", photo, "image/jpeg")},
         )
-        return r.status_code == 200
 
-    readers = [asyncio.create_task(_loop(stop, read)) for _ in range(args.readers)]
-    uploaders = []
+    reading = asyncio.create_task(loops.timed(stop, read, "reads", clients=args.readers))
+    uploading = None
     if name != "reads alone":
-        uploaders = [asyncio.create_task(_loop(stop, upload)) for _ in range(args.uploaders)]
+        uploading = asyncio.create_task(
+            loops.timed(stop, upload, "uploads", clients=args.uploaders)
+        )
     await asyncio.sleep(args.seconds)
     stop.set()
-    read_all = [t for times in await asyncio.gather(*readers) for t in times]
-    upload_all = [t for times in await asyncio.gather(*uploaders) for t in times]
-    read_times = [t for t in read_all if t >= 0]
-    upload_times = [t for t in upload_all if t >= 0]
-    errors = len(read_all) - len(read_times) + len(upload_all) - len(upload_times)
-    return Phase(
-        name,
-        len(read_times),
-        len(read_times) / args.seconds,
-        _ms(read_times, 0.5),
-        _ms(read_times, 0.99),
-        len(upload_times),
-        statistics.median(upload_times) * 1000 if upload_times else 0.0,
-        errors,
-    )
+    return Phase(name, args.seconds, await reading, await uploading if uploading else None)
+
+
+async def during_load(
+    url: str, token: str, wrk_cmd: list[str], *, uploaders: int, megapixels: float
+) -> tuple[str, Loop]:
+    """Run ``wrk_cmd`` against a running server while ``uploaders`` clients upload photos of
+    ``megapixels`` in a loop: wrk's output, and what the uploads saw."""
+    photo = await asyncio.to_thread(_photo, megapixels)
+    stop = asyncio.Event()
+    async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+
+        async def upload() -> httpx.Response:
+            return await http.post(
+                "/api/v2/media",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("photo.jpg", photo, "image/jpeg")},
+            )
+
+        name = f"uploads of a {megapixels:g} MP JPEG by {uploaders} clients"
+        uploading = asyncio.create_task(loops.timed(stop, upload, name, clients=uploaders))
+        proc = await asyncio.create_subprocess_exec(*wrk_cmd, stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        stop.set()
+        return out.decode(), await uploading
 
 
 async def run(args: argparse.Namespace) -> list[Phase]:
@@ -196,11 +188,12 @@ def report(phases: list[Phase], args: argparse.Namespace) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for p in phases:
+        up = p.uploads
         lines.append(
-            f"| {p.name} | {p.reads_per_second:.0f} | {p.p50_ms:.1f} | {p.p99_ms:.1f} "
+            f"| {p.name} | {p.reads_per_second:.0f} | {p.reads.p50_ms:.1f} | {p.reads.p99_ms:.1f} "
             f"| {p.reads_per_second / base.reads_per_second:.2f} "
-            f"| {p.p99_ms / base.p99_ms:.1f} | {p.uploads} | {p.upload_p50_ms:.0f} "
-            f"| {p.errors} |"
+            f"| {p.reads.p99_ms / base.reads.p99_ms:.1f} | {up.done if up else 0} "
+            f"| {up.p50_ms if up else 0:.0f} | {p.reads.errors + (up.errors if up else 0)} |"
         )
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import shutil
 import subprocess
 import time
 from dataclasses import asdict
@@ -22,7 +23,7 @@ from pathlib import Path
 import asyncpg
 from redis import Redis
 
-from bench import probes, servers, streams, wrk
+from bench import media_uploads, probes, servers, streams, wrk
 from bench.generate import TIERS, dsn, generate
 from chirp.config import Settings
 from chirp.migrate import upgrade
@@ -44,6 +45,9 @@ ENDPOINTS = [
     ("an account's follows", "following"),
     ("directory, any page to offset 10,000", "directory"),
 ]
+# Clients uploading photos while home timelines are read at half load, and the photos' size.
+UPLOADERS = 2
+MEGAPIXELS = 12.0
 
 
 async def _id_range(database_url: str) -> tuple[int, int]:
@@ -89,6 +93,8 @@ def main() -> None:
     upgrade(args.database_url)  # a data set from an older release gets the newer schema
     dataset = json.loads((data_dir / "dataset.json").read_text())
     Redis.from_url(args.redis_url).flushdb()
+    media_dir = data_dir / "media"
+    shutil.rmtree(media_dir, ignore_errors=True)  # the uploads of an earlier run
 
     env = {
         "CHIRP_DATABASE_URL": args.database_url,
@@ -100,6 +106,7 @@ def main() -> None:
         # The load driver is a handful of accounts hammering one IP: Mastodon's default
         # limits would refuse almost everything, so the benchmark turns them off.
         "CHIRP_RATE_LIMIT_ENABLED": "false",
+        "CHIRP_MEDIA_DIR": str(media_dir),
     }
     settings = Settings(**{k.removeprefix("CHIRP_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
     url = f"http://127.0.0.1:{PORT}"
@@ -210,6 +217,10 @@ def main() -> None:
             wrk.run(name, url, mode, data_dir, seconds=min(secs, 10), connections=conns)
             for name, mode in ENDPOINTS
         ]
+        print("== image uploads during home reads")
+        results["uploads"] = _uploads(
+            url, tokens[0], data_dir, conns, secs, server_runs[chosen][HOME]
+        )
         celebrity = asyncio.run(probes.celebrity_next_read(url, settings, args.seed))
         if args.streams:
             print(f"== {args.streams} open streams during the mixed load")
@@ -249,6 +260,47 @@ def main() -> None:
 
     out_file = write_report(results, server_runs[chosen], load, args.tier)
     print(f"== results written to {out_file}")
+
+
+def _uploads(
+    url: str, token: str, data_dir: Path, conns: int, secs: int, home: wrk.LoadResult
+) -> dict[str, object]:
+    """Home page 1 at half load alone, then the same while clients upload large photos."""
+    pace = _pace_ms(conns, home.rps / 2)
+    name = "home timeline, page 1, at half load"
+    alone = wrk.run(name, url, "home", data_dir, seconds=secs, connections=conns, pace_ms=pace)
+    cmd = wrk.command(url, "home", data_dir, seconds=secs, connections=conns, pace_ms=pace)
+    out, uploads = asyncio.run(
+        media_uploads.during_load(url, token, cmd, uploaders=UPLOADERS, megapixels=MEGAPIXELS)
+    )
+    during = wrk.parse(f"{name}, during uploads", conns, secs, out)
+    return {"alone": asdict(alone), "during": asdict(during), "uploads": asdict(uploads)}
+
+
+def _uploads_lines(uploads: dict[str, dict[str, float]] | None) -> list[str]:
+    if not uploads:
+        return []
+    alone, during, up = uploads["alone"], uploads["during"], uploads["uploads"]
+    return [
+        "",
+        "## Image uploads (chosen server)",
+        "",
+        f"Home page 1 at half load, alone and while {UPLOADERS} clients upload "
+        f"{MEGAPIXELS:g} MP JPEGs in a loop (each decoded, re-encoded twice and stored, in a "
+        "thread: `CHIRP_MEDIA_PROCESSING_THREADS`).",
+        "",
+        "| reads | req/s | p50 ms | p99 ms | errors | req/s vs alone | p99 vs alone |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {r['name']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
+            f"| {r['errors']:.0f} | {r['rps'] / alone['rps']:.2f} "
+            f"| {r['p99_ms'] / alone['p99_ms']:.1f} |"
+            for r in (alone, during)
+        ),
+        "",
+        f"Uploads: {up['done']:.0f} done, {up['errors']:.0f} refused or failed, p50 "
+        f"{up['p50_ms']:.0f} ms, p99 {up['p99_ms']:.0f} ms.",
+    ]
 
 
 def _soak(
@@ -365,6 +417,7 @@ def write_report(
             f"| {e['name']} | {e['connections']} | {e['rps']:.0f} | {e['p50_ms']:.1f} | "
             f"{e['p99_ms']:.1f} | {e['errors']} | {e['rps'] / bare.rps:.2f} |"
         )
+    lines += _uploads_lines(results.get("uploads"))  # type: ignore[arg-type]
     delivery = results["delivery_ms"]
     celeb = results["celebrity"]
     fan = results["fanout"]

@@ -19,18 +19,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench import servers, wrk
+from bench import loops, servers, wrk
 from bench.generate import dsn
+from bench.loops import Loop
 from chirp.db import make_engine, make_session_factory
 from chirp.demo import DEMO_PASSWORD, generate
 from chirp.migrate import upgrade
@@ -39,22 +37,6 @@ from chirp.users.models import User
 
 ROOT = Path(__file__).resolve().parent
 MAX_POST_LENGTH = 500  # Mastodon's default
-
-
-@dataclass(frozen=True)
-class Loop:
-    """What one client looping on one kind of request saw."""
-
-    name: str
-    done: int
-    errors: int
-    p50_ms: float
-    max_ms: float
-
-
-def _loop_result(name: str, times: list[float], errors: int) -> Loop:
-    ms = [t * 1000 for t in times] or [0.0]
-    return Loop(name, len(times), errors, statistics.median(ms), max(ms))
 
 
 async def _prepare(database_url: str, data_dir: Path) -> dict[str, str]:
@@ -113,23 +95,6 @@ def long_post(serial: int, url_length: int) -> str:
     return f"{serial} " + " ".join(urls)
 
 
-async def _timed(stop: asyncio.Event, call: object, name: str, pause: float = 0.0) -> Loop:
-    times: list[float] = []
-    errors = 0
-    while not stop.is_set():
-        await asyncio.sleep(pause)
-        start = time.perf_counter()
-        try:
-            response: httpx.Response = await call()  # type: ignore[operator]
-            if response.status_code >= 400:
-                errors += 1
-            else:
-                times.append(time.perf_counter() - start)
-        except httpx.HTTPError:
-            errors += 1
-    return _loop_result(name, times, errors)
-
-
 async def _contention(
     url: str, client_app: dict[str, str], wrk_cmd: list[str], url_length: int
 ) -> tuple[str, list[Loop]]:
@@ -161,15 +126,15 @@ async def _contention(
         async def health() -> httpx.Response:
             return await http.get("/health")
 
-        loops = [
-            asyncio.create_task(_timed(stop, post, "post at the length limit")),
-            asyncio.create_task(_timed(stop, login, "login (password grant)")),
-            asyncio.create_task(_timed(stop, health, "/health every 0.5 s", pause=0.5)),
+        tasks = [
+            asyncio.create_task(loops.timed(stop, post, "post at the length limit")),
+            asyncio.create_task(loops.timed(stop, login, "login (password grant)")),
+            asyncio.create_task(loops.timed(stop, health, "/health every 0.5 s", pause=0.5)),
         ]
         proc = await asyncio.create_subprocess_exec(*wrk_cmd, stdout=asyncio.subprocess.PIPE)
         out, _ = await proc.communicate()
         stop.set()
-        return out.decode(), list(await asyncio.gather(*loops))
+        return out.decode(), list(await asyncio.gather(*tasks))
 
 
 def main() -> None:
