@@ -9,12 +9,15 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
+from chirp.streaming import access
 from chirp.timeline.home import HomeTimeline
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.session_factory() as session:
         yield session
+        # After the handler: streams of credentials its committed writes ended stop now.
+        await access.publish_committed(session, request.app.state.stream_publisher)
 
 
 # Declared async, though they never await: FastAPI runs a plain ``def`` dependency in a

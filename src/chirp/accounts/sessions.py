@@ -12,6 +12,7 @@ from chirp.auth.models import WebSession
 from chirp.db import utcnow
 from chirp.errors import NotFound
 from chirp.oauth.models import OAuthApp, OAuthCode, OAuthToken
+from chirp.streaming import access
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ async def end_session(session: AsyncSession, *, user_id: int, session_id: int) -
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise NotFound("There is no such session.")
+    access.ended(session, user_id)
 
 
 async def end_sessions(session: AsyncSession, *, user_id: int, keep: int | None = None) -> int:
@@ -51,6 +53,7 @@ async def end_sessions(session: AsyncSession, *, user_id: int, keep: int | None 
     if keep is not None:
         stmt = stmt.where(WebSession.id != keep)
     result = await session.execute(stmt)
+    access.ended(session, user_id)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -70,6 +73,7 @@ async def revoke_tokens(
         stmt.values(revoked_at=utcnow()).execution_options(synchronize_session=False)
     )
     await session.execute(codes)
+    access.ended(session, user_id)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

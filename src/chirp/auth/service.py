@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.auth.models import WebSession
 from chirp.auth.tokens import digest, new_token
 from chirp.db import utcnow
+from chirp.streaming import access
 from chirp.users.models import User
 
 # The sessions page shows when a browser was last seen; writing it on every request would
@@ -77,4 +78,10 @@ async def mark_seen(session: AsyncSession, web_session: WebSession, *, ip: str |
 
 async def end_session(session: AsyncSession, token: str) -> None:
     """Delete the login session behind ``token``."""
-    await session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
+    ended = await session.execute(
+        delete(WebSession)
+        .where(WebSession.token_hash == digest(token))
+        .returning(WebSession.user_id)
+    )
+    for user_id in ended.scalars():
+        access.ended(session, user_id)

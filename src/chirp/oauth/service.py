@@ -18,6 +18,7 @@ from chirp.db import read_outside_transaction, utcnow
 from chirp.errors import ValidationFailed
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth.models import OAuthApp, OAuthCode, OAuthToken
+from chirp.streaming import access
 from chirp.users import service as users_service
 from chirp.users.models import User
 
@@ -323,13 +324,16 @@ async def revoke(session: AsyncSession, *, app: OAuthApp, access_token: str) -> 
     An unknown token is ignored (200, as RFC 7009 says); another client's token is refused
     with 403 ``unauthorized_client``, as Doorkeeper answers for Mastodon, and stays valid.
     """
-    owner = (
+    found = (
         await session.execute(
-            select(OAuthToken.app_id).where(OAuthToken.token_hash == digest(access_token))
+            select(OAuthToken.app_id, OAuthToken.user_id).where(
+                OAuthToken.token_hash == digest(access_token)
+            )
         )
-    ).scalar_one_or_none()
-    if owner is None:
+    ).one_or_none()
+    if found is None:
         return
+    owner, user_id = found
     if owner != app.id:
         raise OAuthError("unauthorized_client", "You are not authorized to revoke this token", 403)
     await session.execute(
@@ -337,3 +341,5 @@ async def revoke(session: AsyncSession, *, app: OAuthApp, access_token: str) -> 
         .where(OAuthToken.token_hash == digest(access_token), OAuthToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    if user_id is not None:
+        access.ended(session, user_id)

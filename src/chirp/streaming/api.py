@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from chirp.streaming import auth as stream_auth
 from chirp.streaming import channels, sse
 from chirp.streaming.channels import Channel, StreamRefused
-from chirp.streaming.hub import Hub, Subscriber
+from chirp.streaming.hub import END, Hub, Subscriber
 
 log = logging.getLogger("chirp.streaming")
 
@@ -90,6 +90,7 @@ async def _open_sse(request: Request, name: str) -> Response:
         notifications=channels.sees_notifications(holder.scopes),
         channels={channel},
         following=following,
+        valid=holder.valid,
     )
     return sse.EventStreamResponse(hub, subscriber)
 
@@ -122,6 +123,7 @@ async def websocket_stream(websocket: WebSocket) -> None:
         viewer=holder.user,
         notifications=channels.sees_notifications(holder.scopes),
         following=following,
+        valid=holder.valid,
     )
     hub.add(subscriber)
     try:
@@ -206,6 +208,8 @@ async def _write(websocket: WebSocket, subscriber: Subscriber) -> None:
     try:
         while not subscriber.dropped:
             message = await subscriber.queue.get()
+            if message is END:
+                return
             await websocket.send_text(
                 json.dumps(
                     {"stream": message.stream, "event": message.event, "payload": message.payload}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,9 @@ class Holder:
 
     user: User
     scopes: list[str]
+    # Whether the credential the stream was opened with still works (checked again when
+    # some credential of the user ends: ``streaming.access``).
+    valid: Callable[[AsyncSession], Awaitable[bool]]
     # Set when the token came as the WebSocket subprotocol, which the answer must repeat.
     subprotocol: str | None = None
 
@@ -53,14 +57,26 @@ async def by_token(session: AsyncSession, connection: HTTPConnection) -> Holder:
         raise StreamRefused(401, "Invalid access token")
     if await users_service.mark_active(session, user=user):
         await session.commit()
-    return Holder(user=user, scopes=scope_rules.parse(token.scopes), subprotocol=subprotocol)
+
+    async def valid(session: AsyncSession) -> bool:
+        found = await oauth_service.resolve_with_user(session, secret)
+        return found is not None and found[1] is not None
+
+    return Holder(
+        user=user, scopes=scope_rules.parse(token.scopes), valid=valid, subprotocol=subprotocol
+    )
 
 
 async def by_session(session: AsyncSession, connection: HTTPConnection) -> Holder:
     """The user logged in on the web (the cookie session); 401 when nobody is."""
     cookie = connection.cookies.get(SESSION_COOKIE)
     user = await auth_service.user_for_session(session, cookie) if cookie else None
-    if user is None:
+    if user is None or cookie is None:
         raise StreamRefused(401, "Log in to see live updates")
+    token = cookie
+
+    async def valid(session: AsyncSession) -> bool:
+        return await auth_service.user_for_session(session, token) is not None
+
     # The web UI's stream shows what the pages show: the reader's timeline and notifications.
-    return Holder(user=user, scopes=["read"])
+    return Holder(user=user, scopes=["read"], valid=valid)

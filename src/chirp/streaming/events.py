@@ -18,6 +18,7 @@ POST_CREATED = "post.created"
 POST_DELETED = "post.deleted"
 FOLLOW_CHANGED = "follow.changed"
 NOTIFICATION = "notification"
+ACCESS_ENDED = "access.ended"
 
 
 def mentioned_ids(mentions: list[Any] | None) -> list[int]:
@@ -56,6 +57,11 @@ def post_deleted(payload: dict[str, Any]) -> Event:
 def follow_changed(*, follower_id: int, followee_id: int) -> Event:
     """A follow made or undone: the follower's streams read whom they follow again."""
     return {"type": FOLLOW_CHANGED, "follower_id": follower_id, "followee_id": followee_id}
+
+
+def access_ended(user_id: int) -> Event:
+    """Some credentials of ``user_id`` ended: their streams check theirs again."""
+    return {"type": ACCESS_ENDED, "user_id": user_id}
 
 
 async def publish(publisher: Publisher | None, event: Event) -> None:

@@ -10,8 +10,9 @@ reach really follow its author (one query), and its Status as each reader sees i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -57,7 +58,10 @@ class Subscriber:
     # The web UI's stream: ids only (the page fetches HTML), so nothing is rendered for it.
     brief: bool = False
     queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
-    # Set when the client stopped reading and its queue filled: the stream ends.
+    # Whether the credential the stream was opened with still works (None: not checked).
+    valid: Callable[[AsyncSession], Awaitable[bool]] | None = None
+    # Set when the client stopped reading and its queue filled, or its credential ended:
+    # the stream ends.
     dropped: bool = False
 
     def send(self, message: Message) -> None:
@@ -66,6 +70,16 @@ class Subscriber:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
             self.dropped = True
+
+    def end(self) -> None:
+        """End the stream now: its writer wakes on ``END`` and stops."""
+        self.dropped = True
+        with contextlib.suppress(asyncio.QueueFull):  # a full queue ends it just as well
+            self.queue.put_nowait(END)
+
+
+# Queued to wake a stream's writer when the stream ends; never sent to a client.
+END = Message([], "", "")
 
 
 class Hub:
@@ -124,6 +138,8 @@ class Hub:
                 await self._follow_changed(event)
             elif kind == events.NOTIFICATION:
                 await self._notification(event)
+            elif kind == events.ACCESS_ENDED:
+                await self._access_ended(event)
         except Exception as exc:  # one bad event must not end the subscription
             self._failures.report(
                 "deliver", f"streaming: an event was not delivered: {exc!r}", exc=exc
@@ -236,6 +252,18 @@ class Hub:
                     ok = False
                 if ok:
                     sub.send(Message(channel.stream, "delete", payload))
+
+    async def _access_ended(self, event: Event) -> None:
+        """End the user's streams whose token or web session no longer works."""
+        mine = [s for s in self._by_user.get(int(event["user_id"]), ()) if s.valid is not None]
+        if not mine:
+            return
+        async with self._session_factory()() as session:
+            for subscriber in mine:
+                assert subscriber.valid is not None
+                if not await subscriber.valid(session):
+                    subscriber.end()
+                    self.close(subscriber)
 
     async def _follow_changed(self, event: Event) -> None:
         follower_id = int(event["follower_id"])

@@ -47,6 +47,7 @@ async def events(request: Request) -> Response:
         channels={Channel(channels.USER), Channel(channels.DIRECT)},
         following=following,
         brief=True,
+        valid=holder.valid,
     )
     return sse.EventStreamResponse(hub, subscriber)
 

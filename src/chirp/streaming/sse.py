@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from chirp.streaming.hub import Hub, Subscriber
+from chirp.streaming.hub import END, Hub, Subscriber
 
 # Mastodon's: ":)" when a stream opens, ":thump" every 15 seconds so proxies keep it open.
 OPENING = ":)\n"
@@ -35,6 +35,8 @@ async def feed(hub: Hub, subscriber: Subscriber) -> AsyncIterator[str]:
         except TimeoutError:
             yield HEARTBEAT
             continue
+        if message is END:
+            return
         yield frame(message.event, message.payload)
 
 
