@@ -12,10 +12,10 @@ from chirp.api.params import body_docs, params, read_params
 from chirp.config import Settings
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import ValidationFailed
-from chirp.media import present
+from chirp.media import form_files, present
 from chirp.media import service as media_service
 from chirp.media.schemas import MediaAttachmentOut, MediaUpdate, upload_docs
-from chirp.media.service import Attachment, TooLarge
+from chirp.media.service import Attachment
 from chirp.media.storage import Storage
 from chirp.parsing import path_id
 from chirp.ratelimit.deps import enforce_uploads
@@ -55,20 +55,7 @@ async def read_file(request: Request, name: str, settings: Settings) -> bytes | 
     content_type = request.headers.get("content-type", "").lower()
     if not content_type.startswith("multipart/form-data"):
         return None
-    form = await request.form()
-    upload = form.get(name)
-    if upload is None or isinstance(upload, str):
-        if upload:
-            raise ValidationFailed(f"{name} must be a file", field=name)
-        return None
-    assert isinstance(upload, UploadFile)
-    if upload.size is not None and upload.size > settings.media_max_bytes:
-        raise TooLarge(f"The file is too large (at most {settings.media_max_bytes} bytes)")
-    # Spooled by the form parser (to disk past 1 MB); never more than the limit plus one.
-    data = await upload.read(settings.media_max_bytes + 1)
-    if len(data) > settings.media_max_bytes:
-        raise TooLarge(f"The file is too large (at most {settings.media_max_bytes} bytes)")
-    return data
+    return await form_files.file_bytes(await request.form(), name, settings)
 
 
 async def _has_file(request: Request, name: str) -> bool:

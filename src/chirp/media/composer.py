@@ -13,13 +13,14 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from chirp.config import Settings
 from chirp.errors import ChirpError, NotFound, ValidationFailed
+from chirp.media import form_files
 from chirp.media import service as media_service
 from chirp.media.models import MediaAttachment
-from chirp.media.service import Attachment, TooLarge
+from chirp.media.service import Attachment
 from chirp.media.storage import Storage
 from chirp.parsing import ascii_int
 from chirp.users.models import User
@@ -57,22 +58,15 @@ async def read_form(form: FormData, settings: Settings) -> ComposerMedia:
         if isinstance(text, str):
             found.descriptions[media_id] = text
     for number in range(1, settings.max_media_attachments + 1):
-        upload = form.get(f"file_{number}")
-        # An empty file field is sent as a nameless, empty file: nothing was chosen.
-        if not isinstance(upload, UploadFile) or (not upload.filename and not upload.size):
+        try:
+            data = await form_files.file_bytes(form, f"file_{number}", settings)
+        except ChirpError as exc:
+            raise _numbered(number, exc) from exc
+        if data is None:
             continue
-        if upload.size is not None and upload.size > settings.media_max_bytes:
-            raise _numbered(number, _too_large(settings))
-        data = await upload.read(settings.media_max_bytes + 1)
-        if len(data) > settings.media_max_bytes:
-            raise _numbered(number, _too_large(settings))
         text = form.get(f"description_{number}")
         found.files.append((number, data, text if isinstance(text, str) else ""))
     return found
-
-
-def _too_large(settings: Settings) -> TooLarge:
-    return TooLarge(f"The file is too large (at most {settings.media_max_bytes // 2**20} MB)")
 
 
 def _numbered(number: int, exc: ChirpError) -> ChirpError:

@@ -13,7 +13,7 @@ or not, as Mastodon lets the author of a post edit them. Files are shared by ide
 uploads, so they are deleted only when no row refers to their key any more.
 
 For pages: take the storage from ``media.api.media_storage`` (``app.state.media_storage``),
-call ``upload`` with the file's bytes (``media.api.read_file`` bounds them), then
+call ``upload`` with the file's bytes (``media.form_files`` bounds them), then
 ``posts.service.create_post(..., media_ids=[...])``, which calls ``attachable`` and
 ``attach`` in the post's transaction; ``posts.feed.load`` reads a page's attachments
 (``Feed.attachments(post)``), and ``storage.public_url`` gives their URLs. Errors are
@@ -58,6 +58,13 @@ class TooLarge(ChirpError):
     """The upload is over ``media_max_bytes``."""
 
     status = 413
+
+
+def too_large(settings: Settings) -> TooLarge:
+    """The 413 of a file over ``media_max_bytes``."""
+    limit = settings.media_max_bytes
+    size = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+    return TooLarge(f"The file is too large (at most {size})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +125,7 @@ async def process(
 ) -> processing.Processed:
     """Decode and re-encode an upload off the event loop; 413 if too large, 422 if refused."""
     if len(data) > settings.media_max_bytes:
-        raise TooLarge(f"The file is too large (at most {settings.media_max_bytes} bytes)")
+        raise too_large(settings)
     try:
         return await anyio.to_thread.run_sync(
             lambda: processing.process(data, limits=limits(settings), kind=kind),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from chirp.api.params import parse
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import ChirpError, ValidationFailed
-from chirp.media import profile_images
+from chirp.media import form_files, profile_images
 from chirp.media.api import StorageDep
 from chirp.users import editing, validation
 from chirp.users.models import User
@@ -81,17 +81,6 @@ async def edit_profile(request: Request, viewer: CurrentUser) -> Response:
     return _page(request, viewer, values=_form_values(viewer), errors={})
 
 
-async def _image(form: FormData, name: str, limit: int) -> bytes | None:
-    """The bytes of the image chosen in the file field ``name``; None if none was chosen."""
-    upload = form.get(name)
-    if not isinstance(upload, UploadFile) or (not upload.filename and not upload.size):
-        return None
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ValidationFailed(f"The file is too large (at most {limit // 2**20} MB)", field=name)
-    return data
-
-
 async def _set_images(
     session: SessionDep,
     storage: StorageDep,
@@ -102,7 +91,7 @@ async def _set_images(
     """Take the avatar and header chosen (or removed); a refused file names its own field."""
     for name in ("avatar", "header"):
         try:
-            data = await _image(form, name, settings.media_max_bytes)
+            data = await form_files.file_bytes(form, name, settings)
             if data is not None:
                 await profile_images.set_images(
                     session, storage, settings, user=viewer, **{name: data}
