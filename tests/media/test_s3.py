@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chirp.media.storage import S3Storage, key_for
+from chirp.media.storage import NotStored, S3Storage, key_for
 from tests.conftest import MakeApp, client_of
 from tests.factories import auth, make_token, make_user
 from tests.media import images
@@ -70,13 +70,17 @@ def _keys(client: Any) -> set[str]:
     return {item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
 
 
-async def test_s3_storage_puts_types_and_deletes(bucket: Any) -> None:
+async def test_s3_storage_puts_types_reads_and_deletes(bucket: Any) -> None:
     storage = S3Storage(bucket, BUCKET, public_url="https://example.org/media/")
     data = images.png()
     key = key_for(data, "image/png")
     assert not await storage.exists(key)
+    with pytest.raises(NotStored) as missing:
+        await storage.get(key)
+    assert missing.value.key == key
     await storage.put(key, data, "image/png")
     assert await storage.exists(key)
+    assert await storage.get(key) == data
     head = bucket.head_object(Bucket=BUCKET, Key=key)
     assert head["ContentType"] == "image/png" and "immutable" in head["CacheControl"]
     assert bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
@@ -84,8 +88,13 @@ async def test_s3_storage_puts_types_and_deletes(bucket: Any) -> None:
     await storage.delete(key)
     await storage.delete(key)  # already gone: no error
     assert not await storage.exists(key)
-    with pytest.raises(ValueError):
-        await storage.put("../escape.png", data, "image/png")
+    with pytest.raises(NotStored):
+        await storage.get(key)
+    for bad in ("../escape.png", "x" * 64 + ".png"):
+        with pytest.raises(ValueError):
+            await storage.put(bad, data, "image/png")
+        with pytest.raises(ValueError):
+            await storage.get(bad)
 
 
 async def test_uploads_go_to_the_bucket_and_leave_with_their_post(
