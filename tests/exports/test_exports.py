@@ -22,9 +22,11 @@ from chirp.exports.models import Export
 from chirp.jobs import kinds
 from chirp.jobs.models import Job
 from chirp.jobs.worker import JobContext
+from chirp.media.models import MediaAttachment
 from chirp.users.models import User
 from tests.conftest import MakeApp, client_of
 from tests.factories import auth, make_token, make_user
+from tests.media import images
 from tests.notifications.helpers import run_jobs
 from tests.web.helpers import csrf, login
 
@@ -77,9 +79,47 @@ async def _populate(
     }
 
 
+async def _post_images(
+    client: httpx.AsyncClient, token: str, text: str, *files: tuple[bytes, str, str]
+) -> dict[str, Any]:
+    """Post ``text`` with images, each (bytes, content type, alt text); the Status."""
+    ids = []
+    for data, content_type, description in files:
+        r = await client.post(
+            "/api/v2/media",
+            headers=auth(token),
+            files={"file": ("image", data, content_type)},
+            data={"description": description},
+        )
+        assert r.status_code == 200, r.text
+        ids.append(r.json()["id"])
+    r = await client.post(
+        "/api/v1/statuses", headers=auth(token), json={"status": text, "media_ids": ids}
+    )
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def _served(client: httpx.AsyncClient, url: str) -> bytes:
+    """The bytes a browser gets for a media URL of this server."""
+    r = await client.get(url.removeprefix("http://testserver"))
+    assert r.status_code == 200
+    return r.content
+
+
+def _media(data: bytes) -> dict[str, bytes]:
+    """The files under media/ in an archive, by name."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        return {name: zf.read(name) for name in zf.namelist() if name.startswith("media/")}
+
+
 def _read(data: bytes) -> dict[str, str]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return {name: zf.read(name).decode() for name in zf.namelist()}
+        return {
+            name: zf.read(name).decode() for name in zf.namelist() if not name.startswith("media/")
+        }
 
 
 async def _request(browser: httpx.AsyncClient) -> httpx.Response:
@@ -218,6 +258,7 @@ async def test_progress_climbs_in_batches_and_old_archives_are_deleted_after_a_w
     built = await archive.build(
         app.state.session_factory,
         app.state.settings,
+        media=app.state.media_storage,
         user_id=users["ann"].id,
         path=path,
         report=report,
@@ -279,3 +320,198 @@ async def test_a_failed_build_frees_the_place_to_ask_again(
         await login(browser, "ann")
         assert "could not be made" in (await browser.get("/settings/export")).text
         assert (await _request(browser)).status_code == 303
+
+
+async def test_the_archive_holds_the_users_images_as_stored_and_no_one_elses(
+    make_app: MakeApp, session: AsyncSession, tmp_path: Path
+) -> None:
+    app = await make_app(export_dir=str(tmp_path / "exports"), media_dir=str(tmp_path / "media"))
+    users, tokens = await _world(session)
+    async with client_of(app) as api:
+        two = await _post_images(
+            api,
+            tokens["ann"],
+            "two pictures",
+            (images.jpeg(900, 600), "image/jpeg", "A red field"),
+            (images.png(), "image/png", "Green, with ü"),
+        )
+        plain = await _act(api, tokens["ann"], "/api/v1/statuses", status="no pictures")
+        bobs = await _post_images(
+            api, tokens["bob"], "bob's picture", (images.jpeg(color=(0, 0, 200)), "image/jpeg", "")
+        )
+        # Ann reposts, and answers with a picture: bob's picture stays his.
+        await _act(api, tokens["ann"], f"/api/v1/statuses/{bobs['id']}/reblog")
+        reply = await _post_images(
+            api, tokens["ann"], "@bob nice", (images.animated_gif(3), "image/gif", "")
+        )
+        # An upload never posted is not part of her posts.
+        r = await api.post(
+            "/api/v2/media",
+            headers=auth(tokens["ann"]),
+            files={"file": ("x.jpg", images.jpeg(300, 300, (9, 9, 9)), "image/jpeg")},
+        )
+        assert r.status_code == 200
+        r = await api.patch(
+            "/api/v1/accounts/update_credentials",
+            headers=auth(tokens["ann"]),
+            files={
+                "avatar": ("me.jpg", images.jpeg(500, 500), "image/jpeg"),
+                "header": ("h.png", images.png(900, 300), "image/png"),
+            },
+        )
+        assert r.status_code == 200, r.text
+        account = r.json()
+        # Carl has an avatar too; it is not ann's.
+        r = await api.patch(
+            "/api/v1/accounts/update_credentials",
+            headers=auth(tokens["carl"]),
+            files={"avatar": ("c.png", images.png(400, 400, (1, 2, 3)), "image/png")},
+        )
+        assert r.status_code == 200, r.text
+
+        export = await exports_service.request(session, user=users["ann"])
+        await session.commit()
+        await run_jobs(app)
+        await session.refresh(export)
+        assert export.status == "done" and export.key
+        path = storage.local_file(app.state.settings, export.key)
+        assert path is not None
+        archived = path.read_bytes()
+        files, media = _read(archived), _media(archived)
+
+        posts = {p["id"]: p for p in json.loads(files["posts.json"])}
+        listed = {
+            p_id: [(m["file"], m["type"], m["description"]) for m in p["media"]]
+            for p_id, p in posts.items()
+        }
+        ids = [m["id"] for m in two["media_attachments"]]
+        gif = reply["media_attachments"][0]
+        assert listed[two["id"]] == [
+            (f"media/{ids[0]}.jpg", "image", "A red field"),
+            (f"media/{ids[1]}.png", "image", "Green, with ü"),
+        ]
+        assert listed[reply["id"]] == [(f"media/{gif['id']}.{gif['url'][-3:]}", "image", "")]
+        assert listed[plain["id"]] == [] and bobs["id"] not in listed
+        assert next(p for p in posts.values() if p["reblog_of_id"] == bobs["id"])["media"] == []
+        first = posts[two["id"]]["media"][0]
+        assert (first["content_type"], first["width"], first["height"]) == ("image/jpeg", 900, 600)
+
+        profile = json.loads(files["profile.json"])
+        avatar, header = profile["avatar"], profile["header"]
+        assert (avatar[:13], header[:13]) == ("media/avatar.", "media/header.")
+        # The zip holds exactly the files named, each the very bytes the server serves.
+        served = {
+            f"media/{ids[0]}.jpg": two["media_attachments"][0]["url"],
+            f"media/{ids[1]}.png": two["media_attachments"][1]["url"],
+            listed[reply["id"]][0][0]: gif["url"],
+            avatar: account["avatar"],
+            header: account["header"],
+        }
+        assert set(media) == set(served)
+        for name, url in served.items():
+            assert media[name] == await _served(api, url), name
+        assert "media/" in files["README.txt"] and "Missing files" not in files["README.txt"]
+
+        # bob's archive has his picture, not ann's.
+        export = await exports_service.request(session, user=users["bob"])
+        await session.commit()
+        await run_jobs(app)
+        await session.refresh(export)
+        assert export.key
+        path = storage.local_file(app.state.settings, export.key)
+        assert path is not None
+        bob_media = _media(path.read_bytes())
+        bob_image = bobs["media_attachments"][0]
+        assert list(bob_media) == [f"media/{bob_image['id']}.jpg"]
+        assert bob_media[f"media/{bob_image['id']}.jpg"] == await _served(api, bob_image["url"])
+
+
+async def test_a_file_missing_from_storage_is_skipped_and_said_so(
+    make_app: MakeApp, session: AsyncSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive, "BATCH", 2)  # images of several batches of posts
+    app = await make_app(export_dir=str(tmp_path / "exports"), media_dir=str(tmp_path / "media"))
+    users, tokens = await _world(session)
+    async with client_of(app) as api:
+        statuses = []
+        for i in range(5):
+            picture = images.jpeg(color=(50 * i, 200 - 40 * i, 90))
+            statuses.append(
+                await _post_images(api, tokens["ann"], f"picture {i}", (picture, "image/jpeg", ""))
+            )
+        r = await api.patch(
+            "/api/v1/accounts/update_credentials",
+            headers=auth(tokens["ann"]),
+            files={"avatar": ("me.jpg", images.jpeg(500, 500), "image/jpeg")},
+        )
+        assert r.status_code == 200, r.text
+    # The storage lost one posted image and the avatar (a disk replaced without a backup).
+    media = app.state.media_storage
+    lost = statuses[2]
+    [key] = (
+        await session.execute(
+            select(MediaAttachment.original_key).where(MediaAttachment.post_id == int(lost["id"]))
+        )
+    ).scalars()
+    await media.delete(key)
+    await session.refresh(users["ann"])
+    assert users["ann"].avatar_key
+    await media.delete(users["ann"].avatar_key)
+
+    path = tmp_path / "built-directly.zip"
+
+    async def report(percent: int) -> None:
+        pass
+
+    assert await archive.build(
+        app.state.session_factory,
+        app.state.settings,
+        media=media,
+        user_id=users["ann"].id,
+        path=path,
+        report=report,
+    )
+    files, zipped = _read(path.read_bytes()), _media(path.read_bytes())
+    posts = json.loads(files["posts.json"])
+    assert [p["text"] for p in posts] == [f"picture {i}" for i in range(5)]
+    named = [p["media"][0]["file"] for p in posts]
+    assert named[2] is None and all(named[i] for i in (0, 1, 3, 4))
+    assert set(zipped) == {name for name in named if name}
+    assert json.loads(files["profile.json"])["avatar"] is None
+    readme = files["README.txt"]
+    assert "Missing files" in readme and "2 of your files could not be found" in readme
+    assert f"an image of http://testserver/@ann/{lost['id']}" in readme
+    assert "your avatar" in readme
+    # The files left are still served as they were; the archive matches them.
+    async with client_of(app) as api:
+        for status, name in zip(statuses, named, strict=True):
+            if name:
+                assert zipped[name] == await _served(api, status["media_attachments"][0]["url"])
+
+
+async def test_progress_moves_while_the_images_of_one_post_are_written(
+    make_app: MakeApp, session: AsyncSession, tmp_path: Path
+) -> None:
+    app = await make_app(export_dir=str(tmp_path / "exports"), media_dir=str(tmp_path / "media"))
+    ann = await make_user(session, "ann")
+    token = await make_token(session, ann)
+    pictures = [(images.png(color=(60 * i, 20, 200)), "image/png", f"{i}") for i in range(4)]
+    async with client_of(app) as api:
+        await _post_images(api, token, "four pictures, one row", *pictures)
+    seen: list[int] = []
+
+    async def report(percent: int) -> None:
+        seen.append(percent)
+
+    path = tmp_path / "built-directly.zip"
+    assert await archive.build(
+        app.state.session_factory,
+        app.state.settings,
+        media=app.state.media_storage,
+        user_id=ann.id,
+        path=path,
+        report=report,
+    )
+    # One post: counted by rows alone, it would jump from nothing to done.
+    assert seen == sorted(seen) and len(seen) >= 4 and seen[-1] == 99
+    assert len(_media(path.read_bytes())) == 4

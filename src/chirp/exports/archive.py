@@ -1,7 +1,11 @@
-"""Build one user's archive: a zip of their profile, posts, follows, followers and likes.
+"""Build one user's archive: a zip of their profile, posts, follows, followers and likes,
+and the images of their posts, avatar and header (``media/``).
 
 Rows are read in batches by id and written as they come, so memory stays bounded however
-much a user posted; compressing and writing run in a thread, off the event loop.
+much a user posted: one batch of rows, and one image at a time. posts.json is spooled to a
+temporary file while the images of each batch go into the zip (a zip is written one entry
+at a time), then copied in, so what it says is exactly what the zip holds. Compressing and
+writing run in a thread, off the event loop.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ import asyncio
 import csv
 import io
 import json
+import shutil
+import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -23,11 +29,22 @@ from sqlalchemy.orm import aliased
 from chirp.config import Settings
 from chirp.follows.models import Follow
 from chirp.likes.models import Favourite
+from chirp.media import service as media_service
+from chirp.media.models import MediaAttachment
+from chirp.media.storage import NotStored, Storage, content_type_of, extension_of
 from chirp.posts.models import Post
 from chirp.users.models import User
 
 # Rows read, and written, at a time.
 BATCH = 500
+# Progress counts an image as one row plus one per MEDIA_UNIT bytes, so the bar moves while
+# images are written: a row (read, encoded, compressed) took about as long as copying 8 KB
+# of an image from local disk into the zip (S3 is slower still, so this errs toward rows).
+MEDIA_UNIT = 8 * 1024
+# Missing files named in the README; more are only counted.
+MISSING_LISTED = 50
+# Read and written at a time when posts.json is copied into the zip.
+COPY_CHUNK = 2**20
 
 Report = Callable[[int], Awaitable[None]]
 
@@ -36,14 +53,18 @@ Your data from {title} ({base_url}), for @{username}, made {made} (UTC).
 
 profile.json
     Your account: username, display name, bio and profile fields as you typed them,
-    posting defaults, email address and when you joined.
+    posting defaults, email address and when you joined. "avatar" and "header" name the
+    files of the pictures you uploaded (media/avatar.<ext>, media/header.<ext>), or are
+    null when you have none.
 posts.json
     Every post you wrote, reposted or sent as a direct message, oldest first: a JSON array
     of objects with "id", "url", "created_at" (ISO 8601, UTC), "text" (as typed),
     "visibility" (public, unlisted, private = followers only, direct), "spoiler_text"
     (content warning), "sensitive", "language", and the ids of the post it answers
     ("in_reply_to_id"), reposts ("reblog_of_id", with empty text) or quotes
-    ("quote_of_id"); null when none. "media" lists the files of the post under media/.
+    ("quote_of_id"); null when none. "media" lists the images of the post, in order:
+    "file" (its path in this archive, under media/), "type" (Mastodon's media type, such
+    as "image"), "content_type", "description" (its alt text), "width" and "height".
 following_accounts.csv
     The accounts you follow, in Mastodon's import format (Account address, Show boosts,
     Notify on new posts, Languages), so another server can import it.
@@ -51,7 +72,17 @@ followers.csv
     The accounts that follow you (Account address).
 likes.csv
     The posts you liked, oldest like first (Post URL, Liked at).
-"""
+media/
+    The images of your posts (media/<id>.<ext>, named in posts.json) and your avatar and
+    header, as this server keeps them: after upload, with metadata such as the camera
+    and location removed.
+{missing}"""
+
+MISSING = """\
+Missing files
+    {count} of your files could not be found in this server's storage, so they are not in
+    this archive; where they belong, "file", "avatar" or "header" is null:
+{listed}"""
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -75,16 +106,18 @@ class _Zip:
             zipfile.ZipFile, self.path, "w", zipfile.ZIP_DEFLATED, True, 6
         )
 
-    async def start(self, name: str) -> None:
+    async def start(self, name: str, *, compress: bool = True) -> None:
         assert self.zip is not None and self.entry is None
         info = zipfile.ZipInfo(name, date_time=datetime.now(UTC).timetuple()[:6])
-        info.compress_type = zipfile.ZIP_DEFLATED
+        # Images are compressed already: deflating them again costs time and saves nothing.
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         # force_zip64: an entry's size is not known before it is written.
         self.entry = await asyncio.to_thread(self.zip.open, info, "w", force_zip64=True)
 
-    async def write(self, text: str) -> None:
+    async def write(self, text: str | bytes) -> None:
         assert self.entry is not None
-        await asyncio.to_thread(self.entry.write, text.encode())
+        data = text.encode() if isinstance(text, str) else text
+        await asyncio.to_thread(self.entry.write, data)
 
     async def end(self) -> None:
         assert self.entry is not None
@@ -94,6 +127,25 @@ class _Zip:
     async def whole(self, name: str, text: str) -> None:
         await self.start(name)
         await self.write(text)
+        await self.end()
+
+    async def file(self, name: str, data: bytes) -> None:
+        """Add an image as it is (stored, not compressed)."""
+        await self.start(name, compress=False)
+        await self.write(data)
+        await self.end()
+
+    async def copy(self, name: str, source: IO[bytes]) -> None:
+        """Add the contents of a file, read from its start in pieces."""
+        await self.start(name)
+        entry = self.entry
+        assert entry is not None
+
+        def copy() -> None:
+            source.seek(0)
+            shutil.copyfileobj(source, entry, COPY_CHUNK)
+
+        await asyncio.to_thread(copy)
         await self.end()
 
     async def close(self) -> None:
@@ -110,18 +162,21 @@ def _csv(rows: Iterable[Sequence[object]]) -> str:
 
 
 class _Builder:
-    """Writes one user's archive, reporting progress as a share of the rows written."""
+    """Writes one user's archive, reporting progress as a share of the rows and images
+    written (an image weighs by its size, ``MEDIA_UNIT``)."""
 
     def __init__(
         self,
         session: AsyncSession,
         settings: Settings,
+        media: Storage,
         user: User,
         writer: _Zip,
         report: Report,
     ) -> None:
         self.session = session
         self.settings = settings
+        self.media = media
         self.user = user
         self.zip = writer
         self.report = report
@@ -129,6 +184,9 @@ class _Builder:
         self.total = 1
         self.done = 0
         self.shown = -1
+        # Files the storage did not have: how many, and the first ones, for the README.
+        self.missing = 0
+        self.missing_listed: list[str] = []
 
     def address(self, username: str) -> str:
         return f"{username}@{self.settings.domain}"
@@ -164,6 +222,11 @@ class _Builder:
             select(func.count()).select_from(Follow).where(Follow.follower_id == uid),
             select(func.count()).select_from(Follow).where(Follow.followee_id == uid),
             select(func.count()).select_from(Favourite).where(Favourite.user_id == uid),
+            # The images of the user's posts, as ``posted_image`` advances by them.
+            select(func.coalesce(func.sum(1 + MediaAttachment.original_size // MEDIA_UNIT), 0))
+            .select_from(MediaAttachment)
+            .join(Post, Post.id == MediaAttachment.post_id)
+            .where(Post.author_id == uid),
         ]
         total = 0
         for stmt in counts:
@@ -178,7 +241,6 @@ class _Builder:
         await self.following()
         await self.followers()
         await self.likes()
-        await add_media(self.session, self.zip, user_id=self.user.id)
         made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
         await self.zip.whole(
             "README.txt",
@@ -187,8 +249,63 @@ class _Builder:
                 base_url=self.base,
                 username=self.user.username,
                 made=made,
+                missing=self.missing_section(),
             ),
         )
+
+    def missing_section(self) -> str:
+        """The README's list of files the storage did not have ("" when none)."""
+        if not self.missing:
+            return ""
+        lines = [f"    - {what}\n" for what in self.missing_listed]
+        if self.missing > len(self.missing_listed):
+            lines.append(f"    - and {self.missing - len(self.missing_listed)} more\n")
+        return MISSING.format(count=self.missing, listed="".join(lines))
+
+    async def stored(self, key: str, what: str) -> bytes | None:
+        """The bytes of a stored file, or None (noted for the README) if it is missing.
+
+        A file lost by the storage must not cost the user the rest of their archive; any
+        other failure (the storage unreachable) fails the job, which is tried again.
+        """
+        try:
+            return await self.media.get(key)
+        except NotStored:
+            self.missing += 1
+            if len(self.missing_listed) < MISSING_LISTED:
+                self.missing_listed.append(what)
+            return None
+
+    async def picture(self, kind: str, key: str | None) -> str | None:
+        """Add the user's avatar or header as ``media/<kind>.<ext>``; its path, if added."""
+        if key is None:
+            return None
+        data = await self.stored(key, f"your {kind}")
+        if data is None:
+            return None
+        name = f"media/{kind}.{extension_of(key)}"
+        await self.zip.file(name, data)
+        return name
+
+    async def posted_image(
+        self, attachment: media_service.Attachment, post_url: str
+    ) -> dict[str, Any]:
+        """Add an image of a post as ``media/<id>.<ext>``; what posts.json says of it."""
+        key = attachment.original_key
+        data = await self.stored(key, f"an image of {post_url}")
+        name: str | None = None
+        if data is not None:
+            name = f"media/{attachment.id}.{extension_of(key)}"
+            await self.zip.file(name, data)
+        await self.advance(1 + (len(data) if data is not None else 0) // MEDIA_UNIT)
+        return {
+            "file": name,
+            "type": attachment.type,
+            "content_type": content_type_of(key),
+            "description": attachment.description,
+            "width": attachment.original_width,
+            "height": attachment.original_height,
+        }
 
     async def profile(self) -> None:
         user = self.user
@@ -209,10 +326,19 @@ class _Builder:
                 "language": user.default_language,
             },
             "locale": user.locale,
+            "avatar": await self.picture("avatar", user.avatar_key),
+            "header": await self.picture("header", user.header_key),
         }
         await self.zip.whole("profile.json", json.dumps(data, ensure_ascii=False, indent=2))
 
     async def posts(self) -> None:
+        # Deleted when closed, and by the system if the job dies first.
+        with tempfile.TemporaryFile("w+b", dir=self.zip.path.parent) as spool:
+            await self.spool_posts(spool)
+            await self.zip.copy("posts.json", spool)
+
+    async def spool_posts(self, spool: IO[bytes]) -> None:
+        """Write posts.json to ``spool``, and the images of the posts into the zip."""
         stmt = (
             select(
                 Post.id,
@@ -229,36 +355,41 @@ class _Builder:
             .where(Post.author_id == self.user.id)
             .order_by(Post.id)
         )
-        await self.zip.start("posts.json")
-        await self.zip.write("[")
-        first = True
         url = f"{self.base}/@{self.user.username}/"
+
+        async def put(text: str) -> None:
+            await asyncio.to_thread(spool.write, text.encode())
+
+        await put("[")
+        first = True
         async for rows in self.batches(stmt, Post.id):
-            items = [
-                json.dumps(
-                    {
-                        "id": str(r.id),
-                        "url": url + str(r.id),
-                        "created_at": _iso(r.created_at),
-                        "text": r.text,
-                        "visibility": r.visibility,
-                        "spoiler_text": r.spoiler_text,
-                        "sensitive": r.sensitive,
-                        "language": r.language,
-                        "in_reply_to_id": _id(r.in_reply_to_id),
-                        "reblog_of_id": _id(r.reblog_of_id),
-                        "quote_of_id": _id(r.quote_of_id),
-                        "media": [],
-                    },
-                    ensure_ascii=False,
-                )
-                for r in rows
-            ]
-            await self.zip.write(("\n" if first else ",\n") + ",\n".join(items))
+            images = await media_service.for_posts(self.session, [r.id for r in rows])
+            await self.session.commit()  # no transaction is held while images are read
+            items = []
+            for r in rows:
+                media = [
+                    await self.posted_image(attachment, url + str(r.id))
+                    for attachment in images.get(r.id, ())
+                ]
+                item = {
+                    "id": str(r.id),
+                    "url": url + str(r.id),
+                    "created_at": _iso(r.created_at),
+                    "text": r.text,
+                    "visibility": r.visibility,
+                    "spoiler_text": r.spoiler_text,
+                    "sensitive": r.sensitive,
+                    "language": r.language,
+                    "in_reply_to_id": _id(r.in_reply_to_id),
+                    "reblog_of_id": _id(r.reblog_of_id),
+                    "quote_of_id": _id(r.quote_of_id),
+                    "media": media,
+                }
+                items.append(json.dumps(item, ensure_ascii=False))
+            await put(("\n" if first else ",\n") + ",\n".join(items))
             first = False
             await self.advance(len(rows))
-        await self.zip.write("\n]\n")
-        await self.zip.end()
+        await put("\n]\n")
 
     async def following(self) -> None:
         stmt = (
@@ -312,22 +443,17 @@ class _Builder:
         await self.zip.end()
 
 
-async def add_media(session: AsyncSession, writer: _Zip, *, user_id: int) -> None:
-    """Add the files of the user's posts under ``media/`` (and list them in posts.json).
-
-    Chirp stores no media yet: the media work fills this in from its storage.
-    """
-
-
 async def build(
     session_factory: async_sessionmaker[AsyncSession],
     settings: Settings,
     *,
+    media: Storage,
     user_id: int,
     path: Path,
     report: Report,
 ) -> bool:
-    """Write the archive of ``user_id`` to ``path``; False if the account is gone."""
+    """Write the archive of ``user_id``, images from ``media``, to ``path``; False if the
+    account is gone."""
     async with session_factory() as session:
         user = await session.get(User, user_id)
         if user is None:
@@ -335,7 +461,7 @@ async def build(
         writer = _Zip(path)
         await writer.open()
         try:
-            await _Builder(session, settings, user, writer, report).build()
+            await _Builder(session, settings, media, user, writer, report).build()
         finally:
             await writer.close()
     return True

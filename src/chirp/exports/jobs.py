@@ -14,6 +14,7 @@ from chirp.exports.models import DONE, FAILED, RUNNING, UNFINISHED, Export
 from chirp.exports.service import KEEP
 from chirp.jobs import kinds, queue
 from chirp.jobs.worker import Handler, JobContext
+from chirp.media import storage as media_storage
 
 log = logging.getLogger("chirp.exports")
 
@@ -42,7 +43,12 @@ async def build_export(ctx: JobContext, payload: dict[str, Any]) -> None:
     try:
         path = storage.work_path(ctx.settings, key)
         if not await archive.build(
-            ctx.session_factory, ctx.settings, user_id=user_id, path=path, report=report
+            ctx.session_factory,
+            ctx.settings,
+            media=media_storage.from_settings(ctx.settings),
+            user_id=user_id,
+            path=path,
+            report=report,
         ):
             return
         size = await storage.save(ctx.settings, key, path)

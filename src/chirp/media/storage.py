@@ -43,6 +43,19 @@ def content_type_of(key: str) -> str:
     return CONTENT_TYPES[key.rsplit(".", 1)[1]]
 
 
+def extension_of(key: str) -> str:
+    """The file name extension of a stored key (``jpg``, ``png``, ``gif`` or ``webp``)."""
+    return key.rsplit(".", 1)[1]
+
+
+class NotStored(LookupError):
+    """No file is stored under the key: never stored, deleted, or lost by the storage."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"no file is stored under {key}")
+
+
 class Storage(Protocol):
     """Keeps bytes under keys, and says where browsers read them."""
 
@@ -56,6 +69,13 @@ class Storage(Protocol):
 
     async def exists(self, key: str) -> bool:
         """Whether ``key`` is stored."""
+        ...
+
+    async def get(self, key: str) -> bytes:
+        """The bytes stored under ``key``; ``NotStored`` if there are none.
+
+        A whole file at once: stored files are re-encoded images of a few MB at most.
+        """
         ...
 
     def url(self, key: str) -> str:
@@ -101,6 +121,13 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         """Whether the file is there."""
         return await anyio.to_thread.run_sync(self.path(key).is_file)
+
+    async def get(self, key: str) -> bytes:
+        """The file's bytes; ``NotStored`` if it is not there."""
+        try:
+            return await anyio.to_thread.run_sync(self.path(key).read_bytes)
+        except FileNotFoundError as exc:
+            raise NotStored(key) from exc
 
     def url(self, key: str) -> str:
         """``<site>/media/<key>``."""
@@ -161,14 +188,40 @@ class S3Storage:
                 functools.partial(self.client.head_object, Bucket=self.bucket, Key=key)
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _is_missing(exc):
                 return False
             raise
         return True
 
+    async def get(self, key: str) -> bytes:
+        """The object's bytes; ``NotStored`` if there is no such object."""
+        from botocore.exceptions import ClientError
+
+        if not is_key(key):
+            raise ValueError("not a media key")
+        try:
+            return await anyio.to_thread.run_sync(self._read, key)
+        except ClientError as exc:
+            if _is_missing(exc):
+                raise NotStored(key) from exc
+            raise
+
+    def _read(self, key: str) -> bytes:
+        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        try:
+            data: bytes = body.read()
+        finally:
+            body.close()
+        return data
+
     def url(self, key: str) -> str:
         """``<media_s3_public_url>/<key>``."""
         return f"{self.public_url}/{key}"
+
+
+def _is_missing(exc: Any) -> bool:
+    """Whether a boto3 ``ClientError`` says there is no such object (HEAD answers a bare 404)."""
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 # Content never changes under a key: browsers and proxies may keep it for a year.
