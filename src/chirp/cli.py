@@ -23,6 +23,8 @@ from chirp.db import make_engine, make_session_factory
 from chirp.errors import ValidationFailed
 from chirp.jobs import queue, registry
 from chirp.jobs.worker import JobContext, Worker
+from chirp.media import storage as media_storage
+from chirp.media import sweep as media_sweep_module
 from chirp.ops import failures, gc_tuning
 from chirp.ops import logging as chirp_logging
 from chirp.redis_client import make_redis
@@ -42,6 +44,8 @@ db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 jobs_app = typer.Typer(help="Background jobs: show the queue, retry failures.")
 app.add_typer(jobs_app, name="jobs")
+media_app = typer.Typer(help="Uploaded images.", no_args_is_help=True)
+app.add_typer(media_app, name="media")
 
 
 def _settings() -> Settings:
@@ -337,6 +341,29 @@ def jobs_retry() -> None:
         return await queue.retry_failed(session)
 
     typer.echo(f"Re-queued {_with_session(settings, work)} failed job(s).")
+
+
+@media_app.command("sweep")
+def media_sweep(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count the files it would delete; delete none.")
+    ] = False,
+    older_than_hours: Annotated[
+        int, typer.Option(min=1, help="Leave files younger than this (uploads in progress).")
+    ] = 24,
+) -> None:
+    """Delete stored image files that no upload, avatar or header uses any more."""
+    settings = _settings()
+    storage = media_storage.from_settings(settings)
+
+    async def work(session: AsyncSession) -> media_sweep_module.Swept:
+        return await media_sweep_module.sweep(
+            session, storage, older_than=timedelta(hours=older_than_hours), dry_run=dry_run
+        )
+
+    swept = _with_session(settings, work)
+    done = f"would delete {swept.unreferenced}" if dry_run else f"deleted {swept.deleted}"
+    typer.echo(f"{swept.files} file(s) stored, {swept.unreferenced} used by nothing: {done}.")
 
 
 def main() -> None:

@@ -12,8 +12,10 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import anyio
 import anyio.to_thread
@@ -56,6 +58,13 @@ class NotStored(LookupError):
         super().__init__(f"no file is stored under {key}")
 
 
+class StoredFile(NamedTuple):
+    """A file in the storage, as listed: its key and when it was written."""
+
+    key: str
+    stored_at: datetime
+
+
 class Storage(Protocol):
     """Keeps bytes under keys, and says where browsers read them."""
 
@@ -76,6 +85,10 @@ class Storage(Protocol):
 
         A whole file at once: stored files are re-encoded images of a few MB at most.
         """
+        ...
+
+    def listing(self) -> AsyncIterator[list[StoredFile]]:
+        """Every stored file, a batch at a time (names that are no keys left out)."""
         ...
 
     def url(self, key: str) -> str:
@@ -129,6 +142,15 @@ class LocalStorage:
         except FileNotFoundError as exc:
             raise NotStored(key) from exc
 
+    async def listing(self) -> AsyncIterator[list[StoredFile]]:
+        """The files, one first-level directory (1/256 of them) at a time."""
+        if not self.root.is_dir():
+            return
+        for top in sorted(await anyio.to_thread.run_sync(_subdirectories, self.root)):
+            batch = await anyio.to_thread.run_sync(_files_under, top)
+            if batch:
+                yield batch
+
     def url(self, key: str) -> str:
         """``<site>/media/<key>``."""
         return f"{self.base_url}{PUBLIC_PATH}/{key}"
@@ -141,6 +163,8 @@ class S3Storage:
         self.client = client
         self.bucket = bucket
         self.public_url = public_url.rstrip("/")
+        # Objects listed per request (S3's most).
+        self.page_size = 1000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Storage:
@@ -206,6 +230,29 @@ class S3Storage:
                 raise NotStored(key) from exc
             raise
 
+    async def listing(self) -> AsyncIterator[list[StoredFile]]:
+        """The objects, a page (up to 1,000) at a time."""
+        token: str | None = None
+        while True:
+            page = await anyio.to_thread.run_sync(self._page, token)
+            batch = [
+                StoredFile(item["Key"], item["LastModified"])
+                for item in page.get("Contents", [])
+                if is_key(item["Key"])
+            ]
+            if batch:
+                yield batch
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or token is None:
+                return
+
+    def _page(self, token: str | None) -> dict[str, Any]:
+        options: dict[str, Any] = {"Bucket": self.bucket, "MaxKeys": self.page_size}
+        if token is not None:
+            options["ContinuationToken"] = token
+        page: dict[str, Any] = self.client.list_objects_v2(**options)
+        return page
+
     def _read(self, key: str) -> bytes:
         body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
         try:
@@ -217,6 +264,22 @@ class S3Storage:
     def url(self, key: str) -> str:
         """``<media_s3_public_url>/<key>``."""
         return f"{self.public_url}/{key}"
+
+
+def _subdirectories(root: Path) -> list[Path]:
+    return [path for path in root.iterdir() if path.is_dir()]
+
+
+def _files_under(top: Path) -> list[StoredFile]:
+    found = []
+    for path in sorted(top.glob("*/*")):
+        if is_key(path.name):
+            try:
+                moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            except FileNotFoundError:
+                continue  # deleted while listed
+            found.append(StoredFile(path.name, moment))
+    return found
 
 
 def _is_missing(exc: Any) -> bool:
