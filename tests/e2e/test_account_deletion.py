@@ -1,15 +1,18 @@
 """Real processes: an account deleted through the web form is gone from every read at once.
 
 ``chirp serve`` (two web processes) and ``chirp worker`` on PostgreSQL + Redis, and the
-embedded ``chirp serve`` on SQLite. zed has an avatar, posts (one with an image, one a reply
-to amy), reposts and likes amy's post, follows amy and is followed by amy and ben. Every
-read below is made once before the deletion, so the production shape's Redis timelines and
-cached posts hold zed. Right after zed deletes the account on the settings page, its profile,
-look-up, posts, repost and reply, its place in amy's and ben's homes, the public timeline,
-the likers of amy's post, the follower and following lists and the directory all leave it
-out. Its rows and files are then removed by a job (as Mastodon's DeleteAccountService runs in
-a worker): within a minute its image URLs answer 404, the counts it was part of are back to
-zero, and the database holds nothing of it but its emptied row.
+embedded ``chirp serve`` on SQLite. zed has an avatar and posts (one with an image, one with
+a hashtag, a reply and a direct message to amy), reposts and likes amy's post, follows amy
+and is followed by ben and by amy, who likes one of zed's posts. Every read below is made
+once before the deletion, so the production shape's Redis timelines and cached posts hold zed.
+Right after zed deletes the account on the settings page, its profile, look-up, posts, its
+place in amy's and ben's homes (API and web), the public and hashtag timelines, the thread,
+likers and reposters of amy's post, amy's favourites, conversations and notifications, the
+follower and following lists (API and web) and the directory all leave it out; its name
+stays taken, its address is free. Its rows and files are then removed by a job (as
+Mastodon's DeleteAccountService runs in a worker): within a minute its image URLs answer
+404, the counts it was part of are back to zero, and the database holds nothing of it but
+its emptied row.
 """
 
 from __future__ import annotations
@@ -54,6 +57,16 @@ def _write(
 ) -> dict[str, Any]:
     response = api.http.request(method, path, data=data, files=files, headers=api._auth(user))
     return api._ok(response)
+
+
+def _conversations_with(api: Api, user: str, account: int, status: int) -> list[str]:
+    """The user's conversations that show ``account`` or end with ``status``."""
+    return [
+        c["id"]
+        for c in read(api, "/api/v1/conversations", user)
+        if str(account) in {a["id"] for a in c["accounts"]}
+        or (c["last_status"] or {}).get("id") == str(status)
+    ]
 
 
 def _accounts(api: Api, path: str, user: str | None = None) -> set[int]:
@@ -113,18 +126,18 @@ def test_a_deleted_account_is_gone_from_every_read_then_its_rows_and_files(
     answer = {"status": "@dz_amy hello", "in_reply_to_id": str(amys)}
     reply = int(_write(api, "dz_zed", "POST", STATUSES, answer)["id"])
     repost = int(_write(api, "dz_zed", "POST", f"{STATUSES}/{amys}/reblog")["id"])
-    own = {
-        int(posted["id"]),
-        api.post("dz_zed", "zed writes #zedtag"),
-        reply,
-    }
-    zeds = own | {repost}
+    writes = api.post("dz_zed", "zed writes #zedtag")
+    own = {int(posted["id"]), writes, reply}
+    direct = {"status": "@dz_amy just for you", "visibility": "direct"}
+    message = int(_write(api, "dz_zed", "POST", STATUSES, direct)["id"])
+    zeds = own | {repost, message}
     _write(api, "dz_zed", "POST", f"{STATUSES}/{amys}/favourite")
+    _write(api, "dz_amy", "POST", f"{STATUSES}/{writes}/favourite")
     attachment = posted["media_attachments"][0]
     files = [avatar_url, attachment["url"], attachment["preview_url"]]
     # amy's home has her post already: zed's repost of it is not added; ben follows zed, not
     # amy, so zed's reply to her is not in his home (both as in Mastodon).
-    homes = {"dz_amy": own, "dz_ben": zeds - {reply}}
+    homes = {"dz_amy": own, "dz_ben": own - {reply} | {repost}}
     try:
         # zed's posts reach the followers' homes through the fan-out job (as in Mastodon).
         for user, want in homes.items():
@@ -147,6 +160,8 @@ def test_a_deleted_account_is_gone_from_every_read_then_its_rows_and_files(
         pages = ("/users", "/@dz_amy/followers", "/@dz_amy/following", f"/@dz_amy/{amys}")
         for path in pages:
             assert "dz_zed" in httpx.get(f"{url}{path}", timeout=10).text, path
+        assert writes in _ids(statuses(api, "/api/v1/favourites", "dz_amy"))
+        assert _conversations_with(api, "dz_amy", zed, message)
         ben_web, _ = helpers.web_login(url, "dz_ben")
         assert "zed writes" in ben_web.get("/").text
 
@@ -176,12 +191,30 @@ def test_a_deleted_account_is_gone_from_every_read_then_its_rows_and_files(
         assert zed not in _accounts(api, f"/api/v1/accounts/{ben}/following")
         assert zed not in _accounts(api, "/api/v1/directory")
         assert not _ids(statuses(api, "/api/v1/timelines/tag/zedtag")) & zeds
+        assert not _ids(statuses(api, "/api/v1/favourites", "dz_amy")) & zeds
+        assert not _conversations_with(api, "dz_amy", zed, message)
         notified = read(api, "/api/v1/notifications", "dz_amy")
         assert [n["type"] for n in notified if n["account"]["id"] == str(zed)] == []
         # The web pages, from the same services.
         for path in pages:
             assert "dz_zed" not in httpx.get(f"{url}{path}", timeout=10).text, path
         assert "zed writes" not in ben_web.get("/").text
+
+        # The name stays taken (no one can pose as zed); the address is free at once.
+        signup = {
+            "email": "dz_zed@example.com",
+            "password": PASSWORD,
+            "agreement": "true",
+        }
+        app = {"Authorization": f"Bearer {api.app_token}"}
+        again = api.http.post(
+            "/api/v1/accounts", data={**signup, "username": "dz_zed"}, headers=app
+        )
+        assert again.status_code == 422, again.text
+        other = api.http.post(
+            "/api/v1/accounts", data={**signup, "username": "dz_zed2"}, headers=app
+        )
+        assert other.status_code == 200, other.text
 
         # The job removes the rest; the counts it was part of follow.
         def removed() -> bool:

@@ -6,9 +6,10 @@ once before the edit, so any cache the production shape keeps (posts and pages i
 in each web process) is warm with the old profile. Right after ``update_credentials`` sets
 her name, bio, fields and avatar, the account read by bob and anonymously, her own
 credentials, the lookup, her web profile and the posts in bob's home (API and web) and on
-the public timeline show the new profile, and the avatar URL serves the new picture. A second edit
-does it again with another avatar; the first one's file is then deleted by a job (the one
-lag allowed, as in Mastodon).
+the public timeline show the new profile, and the avatar URL serves the new picture. A
+second edit does it again with another avatar, and removing that avatar brings the default one back
+everywhere; each avatar no longer used has its file deleted by a job (the one lag allowed,
+as in Mastodon).
 """
 
 from __future__ import annotations
@@ -111,5 +112,17 @@ def test_a_profile_edit_shows_on_every_read_right_after_it(deployment: Deploymen
             what="the replaced avatar's file deleted",
         )
         assert near(image_at(second["avatar"]), (30, 60, 220))
+
+        # Removing it brings back the default everywhere, on the next read too.
+        removed = api._ok(api.http.delete("/api/v1/profile/avatar", headers=api._auth("pe_ann")))
+        assert removed["avatar"] not in (first["avatar"], second["avatar"])
+        _check(api, bob_web, ann, post, removed)
+        default = httpx.get(removed["avatar"], timeout=10)  # a drawing, in SVG
+        assert default.headers["content-type"].startswith("image/"), default.headers
+        helpers.until(
+            lambda: helpers.gone(second["avatar"]),
+            seconds=CLEANUP_SECONDS,
+            what="the removed avatar's file deleted",
+        )
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{deployment.logs()}") from None
