@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 from PIL import Image
 
+from tests.e2e.conftest import Deployment
 from tests.e2e.test_read_after_write import Api
 from tests.loops import at_most
 
@@ -98,3 +101,20 @@ def web_login(url: str, username: str) -> tuple[httpx.Client, str]:
     token = _CSRF.search(client.get("/").text)
     assert token, "no CSRF token on / once logged in"
     return client, token.group(1)
+
+
+@contextlib.contextmanager
+def worker_paused(deployment: Deployment) -> Iterator[None]:
+    """Freeze the worker process for the block, so its reads see what requests alone did.
+
+    The embedded shape has no worker process (its web process runs the jobs): nothing is
+    paused there.
+    """
+    workers = [p for p in deployment.processes if p.name == "worker"]
+    for worker in workers:
+        worker.signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for worker in workers:
+            worker.signal(signal.SIGCONT)
