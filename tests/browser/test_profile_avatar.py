@@ -67,6 +67,7 @@ def test_a_new_avatar_shows_on_the_profile_nav_and_composer_from_this_server_onl
     assert new.startswith("/media/") and new != before
     # The form shows the avatar it saved, in place.
     assert _drawn(page.locator("img.profile-image-now")) == new
+    assert _drawn(page.locator(".account-chip .avatar img")) == new
 
     page.goto(f"{url}/@av_ann")
     expect(page.locator(".profile-name")).to_have_text("Ann Orange")
