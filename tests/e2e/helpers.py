@@ -14,7 +14,7 @@ import httpx
 from PIL import Image
 
 from tests.e2e.conftest import Deployment
-from tests.e2e.test_read_after_write import Api
+from tests.e2e.test_read_after_write import CONNECTIONS, Api
 from tests.loops import at_most
 
 PASSWORD = "e2e-password-1"  # what Api.register signs up with
@@ -92,7 +92,7 @@ def until(check: Callable[[], bool], *, seconds: float, what: str) -> None:
 
 def web_login(url: str, username: str) -> tuple[httpx.Client, str]:
     """A browser-like client logged in through the form, and the CSRF token of its pages."""
-    client = httpx.Client(base_url=url, timeout=10)
+    client = httpx.Client(base_url=url, timeout=10, limits=CONNECTIONS)
     token = _CSRF.search(client.get("/login").text)
     assert token, "no CSRF token on /login"
     form = {"login": username, "password": PASSWORD, "csrf_token": token.group(1)}

@@ -240,5 +240,5 @@ def test_a_deleted_account_is_gone_from_every_read_then_its_rows_and_files(
             "likes": 0,
             "profile": ("", "", None),
         }
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{deployment.logs()}") from None
+    except (AssertionError, httpx.HTTPError) as exc:  # with what the processes said
+        raise AssertionError(f"{exc}\n{deployment.logs()}") from exc

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from tests.e2e import helpers
 from tests.e2e.conftest import PRODUCTION, Deployment
 from tests.e2e.helpers import image_at, near, read, statuses, upload
@@ -119,5 +121,5 @@ def test_a_post_with_two_images_shows_everywhere_then_vanishes_everywhere(
             seconds=CLEANUP_SECONDS,
             what="the deleted post's image files gone",
         )
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{deployment.logs()}") from None
+    except (AssertionError, httpx.HTTPError) as exc:  # with what the processes said
+        raise AssertionError(f"{exc}\n{deployment.logs()}") from exc

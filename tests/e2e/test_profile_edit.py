@@ -126,5 +126,5 @@ def test_a_profile_edit_shows_on_every_read_right_after_it(deployment: Deploymen
             seconds=CLEANUP_SECONDS,
             what="the removed avatar's file deleted",
         )
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{deployment.logs()}") from None
+    except (AssertionError, httpx.HTTPError) as exc:  # with what the processes said
+        raise AssertionError(f"{exc}\n{deployment.logs()}") from exc
