@@ -39,7 +39,9 @@ def deployment(
     tmp = tmp_path_factory.mktemp(request.param)
     port = procs.free_port()
     # One IP and a handful of accounts make hundreds of calls: Mastodon's limits would refuse.
-    extra = {"CHIRP_RATE_LIMIT_ENABLED": "false"}
+    # Uploads go to the deployment's own directory (by default: ./data/media of the checkout),
+    # shared by its processes as they would share a volume.
+    extra = {"CHIRP_RATE_LIMIT_ENABLED": "false", "CHIRP_MEDIA_DIR": str(tmp / "media")}
     if request.param == EMBEDDED:
         database_url = f"sqlite+aiosqlite:///{tmp / 'chirp.db'}"
         upgrade(database_url)

@@ -29,6 +29,9 @@ from tests.e2e.conftest import Deployment
 
 USERS = ("ann", "bob", "cat", "dan", "eve")
 LIMIT = 40  # every timeline of the scenario fits one page
+# uvicorn closes a connection idle for 5 s, httpx reuses one idle for up to 5 s: a request
+# sent as the server closes it fails ("Server disconnected"). Idle ones are dropped sooner.
+CONNECTIONS = httpx.Limits(keepalive_expiry=1.0)
 FANOUT_SECONDS = 5.0  # a new post reaches its followers' home timelines within this
 
 
@@ -67,7 +70,7 @@ class Api:
     """A Mastodon API client with one token per user."""
 
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=10)
+        self.http = httpx.Client(base_url=url, timeout=10, limits=CONNECTIONS)
         self.tokens: dict[str, str] = {}
         scopes = "read write follow"
         app = self._ok(

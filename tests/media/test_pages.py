@@ -457,3 +457,28 @@ async def test_avatar_and_header_are_set_replaced_and_removed_on_the_edit_profil
     assert r.status_code == 303
     await session.refresh(ann)
     assert (ann.avatar_key, ann.header_key) == (None, None)
+
+
+async def test_saving_in_place_shows_the_new_avatar_and_name_in_the_sidebar_too(
+    web: httpx.AsyncClient, session: AsyncSession, media_app: FastAPI
+) -> None:
+    ann = await make_user(session, "ann", display_name="Ann")
+    await session.commit()
+    await login(web, "ann")
+    token = await csrf(web, "/settings/profile")
+    form = {"csrf_token": token, "display_name": "Ann Orange", "note": ""}
+    files = {"avatar": ("a.png", images.png(300, 300), "image/png")}
+    # htmx swaps the form alone: the account in the sidebar comes along, out of band, or it
+    # would show the old avatar and name until the next page.
+    r = await web.post("/settings/profile", data=form, files=files, headers=htmx(token))
+    assert r.status_code == 200 and "<html" not in r.text
+    await session.refresh(ann)
+    chip = re.search(
+        r'<a class="account-chip" id="account-chip"[^>]*hx-swap-oob="true".*?</a>', r.text, re.S
+    )
+    assert chip, r.text
+    assert f'src="/media/{ann.avatar_key}"' in chip.group(0)
+    assert "<strong>Ann Orange</strong>" in chip.group(0)
+    # A full page has the one sidebar account, not swapped out of band.
+    page = (await web.get("/settings/profile")).text
+    assert page.count('id="account-chip"') == 1 and 'hx-swap-oob="true"' not in page
