@@ -44,6 +44,11 @@ _UNSUPPORTED = {"only_media": "Chirp has no media attachments", "list": "Chirp h
 _TRUE = {"1", "true", "t", "on"}
 
 
+# What sending to a WebSocket raises once its client is gone (Starlette turns uvicorn's
+# ClientDisconnected into WebSocketDisconnect; a closed socket may raise RuntimeError).
+_GONE = (WebSocketDisconnect, OSError, RuntimeError)
+
+
 def _hub(app: Any) -> Hub:
     hub: Hub = app.state.stream_hub
     return hub
@@ -132,14 +137,17 @@ async def websocket_stream(websocket: WebSocket) -> None:
             await _subscribe(websocket, subscriber, holder.scopes, dict(websocket.query_params))
         reading = asyncio.ensure_future(_read(websocket, subscriber, holder.scopes))
         writing = asyncio.ensure_future(_write(websocket, subscriber))
-        _done, pending = await asyncio.wait({reading, writing}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
+        await asyncio.wait({reading, writing}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (reading, writing):
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        # Either ends when the client goes; what it raised then is that, nothing to report.
+        await asyncio.gather(reading, writing, return_exceptions=True)
+    except _GONE:
+        pass  # the client left while its first subscription was answered
     finally:
         hub.close(subscriber)
         if websocket.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError, OSError):  # the client is gone already
+            with contextlib.suppress(*_GONE):  # the client may be gone already
                 await websocket.close()
 
 
@@ -215,5 +223,5 @@ async def _write(websocket: WebSocket, subscriber: Subscriber) -> None:
                     {"stream": message.stream, "event": message.event, "payload": message.payload}
                 )
             )
-    except (WebSocketDisconnect, OSError, RuntimeError):
+    except _GONE:
         return
