@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
 
 from chirp.deps import SessionDep, SettingsDep
-from chirp.errors import NotFound
 from chirp.exports import service, storage
 from chirp.exports.models import Export
 from chirp.exports.service import ExportInProgress, ExportTooSoon
 from chirp.parsing import path_id
 from chirp.users.models import User
+from chirp.web.files import send_file
 from chirp.web.htmx import redirect, render
 from chirp.web.session import CurrentUser
 
@@ -82,14 +81,11 @@ async def download_export(
     """Your archive, as a zip file to save (nobody else's)."""
     export = await service.downloadable(session, user=viewer, export_id=path_id(export_id))
     assert export.key is not None
-    path = storage.local_file(settings, export.key)
-    if path is None:
-        raise NotFound("This archive's file is gone: please ask for a new one.")
     day = export.created_at.strftime("%Y-%m-%d")
-    return FileResponse(
-        path,
+    return await send_file(
+        storage.path_of(settings, export.key),
         media_type="application/zip",
-        filename=f"chirp-{viewer.username}-{day}.zip",
-        content_disposition_type="attachment",
         headers={"Cache-Control": "private, no-store"},
+        download_as=f"chirp-{viewer.username}-{day}.zip",
+        missing="This archive's file is gone: please ask for a new one.",
     )

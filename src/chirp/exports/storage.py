@@ -2,7 +2,7 @@
 
 Everything that touches the files goes through these functions, so pointing them at the
 media storage (local or S3, ``chirp.media.storage``) is the only change object storage
-needs: ``save`` would upload the built file, ``local_file`` give way to a download URL.
+needs: ``save`` would upload the built file, ``path_of`` give way to a download URL.
 """
 
 from __future__ import annotations
@@ -34,9 +34,14 @@ async def save(settings: Settings, key: str, built: Path) -> int:
     return (await asyncio.to_thread(target.stat)).st_size
 
 
+def path_of(settings: Settings, key: str) -> Path:
+    """Where a saved archive's file is kept (it may be gone: opening it tells)."""
+    return settings.exports_path / key
+
+
 def local_file(settings: Settings, key: str) -> Path | None:
     """The file of a saved archive, or None if it is gone."""
-    path = settings.exports_path / key
+    path = path_of(settings, key)
     return path if path.is_file() else None
 
 

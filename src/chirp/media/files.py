@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from chirp.errors import NotFound
 from chirp.media.storage import CACHE_CONTROL, PUBLIC_PATH, LocalStorage, content_type_of, is_key
+from chirp.web.files import send_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,11 +22,8 @@ async def media_file(request: Request, key: str) -> Response:
     # Only a well-formed key is looked up: no path, no dot-dot, no other file.
     if not is_key(key) or not isinstance(storage, LocalStorage):
         raise NotFound()
-    path = storage.path(key)
-    if not path.is_file():
-        raise NotFound()
-    return FileResponse(
-        path,
+    return await send_file(
+        storage.path(key),
         media_type=content_type_of(key),
         headers={
             "Cache-Control": CACHE_CONTROL,
