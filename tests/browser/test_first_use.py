@@ -302,7 +302,10 @@ def test_keyboard_focus_stays_where_a_person_expects(
     expect(page.locator("#timeline > .post").first).to_contain_text("Second from the keyboard")
     expect(page.locator("#composer-text")).to_be_focused()
 
-    # Delete the newest post: a dialog asks, then focus moves to the next post.
+    # Delete the newest post: a dialog asks, then focus moves to the next post. htmx wires up
+    # the new post's controls when it settles (20 ms after it appears, so that its arrival
+    # animates): pressed before that, Delete is a plain form that asks on a page of its own.
+    page.wait_for_function("() => !document.querySelector('#timeline .htmx-added')")
     newest, following = (
         page.locator("#timeline > .post").nth(0),
         page.locator("#timeline > .post").nth(1),
