@@ -79,7 +79,9 @@ def test_post_two_images_with_alt_text_and_view_them(
 ) -> None:
     url = live_server.url
     photos = _photos(tmp_path)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # Motion reduced wherever axe runs: colours are judged at rest, never half-way through a
+    # CSS transition (as right after a click under the mouse).
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
     context.add_init_script(_WATCH_PROGRESS)
     page = context.new_page()
     errors: list[str] = []
@@ -111,7 +113,9 @@ def test_post_two_images_with_alt_text_and_view_them(
     expect(composer.locator(".media-preview")).to_have_count(0)  # ready for the next post
 
     # A follower sees them with their alt text, and opens the viewer.
-    bob = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    bob = browser.new_context(
+        viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+    ).new_page()
     bob.on("pageerror", lambda error: errors.append(str(error)))
     _login(bob, url, "bob")
     shown = bob.locator("#timeline article").first.locator(".media-img")
@@ -166,7 +170,7 @@ def test_grids_of_one_to_four_images_in_both_themes_and_on_a_phone(
         ("desktop", {"viewport": {"width": 1280, "height": 900}}),
         ("phone", {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2}),
     ):
-        context = browser.new_context(**options)  # type: ignore[arg-type]
+        context = browser.new_context(reduced_motion="reduce", **options)  # type: ignore[arg-type]
         page = context.new_page()
         page.goto(f"{url}/@bob/media")
         grids = page.locator("#timeline article", has_text="from the weekend").locator(
