@@ -27,6 +27,7 @@ from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from tests import services
 from tests.browser.conftest import ARGS
+from tests.browser.pages import settled
 from tests.browser.test_browser_flow import OUTPUT
 from tests.factories import PASSWORD, make_post, make_user
 from tests.live import LiveServer
@@ -288,8 +289,9 @@ def test_keyboard_focus_stays_where_a_person_expects(
     page.keyboard.press("Enter")
     follow = page.get_by_role("button", name="Follow @bob", exact=True)
     expect(follow).to_be_visible()
-    expect(follow).to_be_focused()  # once htmx has wired up the new form (its settle)
+    expect(follow).to_be_focused()
     assert _focused(page).startswith("follow-button-")
+    settled(page)
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Following @bob, press to unfollow")).to_be_focused()
 
@@ -304,10 +306,8 @@ def test_keyboard_focus_stays_where_a_person_expects(
     expect(page.locator("#timeline > .post").first).to_contain_text("Second from the keyboard")
     expect(page.locator("#composer-text")).to_be_focused()
 
-    # Delete the newest post: a dialog asks, then focus moves to the next post. htmx wires up
-    # the new post's controls when it settles (20 ms after it appears, so that its arrival
-    # animates): pressed before that, Delete is a plain form that asks on a page of its own.
-    page.wait_for_function("() => !document.querySelector('#timeline .htmx-added')")
+    # Delete the newest post: a dialog asks, then focus moves to the next post.
+    settled(page)
     newest, following = (
         page.locator("#timeline > .post").nth(0),
         page.locator("#timeline > .post").nth(1),

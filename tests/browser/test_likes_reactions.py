@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.pages import sign_up
+from tests.browser.pages import settled, sign_up
 from tests.browser.test_browser_flow import OUTPUT
 from tests.browser.test_first_use import _axe
 from tests.live import LiveServer
@@ -47,6 +47,7 @@ def test_like_and_react_in_place_and_without_javascript(
     expect(like).to_have_attribute("aria-pressed", "true")
     expect(like.locator(".action-count")).to_have_text("1")
     expect(like).to_be_focused()
+    settled(bob)
 
     row.locator("summary.action-react").click()
     row.locator("button.react-choice[value='🎉']").click()
@@ -55,6 +56,7 @@ def test_like_and_react_in_place_and_without_javascript(
     expect(chip.locator(".reaction-count")).to_have_text("1")
     # The picker closed with the row's swap: focus is back on the button that opens it.
     expect(row.locator("summary.action-react")).to_be_focused()
+    settled(bob)
 
     row.locator("summary.action-react").click()
     field = row.locator(f"#react-input-{post_id}")
