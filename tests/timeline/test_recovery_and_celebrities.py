@@ -3,6 +3,8 @@ trusted again after a failure, and which accounts are large enough to be merged 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -17,31 +19,28 @@ from chirp.timeline.celebrities import CelebrityCache, generation_of, is_celebri
 from chirp.timeline.recovery import Recovery
 from tests.factories import make_user
 
-# Nothing listens here: any command sent to it fails.
-UNREACHABLE = "redis://127.0.0.1:1/0"
+
+@pytest.fixture
+async def unreachable() -> AsyncIterator[Redis]:
+    """A Redis client of a server that is not there: any command sent through it fails."""
+    client = make_redis("redis://127.0.0.1:1/0")
+    yield client
+    await client.aclose()
 
 
 async def test_a_process_redis_never_failed_trusts_the_cache_without_asking(
-    session: AsyncSession,
+    session: AsyncSession, unreachable: Redis
 ) -> None:
-    unreachable = make_redis(UNREACHABLE)
-    try:
-        assert await Recovery().caught_up(session, unreachable) is True
-    finally:
-        await unreachable.aclose()
+    assert await Recovery().caught_up(session, unreachable) is True
 
 
 async def test_after_a_failure_the_cache_waits_for_redis_and_for_the_jobs_it_missed(
-    session: AsyncSession, redis: Redis
+    session: AsyncSession, redis: Redis, unreachable: Redis
 ) -> None:
     recovery = Recovery(interval=0)
     recovery.missed_writes()
-    unreachable = make_redis(UNREACHABLE)
-    try:
-        with pytest.raises(RedisConnectionError):
-            await recovery.caught_up(session, unreachable)
-    finally:
-        await unreachable.aclose()
+    with pytest.raises(RedisConnectionError):
+        await recovery.caught_up(session, unreachable)
 
     # A fan-out recorded while Redis was away has not run yet: still behind.
     await queue.enqueue(session, kinds.POST_CREATED, {"post_id": 1})
@@ -56,11 +55,7 @@ async def test_after_a_failure_the_cache_waits_for_redis_and_for_the_jobs_it_mis
     await session.commit()
     assert await recovery.caught_up(session, redis) is True
     # Caught up for good: no further look at Redis or the queue until the next failure.
-    unreachable = make_redis(UNREACHABLE)
-    try:
-        assert await recovery.caught_up(session, unreachable) is True
-    finally:
-        await unreachable.aclose()
+    assert await recovery.caught_up(session, unreachable) is True
 
 
 async def test_while_behind_the_job_queue_is_looked_at_once_per_interval(
