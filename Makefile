@@ -53,7 +53,7 @@ mutate: $(STAMP)  ## Mutation testing of the core modules (many hours; resumable
 	if [ -d mutants/src ]; then cd src && find . -type f ! -name '*.py' ! -path '*/__pycache__/*' \
 	  ! -path './chirp.egg-info/*' -exec cp --parents {} ../mutants/src/ \; ; fi
 	eval "$$(bash scripts/services.sh)" && \
-	  $(BIN)/mutmut run --max-children $$(nproc); \
+	  $(BIN)/python scripts/mutate.py --max-children $$(nproc); \
 	  $(BIN)/mutmut results
 
 clean:

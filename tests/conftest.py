@@ -20,7 +20,7 @@ from chirp.jobs.worker import JobContext, Worker
 from chirp.main import create_app
 from chirp.migrate import upgrade_connection
 from chirp.redis_client import make_redis
-from tests import services
+from tests import mutation, services
 from tests.live import live_server
 from tests.services import settings_for
 
@@ -37,6 +37,12 @@ async def reset_postgres(engine: AsyncEngine) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Point parallel mutation-testing processes at stores of their own."""
     services.use_own_stores_in_parallel_runs()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under mutation testing, run the cheapest test files first so a mutant fails fast."""
+    if mutation.under_mutation():
+        mutation.cheapest_files_first(items)
 
 
 SQL_BACKENDS = ["sqlite", "postgresql"]

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from chirp.config import Settings
+from tests.mutation import under_mutation
 
 DATABASE_URL = os.environ.get("CHIRP_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("CHIRP_TEST_REDIS_URL") or None
@@ -91,7 +92,7 @@ def use_own_stores_in_parallel_runs() -> None:
     # the test database at the start, so sharing one would make them wait on or break each
     # other (seen as spurious timeouts). Slot 0 keeps the configured stores.
     global DATABASE_URL, REDIS_URL
-    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+    if not under_mutation():
         return
     base = make_url(DATABASE_URL).database if DATABASE_URL else "sqlite"
     slot = _claim_slot(base or "chirp_test")

@@ -229,3 +229,39 @@ async def test_a_token_asking_for_every_sub_scope_is_refused_not_a_server_error(
     )
     assert r.status_code == 400 and r.json()["error"] == "invalid_scope"
     assert await _count(session, OAuthToken) == tokens
+
+
+async def test_scopes_split_on_plus_and_a_parent_grants_its_own_children_only(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # Scopes in a JSON body may be joined by "+", as in a form-encoded query string.
+    r = await client.post(
+        "/api/v1/apps",
+        json={
+            "client_name": "plus",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": "read+write admin:read",
+        },
+    )
+    assert r.status_code == 200, r.text
+    app = r.json()
+    assert app["scopes"] == ["read", "write", "admin:read"]
+
+    async def token_for(scope: str) -> httpx.Response:
+        return await client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "scope": scope,
+            },
+        )
+
+    # admin:read covers admin:read:accounts (its parent is admin:read, not admin).
+    ok = await token_for("admin:read:accounts write:statuses")
+    assert ok.status_code == 200 and ok.json()["scope"] == "admin:read:accounts write:statuses"
+    tokens = await _count(session, OAuthToken)
+    refused = await token_for("admin:write:accounts")
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+    assert await _count(session, OAuthToken) == tokens

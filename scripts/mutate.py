@@ -1,0 +1,89 @@
+"""`make mutate`: mutmut over the core modules, each mutant tried against its own domain's tests.
+
+mutmut maps every function to each test that reaches it, so a mutant in the post service
+would be run against almost the whole suite (hundreds of tests, minutes per surviving
+mutant, days for a full run on a small machine). A module's faults should be caught by the
+tests of its own domain; this runs mutmut with each function's tests narrowed to those.
+A mutant reported as surviving is one its domain's tests miss, even if a distant test
+(an HTML page, say) would notice it by chance.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import mutmut.__main__ as mutmut_main
+from mutmut.state import state
+
+# Module prefix -> the test paths (prefixes of pytest node ids) that speak for it.
+FOCUS: dict[str, tuple[str, ...]] = {
+    "chirp.pagination": (
+        "tests/api/test_parameters.py",
+        "tests/api/test_input_edges.py",
+        "tests/web/test_input_edges.py",
+        "tests/test_ids.py",
+        "tests/timeline/",
+        "tests/follows/",
+    ),
+    "chirp.parsing": (
+        "tests/api/test_parameters.py",
+        "tests/api/test_input_edges.py",
+        "tests/web/test_input_edges.py",
+        "tests/test_ids.py",
+    ),
+    "chirp.timeline": (
+        "tests/timeline/",
+        "tests/faults/test_timeline_",
+        "tests/api/test_timelines.py",
+        "tests/web/test_timeline_pages.py",
+    ),
+    "chirp.posts": (
+        "tests/posts/",
+        "tests/api/test_statuses.py",
+        "tests/web/test_post_pages.py",
+        "tests/web/test_repost_pages.py",
+    ),
+    "chirp.follows": (
+        "tests/follows/",
+        "tests/api/test_accounts.py",
+        "tests/web/test_user_pages.py",
+        "tests/timeline/test_follow_then_read.py",
+    ),
+    "chirp.oauth": ("tests/oauth/", "tests/api/test_public_reads_scopes.py"),
+    "chirp.ratelimit": ("tests/ratelimit/", "tests/auth/"),
+    "chirp.jobs": ("tests/jobs/",),
+}
+
+
+def focus_of(function: str) -> tuple[str, ...] | None:
+    """The test paths for a mangled function name, or None to keep all its tests."""
+    for module, paths in FOCUS.items():
+        if function.startswith(module + "."):
+            return paths
+    return None
+
+
+def narrow(tests_by_function: dict[str, set[str]]) -> None:
+    """Keep, for each function, only the tests of its own domain (in place)."""
+    for function, tests in tests_by_function.items():
+        paths = focus_of(function)
+        if paths is not None:
+            tests_by_function[function] = {t for t in tests if t.startswith(paths)}
+
+
+def main() -> None:
+    """Run ``mutmut run`` with the arguments given, narrowing each function's tests."""
+    collect = mutmut_main.collect_or_load_stats
+
+    def collect_then_narrow(*args: Any, **kwargs: Any) -> None:
+        collect(*args, **kwargs)
+        narrow(state().tests_by_mangled_function_name)
+
+    mutmut_main.collect_or_load_stats = collect_then_narrow
+    sys.argv = ["mutmut", "run", *sys.argv[1:]]
+    mutmut_main.cli()
+
+
+if __name__ == "__main__":
+    main()
