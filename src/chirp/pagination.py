@@ -95,8 +95,7 @@ async def fetch_rows(
     cursor: Cursor,
 ) -> list[Any]:
     """Run ``stmt`` bounded by ``cursor`` and return its rows newest first."""
-    paged = bind_cursor(stmt, key, CursorShape.of(cursor))
-    rows: Sequence[Any] = (await session.execute(paged, cursor_params(cursor))).all()
+    rows: Sequence[Any] = (await session.execute(apply_cursor(stmt, key, cursor))).all()
     result = list(rows)
     if cursor.min_id is not None:
         result.reverse()

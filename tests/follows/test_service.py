@@ -91,3 +91,25 @@ async def test_follows_from_sessions_holding_stale_rows_all_count(
         await follows_service.unfollow(check, follower=alice, followee=carol)
         await check.commit()
         assert await _fresh(check, carol) == (1, 0)
+
+
+async def test_followers_among_names_only_the_candidates_following_that_account(
+    session: AsyncSession,
+) -> None:
+    # Overlapping graphs: ann and cat follow bob; cat and dan follow eve; eve follows bob.
+    ann, bob, cat, dan, eve = [
+        await make_user(session, n) for n in ("ann", "bob", "cat", "dan", "eve")
+    ]
+    for follower, followee in [(ann, bob), (cat, bob), (cat, eve), (dan, eve), (eve, bob)]:
+        await follows_service.follow(session, follower=follower, followee=followee)
+    await session.commit()
+
+    async def among(followee: User, *candidates: User) -> set[int]:
+        return await follows_service.followers_among(
+            session, followee_id=followee.id, candidates=[c.id for c in candidates]
+        )
+
+    assert await among(bob, ann, cat, dan, eve, bob) == {ann.id, cat.id, eve.id}
+    assert await among(bob, dan, ann, ann) == {ann.id}
+    assert await among(eve, ann, cat, dan) == {cat.id, dan.id}
+    assert await among(bob) == set()

@@ -151,3 +151,36 @@ async def test_a_claim_takes_at_most_its_limit(db: Factory) -> None:
         assert claimed == ids[len(taken) : len(taken) + limit], limit
         taken += claimed
     assert await _claim(db, "late", 5) == []
+
+
+async def test_unfinished_jobs_are_those_pending_or_running_of_the_kinds_asked_recorded_by_then(
+    db: Factory,
+) -> None:
+    fence = utcnow()
+    ids = await _enqueue(db, 5)
+    earlier = fence - timedelta(seconds=5)
+    later = fence + timedelta(seconds=5)
+    # (status, kind, recorded at) per job; only the first two are unfinished "noop" jobs by then.
+    shapes = [
+        (PENDING, "noop", earlier),
+        (RUNNING, "noop", fence),
+        (FAILED, "noop", earlier),
+        (PENDING, "other", earlier),
+        (PENDING, "noop", later),
+    ]
+    async with db() as s:
+        for job_id, (status, kind, at) in zip(ids, shapes, strict=True):
+            await s.execute(
+                update(Job).where(Job.id == job_id).values(status=status, kind=kind, created_at=at)
+            )
+        await s.commit()
+
+    async def found(*unfinished: int) -> bool:
+        async with db() as s:
+            await s.execute(delete(Job).where(Job.id.not_in(unfinished)))
+            hit = await s.scalar(queue.unfinished_query(["noop", "third"], before=fence))
+            await s.rollback()
+        return hit is not None
+
+    assert await found(ids[0]) and await found(ids[1])
+    assert not any([await found(ids[2]), await found(ids[3]), await found(ids[4])])

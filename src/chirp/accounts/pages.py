@@ -14,7 +14,7 @@ from chirp.auth import service as auth_service
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import ValidationFailed
 from chirp.parsing import LongText, ShortText, path_text
-from chirp.ratelimit.deps import enforce, per_ip
+from chirp.ratelimit.deps import PerIp, enforce
 from chirp.ratelimit.middleware import client_ip
 from chirp.users.models import User
 from chirp.web.htmx import is_htmx, redirect, render
@@ -48,7 +48,7 @@ async def forgot_page(request: Request, viewer: OptionalUser) -> Response:
     return render(request, "auth/forgot.html", {"sent": False, "email": ""}, viewer=viewer)
 
 
-@router.post("/forgot-password", dependencies=[Depends(per_ip("login_ip"))])
+@router.post("/forgot-password", dependencies=[Depends(PerIp("login_ip"))])
 async def forgot(
     request: Request,
     session: SessionDep,
@@ -72,7 +72,7 @@ async def reset_page(request: Request, session: SessionDep, token: str) -> Respo
     return render(request, "auth/reset.html", {"invalid": False, "errors": {}, "token": token})
 
 
-@router.post("/reset-password/{token}", dependencies=[Depends(per_ip("login_ip"))])
+@router.post("/reset-password/{token}", dependencies=[Depends(PerIp("login_ip"))])
 async def reset(
     request: Request,
     session: SessionDep,
@@ -113,7 +113,7 @@ async def confirm(
     return redirect(request, "/login", message="Your email address is confirmed. Log in now.")
 
 
-@router.post("/confirm-email/resend", dependencies=[Depends(per_ip("login_ip"))])
+@router.post("/confirm-email/resend", dependencies=[Depends(PerIp("login_ip"))])
 async def resend(
     request: Request,
     session: SessionDep,

@@ -14,7 +14,7 @@ from chirp.auth.login import LoginLocked
 from chirp.deps import SessionDep, SettingsDep
 from chirp.errors import Forbidden, ValidationFailed
 from chirp.parsing import LongText, ShortText
-from chirp.ratelimit.deps import count_signup, per_ip, signup_refused
+from chirp.ratelimit.deps import PerIp, count_signup, signup_refused
 from chirp.ratelimit.middleware import client_ip
 from chirp.users import service as users_service
 from chirp.users.models import User
@@ -101,7 +101,7 @@ async def login_page(
     return render(request, "auth/login.html", {"login": "", "next": safe_next(next), "error": None})
 
 
-@router.post("/login", dependencies=[Depends(per_ip("login_ip"))])
+@router.post("/login", dependencies=[Depends(PerIp("login_ip"))])
 async def login(
     request: Request,
     session: SessionDep,

@@ -24,7 +24,7 @@ from chirp.oauth.schemas import (
 )
 from chirp.oauth.service import OAuthError
 from chirp.parsing import text_problem
-from chirp.ratelimit.deps import per_ip
+from chirp.ratelimit.deps import PerIp
 
 router = APIRouter(tags=["oauth"])
 
@@ -70,7 +70,7 @@ def _basic_auth(request: Request) -> tuple[str | None, str | None]:
     "/oauth/token",
     response_model=TokenOut,
     openapi_extra=body_docs(TokenIn),
-    dependencies=[Depends(per_ip("login_ip"))],
+    dependencies=[Depends(PerIp("login_ip"))],
 )
 async def token(
     request: Request, session: SessionDep, body: Annotated[TokenIn, Depends(params(TokenIn))]

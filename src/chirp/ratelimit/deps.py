@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
+from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
@@ -56,13 +55,20 @@ async def enforce_uploads(request: Request) -> None:
         await enforce(request, "media", f"acct:{user_id}")
 
 
-def per_ip(rule: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
-    """Dependency: a stricter per-IP limit for one action (e.g. sign-up)."""
+def _ip_key(request: Request) -> str:
+    return f"ip:{client_ip(request.scope)}"
 
-    async def dependency(request: Request) -> None:
-        await enforce(request, rule, f"ip:{client_ip(request.scope)}")
 
-    return dependency
+@dataclass(frozen=True)
+class PerIp:
+    """Dependency: a stricter per-IP limit for one action (e.g. logging in)."""
+
+    rule: str
+
+    async def __call__(self, request: Request) -> None:
+        # A callable object rather than a closure: what runs per request is a method, not
+        # code built once at import time, so it can be tried by mutation testing too.
+        await enforce(request, self.rule, _ip_key(request))
 
 
 async def failed_logins(request: Request, account: str) -> Verdict:
@@ -83,7 +89,7 @@ async def signup_refused(request: Request) -> Verdict | None:
     Only sign-ups that succeed use up the ``signup`` window (see count_signup), so typos never
     lock anyone out; every attempt counts towards the much larger ``signup_attempts`` ceiling.
     """
-    ip = f"ip:{client_ip(request.scope)}"
+    ip = _ip_key(request)
     attempts = await _limiter(request).hit("signup_attempts", ip)
     _keep_tightest(request, attempts)
     if not attempts.allowed:
@@ -94,7 +100,7 @@ async def signup_refused(request: Request) -> Verdict | None:
 
 async def count_signup(request: Request) -> None:
     """Count a successful sign-up from this address."""
-    await _limiter(request).hit("signup", f"ip:{client_ip(request.scope)}")
+    await _limiter(request).hit("signup", _ip_key(request))
 
 
 def refusal(verdict: Verdict) -> HTTPException:
