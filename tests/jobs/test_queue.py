@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from chirp.config import Settings
 from chirp.db import make_session_factory, utcnow
 from chirp.jobs import queue
-from chirp.jobs.models import FAILED, PENDING, Job
+from chirp.jobs.models import FAILED, PENDING, RUNNING, Job
 from chirp.jobs.worker import Handler, JobContext, Worker
 
 Factory = async_sessionmaker[AsyncSession]
@@ -210,3 +212,119 @@ async def test_a_long_job_does_not_hold_back_jobs_queued_after_it(
         async with factory() as s:
             await s.execute(delete(Job))
             await s.commit()
+
+
+async def test_drain_counts_the_jobs_that_jobs_queue_too(db: Factory, settings: Settings) -> None:
+    async def chain(ctx: JobContext, payload: dict[str, Any]) -> None:
+        if payload["left"]:
+            async with ctx.session_factory() as s:
+                await queue.enqueue(s, "chain", {"left": payload["left"] - 1})
+                await s.commit()
+
+    async with db() as s:
+        await queue.enqueue(s, "chain", {"left": 2})
+        await s.commit()
+    # Each job is claimed in a round of its own, after the one that queued it.
+    assert await _worker(db, settings, {"chain": chain}).drain() == 3
+    assert await _jobs(db) == []
+
+
+async def test_a_failed_job_logs_its_id_kind_attempt_and_whole_traceback(
+    db: Factory, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom(ctx: JobContext, payload: dict[str, Any]) -> None:
+        raise RuntimeError("disk on fire")
+
+    async with db() as s:
+        await queue.enqueue(s, "boom", {})
+        await s.commit()
+    [queued] = await _jobs(db)
+    job_id = queued.id
+    with caplog.at_level(logging.WARNING, logger="chirp.jobs"):
+        assert await _worker(db, settings, {"boom": boom}).drain() == 1
+    [job] = await _jobs(db)
+    error = job.last_error or ""
+    assert error.startswith("Traceback (most recent call last):\n")
+    assert error.endswith("RuntimeError: disk on fire\n") and "\n  File " in error
+    assert [r.getMessage() for r in caplog.records] == [
+        f"job {job_id} (boom) failed, attempt 1: {error}"
+    ]
+
+
+async def test_a_dropped_connection_postpones_jobs_and_is_logged_once_per_kind(
+    db: Factory, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def cut(ctx: JobContext, payload: dict[str, Any]) -> None:
+        if payload["timeout"]:
+            raise TimeoutError("no answer")
+        raise ConnectionError("reset by peer")  # no errno: a plain dropped connection
+
+    async with db() as s:
+        for timeout in (False, False, True, False, True):
+            await queue.enqueue(s, "cut", {"timeout": timeout})
+        await s.commit()
+    with caplog.at_level(logging.WARNING, logger="chirp.jobs"):
+        assert await _worker(db, settings, {"cut": cut}).drain() == 5
+    jobs = await _jobs(db)
+    assert [(j.status, j.attempts, j.locked_by) for j in jobs] == [(PENDING, 0, None)] * 5
+    assert [j.last_error for j in jobs] == [
+        "ConnectionError('reset by peer')",
+        "ConnectionError('reset by peer')",
+        "TimeoutError('no answer')",
+        "ConnectionError('reset by peer')",
+        "TimeoutError('no answer')",
+    ]
+    assert all(j.run_at > utcnow() for j in jobs)  # a second later, not at once
+    assert sorted(r.getMessage() for r in caplog.records) == [
+        "jobs postponed: ConnectionError: reset by peer",
+        "jobs postponed: TimeoutError: no answer",
+    ]
+
+
+class _GoesAway:
+    """A session factory that works until ``away`` is set, then fails with each error in turn."""
+
+    def __init__(self, db: Factory, errors: list[Exception]) -> None:
+        self.db = db
+        self.errors = errors
+        self.away = False
+
+    def __call__(self) -> AsyncSession:
+        if self.away and self.errors:
+            raise self.errors.pop(0)
+        return self.db()
+
+
+async def test_a_failure_that_cannot_be_recorded_leaves_the_claim_to_lapse_and_says_so(
+    db: Factory, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+    factory = _GoesAway(db, [refused, OSError("disk full")])
+
+    async def boom(ctx: JobContext, payload: dict[str, Any]) -> None:
+        factory.away = True  # the database goes away while the jobs run
+        raise RuntimeError("disk on fire")
+
+    async with db() as s:
+        await queue.enqueue(s, "boom", {})
+        await queue.enqueue(s, "boom", {})
+        await s.commit()
+    ids = [job.id for job in await _jobs(db)]
+    errors = ["ConnectionRefusedError: [Errno 111] Connection refused", "OSError: disk full"]
+
+    def order_of(lines: list[str], job_ids: list[int]) -> list[str]:
+        # The two jobs run at once: which met which error is up to the event loop.
+        first = any(f"job {job_ids[0]}'s" in line and errors[0] in line for line in lines)
+        return errors if first else errors[::-1]
+
+    worker = Worker(JobContext(session_factory=factory, settings=settings), {"boom": boom})  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, logger="chirp.jobs"):
+        assert await worker.run_once() == 2
+    jobs = await _jobs(db)
+    assert [(j.status, j.attempts, j.last_error) for j in jobs] == [(RUNNING, 1, None)] * 2
+    lapse = [r.getMessage() for r in caplog.records if "its lease will lapse" in r.getMessage()]
+    # One line per kind of failure: two different ones are both told, each with its job.
+    assert sorted(lapse) == sorted(
+        f"could not record job {job_id}'s outcome, its lease will lapse: {error}"
+        for job_id, error in zip(ids, order_of(lapse, ids), strict=True)
+    )

@@ -184,3 +184,62 @@ async def test_unfinished_jobs_are_those_pending_or_running_of_the_kinds_asked_r
 
     assert await found(ids[0]) and await found(ids[1])
     assert not any([await found(ids[2]), await found(ids[3]), await found(ids[4])])
+
+
+async def test_the_queue_summary_counts_each_state_and_lists_the_latest_errors_first(
+    db: Factory,
+) -> None:
+    async with db() as s:
+        empty = await queue.stats(s)
+    assert (empty.pending, empty.running, empty.failed, empty.last_errors) == (0, 0, 0, [])
+
+    ids = await _enqueue(db, 13)
+    start = utcnow() - timedelta(hours=1)
+    statuses = [PENDING, PENDING, RUNNING] + [FAILED] * 10
+    async with db() as s:
+        for n, (job_id, status) in enumerate(zip(ids, statuses, strict=True)):
+            await s.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(
+                    status=status,
+                    kind=f"kind{n}",
+                    attempts=n + 1,
+                    # the first pending job never failed; the others in the order they did
+                    last_error=None if n == 0 else f"error {n}",
+                    updated_at=start + timedelta(minutes=n),
+                )
+            )
+        await s.commit()
+        summary = await queue.stats(s, errors=2)
+        default = await queue.stats(s)
+    assert (summary.pending, summary.running, summary.failed) == (2, 1, 10)
+    assert summary.last_errors == [
+        (ids[12], "kind12", 13, "error 12"),
+        (ids[11], "kind11", 12, "error 11"),
+    ]
+    assert [e[0] for e in default.last_errors] == ids[12:2:-1]  # the 10 latest of 12
+
+
+async def test_a_postponed_job_is_held_by_no_worker_and_keeps_its_attempt(db: Factory) -> None:
+    first, second = await _enqueue(db, 2)
+    failed, postponed = await _claim(db, "w1", 2)
+    assert (failed.id, postponed.id, postponed.attempts) == (first, second, 1)
+    async with db() as s:
+        await queue.fail(s, failed, "an older error")
+    error = "Traceback (most recent call last):\n" + "x" * 5000 + "\nOSError: the cause"
+    before = utcnow()
+    async with db() as s:
+        await queue.postpone(s, postponed, error, delay=timedelta(minutes=5))
+    after = await _job(db, second)
+    assert (after.status, after.attempts, after.locked_by, after.locked_until) == (
+        PENDING,
+        0,
+        None,
+        None,
+    )
+    assert after.last_error == error[-4000:] and len(after.last_error) == 4000
+    assert before + timedelta(minutes=5) <= after.run_at <= utcnow() + timedelta(minutes=5)
+    async with db() as s:
+        summary = await queue.stats(s)
+    assert [e[0] for e in summary.last_errors] == [second, first]  # the latest first
