@@ -42,7 +42,9 @@ POST = 913_000_000_000_000_500
 
 
 def _fanout_batch() -> Select:  # type: ignore[type-arg]
-    return follows_service.follower_batch_query(followee_id=USER, after_id=0, limit=1000)
+    return follows_service.follower_batch_query(
+        followee_id=USER, after_id=0, limit=1000, reblogs=False
+    )
 
 
 def _home(cursor: Cursor) -> Select:  # type: ignore[type-arg]

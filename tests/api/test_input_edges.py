@@ -72,6 +72,11 @@ async def test_limit_offset_and_id_lists_are_parsed_or_422(
             headers=auth(token),
         )
         _names(r, "id")
+    # Read as numbers by int() but not written as one: said so, not just "not valid".
+    for raw in ("١٢", "1_0", " 5", "+5"):
+        r = await client.get("/api/v1/directory", params={"limit": raw})
+        _names(r, "limit")
+        assert r.json()["error"] == "Validation failed: limit must be a whole number", raw
     _names(await client.get("/api/v1/directory", params={"offset": str(2**63 + 1)}), "offset")
     # In range they work, and a large limit is clamped as Mastodon does.
     r = await client.get("/api/v1/directory", params={"offset": "1", "limit": str(2**62)})

@@ -113,3 +113,66 @@ async def test_followers_among_names_only_the_candidates_following_that_account(
     assert await among(bob, dan, ann, ann) == {ann.id}
     assert await among(eve, ann, cat, dan) == {cat.id, dan.id}
     assert await among(bob) == set()
+
+
+async def test_walking_followers_in_batches_visits_each_once_in_follow_order(
+    session: AsyncSession,
+) -> None:
+    star, other = await make_user(session, "star"), await make_user(session, "other")
+    fans = [await make_user(session, f"fan{n}") for n in range(5)]
+    # fan1 and fan3 hide star's reposts; fan0 and fan4 also follow the other account.
+    for n, fan in enumerate(fans):
+        await follows_service.follow(session, follower=fan, followee=star, reblogs=n not in (1, 3))
+    for fan in (fans[0], fans[4]):
+        await follows_service.follow(session, follower=fan, followee=other)
+    await follows_service.follow(session, follower=star, followee=other)
+    await session.commit()
+
+    async def walk(followee: User, *, reblogs: bool = False) -> list[list[int]]:
+        batches: list[list[int]] = []
+        after = 0
+        for _ in range(10):  # bounded: 5 followers in batches of 2 take 3
+            batch = await follows_service.follower_batch(
+                session, followee_id=followee.id, after_id=after, limit=2, reblogs=reblogs
+            )
+            if not batch:
+                return batches
+            assert [follow_id for follow_id, _ in batch] == sorted(
+                follow_id for follow_id, _ in batch
+            )
+            assert all(follow_id > after for follow_id, _ in batch)
+            batches.append([follower_id for _, follower_id in batch])
+            after = batch[-1][0]
+        raise AssertionError("the walk did not end")
+
+    ids = [fan.id for fan in fans]
+    assert await walk(star) == [ids[0:2], ids[2:4], ids[4:5]]
+    assert await walk(star, reblogs=True) == [[ids[0], ids[2]], [ids[4]]]
+    assert await walk(other) == [[ids[0], ids[4]], [star.id]]
+    assert await walk(fans[2]) == []
+    everyone = await follows_service.follower_batch(
+        session, followee_id=star.id, after_id=0, limit=10
+    )
+    assert [follower_id for _, follower_id in everyone] == ids  # reposts hidden or not
+
+
+async def test_suggestions_are_the_most_followed_accounts_the_viewer_does_not_follow(
+    session: AsyncSession,
+) -> None:
+    names = ("viewer", "big", "mid", "small", "quiet")
+    viewer, big, mid, small, _quiet = [await make_user(session, n) for n in names]
+    fans = [await make_user(session, f"fan{n}") for n in range(3)]
+    # Followers: big 3, mid 2 (one of them the viewer), small 1, the others none.
+    for followee, followers in [(big, fans), (mid, [viewer, fans[0]]), (small, [fans[1]])]:
+        for follower in followers:
+            await follows_service.follow(session, follower=follower, followee=followee)
+    await session.commit()
+
+    async def suggested(user: User, limit: int) -> list[str]:
+        found = await follows_service.suggestions(session, viewer_id=user.id, limit=limit)
+        return [u.username for u in found]
+
+    assert await suggested(viewer, 2) == ["big", "small"]  # not mid: already followed
+    assert (await suggested(viewer, 20))[:2] == ["big", "small"]
+    assert set(await suggested(viewer, 20)) == {"big", "small", "quiet", "fan0", "fan1", "fan2"}
+    assert await suggested(fans[2], 2) == ["mid", "small"]  # fan2 follows big
