@@ -50,7 +50,12 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/web/test_user_pages.py",
         "tests/timeline/test_follow_then_read.py",
     ),
-    "chirp.oauth": ("tests/oauth/", "tests/api/test_public_reads_scopes.py"),
+    # A revoked token ends its streams: that is the revocation's effect, tested there.
+    "chirp.oauth": (
+        "tests/oauth/",
+        "tests/api/test_public_reads_scopes.py",
+        "tests/streaming/test_access.py",
+    ),
     "chirp.ratelimit": ("tests/ratelimit/", "tests/auth/"),
     "chirp.jobs": ("tests/jobs/",),
 }

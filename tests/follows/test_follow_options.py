@@ -39,6 +39,19 @@ async def test_follow_options_are_stored_updated_and_returned(
     rows = (await session.execute(select(Follow).where(Follow.follower_id == bob.id))).scalars()
     assert len(list(rows)) == 2  # following again made no second follow
     assert (await client.get(f"/api/v1/accounts/{ann.id}")).json()["followers_count"] == 1
+    # Changing bob's options for ann changes no other follow: not bob's of cat, not dan's of ann.
+    dan = await make_user(session, "dan")
+    dans = await make_token(session, dan)
+    r = await client.post(url, data={"notify": "true"}, headers=auth(dans))
+    assert _flags(r.json()) == (True, True, True)
+    r = await client.post(url, json={"reblogs": False}, headers=auth(token))
+    assert _flags(r.json()) == (True, False, False)
+    rels = await client.get(
+        f"/api/v1/accounts/relationships?id[]={ann.id}&id[]={cat.id}", headers=auth(token)
+    )
+    assert [_flags(rel) for rel in rels.json()] == [(True, False, False), (True, True, False)]
+    rel = await client.get(f"/api/v1/accounts/relationships?id[]={ann.id}", headers=auth(dans))
+    assert [_flags(r) for r in rel.json()] == [(True, True, True)]
     # Not following: both flags are false, as Mastodon reports them.
     r = await client.post(f"/api/v1/accounts/{ann.id}/unfollow", headers=auth(token))
     assert _flags(r.json()) == (False, False, False)

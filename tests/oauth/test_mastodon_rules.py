@@ -15,7 +15,7 @@ from chirp.oauth.models import OAuthApp, OAuthToken
 from chirp.posts.models import Post
 from tests.api.helpers import client_token, password_token, register_app
 from tests.conftest import MakeApp, client_of
-from tests.factories import auth, make_user
+from tests.factories import PASSWORD, auth, make_user
 from tests.web.helpers import login
 
 REDIRECT = "https://client.example/callback"
@@ -85,8 +85,10 @@ async def test_revoking_another_clients_token_is_403_and_leaves_it_valid(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     await make_user(session, "alice")
+    await make_user(session, "bob")
     mine, other = await register_app(client), await register_app(client)
     token = await password_token(client, other, "alice")
+    bobs = await password_token(client, other, "bob")
     r = await client.post(
         "/oauth/revoke",
         data={
@@ -96,7 +98,10 @@ async def test_revoking_another_clients_token_is_403_and_leaves_it_valid(
         },
     )
     assert r.status_code == 403
-    assert r.json()["error"] == "unauthorized_client" and r.json()["error_description"]
+    assert r.json() == {
+        "error": "unauthorized_client",
+        "error_description": "You are not authorized to revoke this token",
+    }
     me = await client.get("/api/v1/accounts/verify_credentials", headers=auth(token))
     assert me.status_code == 200  # still valid
     # An unknown token is no error (RFC 7009 2.2) and its owner revokes its own.
@@ -107,6 +112,9 @@ async def test_revoking_another_clients_token_is_403_and_leaves_it_valid(
     assert done.status_code == 200 and done.json() == {}
     me = await client.get("/api/v1/accounts/verify_credentials", headers=auth(token))
     assert me.status_code == 401
+    # That token alone: the same app's token for another user still works.
+    bob = await client.get("/api/v1/accounts/verify_credentials", headers=auth(bobs))
+    assert bob.status_code == 200 and bob.json()["username"] == "bob"
     # A token already revoked is still another client's: refused the same way.
     theirs = {"client_id": mine["client_id"], "client_secret": mine["client_secret"]}
     again = await client.post("/oauth/revoke", data={**theirs, "token": token})
@@ -264,4 +272,30 @@ async def test_scopes_split_on_plus_and_a_parent_grants_its_own_children_only(
     tokens = await _count(session, OAuthToken)
     refused = await token_for("admin:write:accounts")
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+    assert await _count(session, OAuthToken) == tokens
+
+
+async def test_the_password_grant_gives_the_scopes_asked_and_refuses_in_doorkeepers_words(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await make_user(session, "alice")
+    app = await register_app(client)
+    grant = {
+        "grant_type": "password",
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+        "username": "alice",
+        "password": PASSWORD,
+    }
+    r = await client.post("/oauth/token", data={**grant, "scope": "write:statuses follow"})
+    assert r.status_code == 200 and r.json()["scope"] == "write:statuses follow"
+    tokens = await _count(session, OAuthToken)
+    wrong = await client.post("/oauth/token", data={**grant, "password": "not " + PASSWORD})
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "error": "invalid_grant",
+        "error_description": "The provided authorization grant is invalid, expired, revoked, "
+        "does not match the redirection URI used in the authorization request, or was issued "
+        "to another client.",
+    }
     assert await _count(session, OAuthToken) == tokens
