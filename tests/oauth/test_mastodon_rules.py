@@ -121,8 +121,11 @@ async def test_revoking_another_clients_token_is_403_and_leaves_it_valid(
     assert again.status_code == 403
 
 
-async def _code(client: httpx.AsyncClient, app: dict[str, str]) -> str:
-    query = f"client_id={app['client_id']}&redirect_uri={REDIRECT}&response_type=code&scope=read"
+async def _code(client: httpx.AsyncClient, app: dict[str, str], scope: str = "read") -> str:
+    query = (
+        f"client_id={app['client_id']}&redirect_uri={REDIRECT}&response_type=code"
+        f"&scope={scope.replace(' ', '+')}"
+    )
     page = await client.get(f"/oauth/authorize?{query}")
     assert page.status_code == 200, page.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
@@ -153,7 +156,7 @@ async def test_a_code_is_exchanged_only_with_the_redirect_uri_it_was_issued_for(
     missing = await client.post("/oauth/token", data=base)
     # RFC 6749 5.2: a missing parameter is invalid_request (Doorkeeper answers so for Mastodon).
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
-    assert "redirect_uri" in missing.json()["error_description"]
+    assert missing.json()["error_description"] == "Missing required parameter: redirect_uri."
     for uri in ("", other_uri, REDIRECT + "/", "urn:ietf:wg:oauth:2.0:oob"):
         r = await client.post("/oauth/token", data={**base, "redirect_uri": uri})
         assert r.status_code == 400 and "access_token" not in r.json(), uri
@@ -299,3 +302,36 @@ async def test_the_password_grant_gives_the_scopes_asked_and_refuses_in_doorkeep
         "to another client.",
     }
     assert await _count(session, OAuthToken) == tokens
+
+
+async def test_a_code_is_exchanged_only_by_its_own_app_for_the_scopes_approved(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await make_user(session, "alice")
+    apps = []
+    for name in ("Mine", "Theirs"):
+        r = await client.post(
+            "/api/v1/apps",
+            data={"client_name": name, "redirect_uris": REDIRECT, "scopes": "read write follow"},
+        )
+        apps.append(r.json())
+    mine, theirs = apps
+    await login(client, "alice")
+    code = await _code(client, mine, "read write")
+
+    def exchange(app: dict[str, str]) -> dict[str, str]:
+        return {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "redirect_uri": REDIRECT,
+        }
+
+    tokens = await _count(session, OAuthToken)
+    stolen = await client.post("/oauth/token", data=exchange(theirs))
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    assert stolen.json()["error_description"].startswith("The provided authorization grant")
+    assert await _count(session, OAuthToken) == tokens
+    ok = await client.post("/oauth/token", data=exchange(mine))
+    assert ok.status_code == 200 and ok.json()["scope"] == "read write"
