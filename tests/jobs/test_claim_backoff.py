@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import socket
 from types import TracebackType
 from typing import Any
 
@@ -15,10 +16,10 @@ from tests.services import settings_for
 
 
 class _Failing:
-    """A session factory whose every session fails to open with ``error``."""
+    """A session factory whose sessions fail to open with each of ``errors`` in turn."""
 
-    def __init__(self, error: Exception) -> None:
-        self.error = error
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = errors
         self.calls = 0
 
     def __call__(self) -> _Failing:
@@ -26,7 +27,7 @@ class _Failing:
         return self
 
     async def __aenter__(self) -> Any:
-        raise self.error
+        raise self.errors[(self.calls - 1) % len(self.errors)]
 
     async def __aexit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
@@ -84,3 +85,36 @@ def test_the_wait_between_failed_claims_doubles_from_the_idle_pause_up_to_a_cap(
         waits.append(worker._claim_failed(outage, waits[-1]))
     assert waits[1:] == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0])
     assert CLAIM_BACKOFF_MAX == 5.0
+
+
+async def test_each_kind_of_claim_failure_is_told_once_in_its_own_words(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    factory = _Failing(
+        ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"),
+        socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+        ValueError("a bug"),
+        KeyError("another bug"),
+    )
+    with caplog.at_level(logging.INFO, logger="chirp.jobs"):
+        await _run_for(_worker(factory, idle_sleep=0.01), 1.5)
+    assert factory.calls >= 4  # each kind met at least once
+    told = sorted(
+        (r.levelno, r.getMessage(), r.exc_info[0].__name__ if r.exc_info else "")
+        for r in caplog.records
+        if "cannot claim jobs" in r.getMessage()
+    )
+    assert told == [
+        (
+            logging.WARNING,
+            "cannot claim jobs: ConnectionRefusedError: [Errno 111] Connection refused",
+            "",
+        ),
+        (
+            logging.WARNING,
+            f"cannot claim jobs: gaierror: [Errno {socket.EAI_NONAME}] Name or service not known",
+            "",
+        ),
+        (logging.ERROR, "cannot claim jobs", "KeyError"),
+        (logging.ERROR, "cannot claim jobs", "ValueError"),
+    ]

@@ -43,6 +43,10 @@ async def test_posting_limit_per_account(make_app: MakeApp, session: AsyncSessio
         )
         # Reading is still fine: only posting is used up.
         assert (await client.get("/api/v1/timelines/home", headers=auth(token))).status_code == 200
+        # And only this account's posting: another one posts as before.
+        other = await make_token(session, await make_user(session, "quiet"))
+        r = await client.post("/api/v1/statuses", data={"status": "hello"}, headers=auth(other))
+        assert r.status_code == 200 and r.headers["x-ratelimit-remaining"] == "2"
 
 
 async def _web_post(client: httpx.AsyncClient, text: str) -> httpx.Response:
