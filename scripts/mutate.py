@@ -19,6 +19,7 @@ from mutmut.state import state
 # Module prefix -> the test paths (prefixes of pytest node ids) that speak for it.
 FOCUS: dict[str, tuple[str, ...]] = {
     "chirp.pagination": (
+        "tests/test_pagination.py",
         "tests/api/test_parameters.py",
         "tests/api/test_input_edges.py",
         "tests/web/test_input_edges.py",
@@ -27,6 +28,7 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/follows/",
     ),
     "chirp.parsing": (
+        "tests/test_parsing.py",
         "tests/api/test_parameters.py",
         "tests/api/test_input_edges.py",
         "tests/web/test_input_edges.py",

@@ -176,3 +176,25 @@ async def test_suggestions_are_the_most_followed_accounts_the_viewer_does_not_fo
     assert (await suggested(viewer, 20))[:2] == ["big", "small"]
     assert set(await suggested(viewer, 20)) == {"big", "small", "quiet", "fan0", "fan1", "fan2"}
     assert await suggested(fans[2], 2) == ["mid", "small"]  # fan2 follows big
+
+
+async def test_hiding_reblogs_names_only_the_accounts_this_follower_hides_reposts_of(
+    session: AsyncSession,
+) -> None:
+    ann, bob, cat, dan = [await make_user(session, n) for n in ("ann", "bob", "cat", "dan")]
+    # ann hides bob's reposts, sees cat's; dan hides cat's; nobody follows dan.
+    await follows_service.follow(session, follower=ann, followee=bob, reblogs=False)
+    await follows_service.follow(session, follower=ann, followee=cat, reblogs=True)
+    await follows_service.follow(session, follower=dan, followee=cat, reblogs=False)
+    await session.commit()
+
+    async def hidden(follower: User, *candidates: User) -> set[int]:
+        return await follows_service.hiding_reblogs(
+            session, follower_id=follower.id, candidates=[c.id for c in candidates]
+        )
+
+    assert await hidden(ann, bob, cat, dan) == {bob.id}
+    assert await hidden(ann, cat, dan) == set()
+    assert await hidden(dan, bob, cat) == {cat.id}
+    assert await hidden(bob, ann, cat) == set()
+    assert await hidden(ann) == set()

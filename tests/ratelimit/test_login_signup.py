@@ -151,6 +151,9 @@ async def test_every_sign_up_attempt_counts_towards_a_higher_ceiling(make_app: M
     async with client_of(app) as hammering:
         codes = [(await signup(hammering, "x", password="short")).status_code for _ in range(5)]
     assert codes == [422] * 4 + [429]
+    # Counted per address: someone else signing up meanwhile is not refused.
+    async with client_of(app, ip="192.0.2.7") as neighbour:
+        assert (await signup(neighbour, "neighbour")).status_code == 303
 
 
 async def test_the_limit_page_says_when_and_keeps_what_was_typed(
