@@ -12,6 +12,7 @@ def test_a_cursor_is_absent_when_empty_and_refused_naming_itself_when_not_a_numb
     assert query_id("max_id", None) is None
     assert query_id("max_id", "") is None  # "max_id=" is how some clients say "none"
     assert query_id("max_id", "0012") == 12
+    assert query_id("max_id", str(2**63 - 1)) == 2**63 - 1  # the largest id there can be
     for raw in ("①", "1_0", " 5", str(2**63)):
         with pytest.raises(ValidationFailed) as refused:
             query_id("since_id", raw)

@@ -29,12 +29,25 @@ async def test_follow_is_idempotent_and_counts(session: AsyncSession) -> None:
 
 async def test_unfollow_is_idempotent_and_counts(session: AsyncSession) -> None:
     alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    carol = await make_user(session, "carol")
+    # Follows around the one undone stay: carol's of bob, alice's of carol.
+    await follows_service.follow(session, follower=carol, followee=bob)
+    await follows_service.follow(session, follower=alice, followee=carol)
     await follows_service.follow(session, follower=alice, followee=bob)
     assert await follows_service.unfollow(session, follower=alice, followee=bob) is True
     assert await follows_service.unfollow(session, follower=alice, followee=bob) is False
     await session.commit()
-    assert await _fresh(session, bob) == (0, 0)
-    assert await _fresh(session, alice) == (0, 0)
+    assert await _fresh(session, bob) == (1, 0)
+    assert await _fresh(session, alice) == (0, 1)
+    for follower, followee, expected in [
+        (carol, bob, True),
+        (alice, carol, True),
+        (alice, bob, False),
+    ]:
+        found = await follows_service.is_following(
+            session, follower_id=follower.id, followee_id=followee.id
+        )
+        assert found is expected
 
 
 async def test_cannot_follow_yourself(session: AsyncSession) -> None:
@@ -48,11 +61,19 @@ async def test_relationships_both_directions(session: AsyncSession) -> None:
     alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
     await follows_service.follow(session, follower=alice, followee=bob)
     await follows_service.follow(session, follower=carol, followee=alice)
-    rels = await follows_service.relationships(session, viewer_id=alice.id, ids=[bob.id, carol.id])
-    assert [(r.id, r.following, r.followed_by) for r in rels] == [
-        (bob.id, True, False),
-        (carol.id, False, True),
+    # Others' follows among the same accounts must not count as alice's.
+    dan = await make_user(session, "dan")
+    await follows_service.follow(session, follower=carol, followee=bob)
+    await follows_service.follow(session, follower=bob, followee=dan)
+    await follows_service.follow(session, follower=alice, followee=dan, reblogs=False, notify=True)
+    ids = [bob.id, carol.id, dan.id]
+    rels = await follows_service.relationships(session, viewer_id=alice.id, ids=ids)
+    assert [(r.id, r.following, r.followed_by, r.showing_reblogs, r.notifying) for r in rels] == [
+        (bob.id, True, False, True, False),
+        (carol.id, False, True, False, False),
+        (dan.id, True, False, False, True),
     ]
+    assert await follows_service.relationships(session, viewer_id=alice.id, ids=[]) == []
 
 
 async def test_follower_lists_page_newest_first_without_gaps(session: AsyncSession) -> None:

@@ -243,3 +243,20 @@ async def test_a_postponed_job_is_held_by_no_worker_and_keeps_its_attempt(db: Fa
     async with db() as s:
         summary = await queue.stats(s)
     assert [e[0] for e in summary.last_errors] == [second, first]  # the latest first
+
+
+async def test_a_heartbeat_renews_only_the_claims_it_names_that_this_worker_holds(
+    db: Factory,
+) -> None:
+    ids = await _enqueue(db, 3)
+    mine = await _claim(db, "w1", 2)
+    theirs = await _claim(db, "w2", 1)
+    assert [j.id for j in mine] == ids[:2] and [j.id for j in theirs] == ids[2:]
+    before = {job_id: (await _job(db, job_id)).locked_until for job_id in ids}
+    async with db() as s:
+        kept = await queue.renew(s, worker_id="w1", ids=[ids[0], ids[2]], lease=LEASE * 10)
+    assert kept == {ids[0]}  # not the other worker's job
+    after = {job_id: (await _job(db, job_id)).locked_until for job_id in ids}
+    assert after[ids[0]] > before[ids[0]]
+    assert after[ids[1]] == before[ids[1]]  # held by w1, but not named: left to lapse
+    assert after[ids[2]] == before[ids[2]]
