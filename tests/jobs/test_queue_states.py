@@ -260,3 +260,19 @@ async def test_a_heartbeat_renews_only_the_claims_it_names_that_this_worker_hold
     assert after[ids[0]] > before[ids[0]]
     assert after[ids[1]] == before[ids[1]]  # held by w1, but not named: left to lapse
     assert after[ids[2]] == before[ids[2]]
+
+
+async def test_a_delayed_job_waits_its_delay_before_any_worker_claims_it(db: Factory) -> None:
+    async with db() as s:
+        await queue.enqueue(s, "later", {}, delay=60)
+        await queue.enqueue(s, "now", {})
+        await s.commit()
+    before = utcnow()
+    assert [j.kind for j in await _claim(db, "w1", 10)] == ["now"]
+    async with db() as s:
+        later = (await s.execute(select(Job).where(Job.kind == "later"))).scalar_one()
+    assert before + timedelta(seconds=55) <= later.run_at <= utcnow() + timedelta(seconds=60)
+    async with db() as s:  # its minute passes
+        await s.execute(update(Job).where(Job.kind == "later").values(run_at=utcnow()))
+        await s.commit()
+    assert [j.kind for j in await _claim(db, "w1", 10)] == ["later"]

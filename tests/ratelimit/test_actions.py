@@ -41,6 +41,7 @@ async def test_posting_limit_per_account(make_app: MakeApp, session: AsyncSessio
         assert (
             r.json() == {"error": "Too many requests"} and r.headers["x-ratelimit-remaining"] == "0"
         )
+        assert 0 < int(r.headers["retry-after"]) <= 3600  # seconds until the window renews
         # Reading is still fine: only posting is used up.
         assert (await client.get("/api/v1/timelines/home", headers=auth(token))).status_code == 200
         # And only this account's posting: another one posts as before.

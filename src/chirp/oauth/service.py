@@ -192,12 +192,10 @@ async def _issue(
     secret = new_token()
     token = OAuthToken(
         token_hash=digest(secret),
-        app_id=app.id,
+        app=app,
         user_id=user.id if user else None,
         scopes=" ".join(scopes),
-        created_at=utcnow(),
     )
-    token.app = app
     session.add(token)
     await session.flush()
     return IssuedToken(access_token=secret, token=token)
