@@ -219,3 +219,23 @@ async def test_hiding_reblogs_names_only_the_accounts_this_follower_hides_repost
     assert await hidden(dan, bob, cat) == {cat.id}
     assert await hidden(bob, ann, cat) == set()
     assert await hidden(ann) == set()
+
+
+async def test_following_ids_names_only_the_candidates_that_viewer_follows(
+    session: AsyncSession,
+) -> None:
+    ann, bob, cat, dan = [await make_user(session, n) for n in ("ann", "bob", "cat", "dan")]
+    # ann follows bob; cat follows bob and dan: cat's follows are not ann's.
+    for follower, followee in [(ann, bob), (cat, bob), (cat, dan)]:
+        await follows_service.follow(session, follower=follower, followee=followee)
+    await session.commit()
+
+    async def followed(viewer: User, *candidates: User) -> set[int]:
+        return await follows_service.following_ids(
+            session, viewer_id=viewer.id, candidates=[c.id for c in candidates]
+        )
+
+    assert await followed(ann, bob, cat, dan) == {bob.id}
+    assert await followed(cat, ann, bob, dan) == {bob.id, dan.id}
+    assert await followed(cat, ann) == set()
+    assert await followed(ann) == set()

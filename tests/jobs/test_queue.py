@@ -328,3 +328,30 @@ async def test_a_failure_that_cannot_be_recorded_leaves_the_claim_to_lapse_and_s
         f"could not record job {job_id}'s outcome, its lease will lapse: {error}"
         for job_id, error in zip(ids, order_of(lapse, ids), strict=True)
     )
+
+
+async def test_a_claim_passes_over_jobs_another_worker_holds_and_takes_no_more_than_asked(
+    engine: AsyncEngine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers instead")
+    factory = make_session_factory(engine)
+    try:
+        async with factory() as s:
+            for i in range(5):
+                await queue.enqueue(s, "noop", {"i": i})
+            await s.commit()
+        ids = [job.id for job in await _jobs(factory)]
+        # Another worker's claim in progress: its transaction holds the first job's row.
+        async with engine.connect() as other, other.begin():
+            await other.execute(select(Job.id).where(Job.id == ids[0]).with_for_update())
+            async with factory() as s:
+                claim = queue.claim(s, worker_id="w1", limit=2, lease=timedelta(seconds=30))
+                jobs = await asyncio.wait_for(claim, timeout=10)  # not waiting for that row
+        assert [job.id for job in jobs] == ids[1:3]
+        held = [job.id for job in await _jobs(factory) if job.locked_by == "w1"]
+        assert held == ids[1:3]
+    finally:
+        async with factory() as s:
+            await s.execute(delete(Job))
+            await s.commit()

@@ -380,3 +380,25 @@ async def test_a_code_is_exchanged_only_by_its_own_app_for_the_scopes_approved(
     assert await _count(session, OAuthToken) == tokens
     ok = await client.post("/oauth/token", data=exchange(mine))
     assert ok.status_code == 200 and ok.json()["scope"] == "read write"
+
+
+async def test_a_wrong_client_secret_is_refused_in_doorkeepers_words(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    app = await register_app(client)
+    tokens = await _count(session, OAuthToken)
+    for credentials in (
+        {"client_id": app["client_id"], "client_secret": "not-" + app["client_secret"]},
+        {"client_id": app["client_id"]},
+        {"client_id": "unknown", "client_secret": app["client_secret"]},
+    ):
+        r = await client.post(
+            "/oauth/token", data={"grant_type": "client_credentials", **credentials}
+        )
+        assert r.status_code == 401, credentials
+        assert r.json() == {
+            "error": "invalid_client",
+            "error_description": "Client authentication failed due to unknown client, no "
+            "client authentication included, or unsupported authentication method.",
+        }
+    assert await _count(session, OAuthToken) == tokens
