@@ -28,11 +28,11 @@ async def register_app(
     return r.json()  # type: ignore[no-any-return]
 
 
-async def client_token(
-    client: httpx.AsyncClient, app: dict[str, str], scope: str = "read write follow"
-) -> str:
-    """Get an app's own token (the client credentials grant), as sign-up through the API needs."""
-    r = await client.post(
+async def client_credentials(
+    client: httpx.AsyncClient, app: dict[str, str], scope: str
+) -> httpx.Response:
+    """Ask for an app's own token (the client credentials grant); the answer as it comes."""
+    return await client.post(
         "/oauth/token",
         data={
             "grant_type": "client_credentials",
@@ -41,6 +41,13 @@ async def client_token(
             "scope": scope,
         },
     )
+
+
+async def client_token(
+    client: httpx.AsyncClient, app: dict[str, str], scope: str = "read write follow"
+) -> str:
+    """Get an app's own token (the client credentials grant), as sign-up through the API needs."""
+    r = await client_credentials(client, app, scope)
     assert r.status_code == 200 and r.json()["scope"] == scope, r.text
     return str(r.json()["access_token"])
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth.models import OAuthApp, OAuthToken
 from chirp.posts.models import Post
-from tests.api.helpers import client_token, password_token, register_app
+from tests.api.helpers import client_credentials, client_token, password_token, register_app
 from tests.conftest import MakeApp, client_of
 from tests.factories import PASSWORD, auth, make_user
 from tests.web.helpers import login
@@ -254,15 +254,7 @@ async def test_a_token_asking_for_every_sub_scope_is_refused_not_a_server_error(
     app = await register_app(client, scopes="read write admin:read admin:write")
     tokens = await _count(session, OAuthToken)
     every_part = " ".join(sorted(scope_rules.READ | scope_rules.WRITE | scope_rules.ADMIN))
-    r = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "scope": every_part,
-        },
-    )
+    r = await client_credentials(client, app, every_part)
     assert r.status_code == 400 and r.json() == {
         "error": "invalid_scope",
         "error_description": "The requested scope is invalid, unknown, or malformed.",
@@ -275,15 +267,7 @@ async def test_a_token_asking_for_every_sub_scope_is_refused_not_a_server_error(
         + [f"write:{what}" for what in _WRITE_PARTS]
     )
     assert len(most) == 500
-    r = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "scope": most,
-        },
-    )
+    r = await client_credentials(client, app, most)
     assert r.status_code == 200 and r.json()["scope"] == most
 
 
@@ -304,15 +288,7 @@ async def test_scopes_split_on_plus_and_a_parent_grants_its_own_children_only(
     assert app["scopes"] == ["read", "write", "admin:read"]
 
     async def token_for(scope: str) -> httpx.Response:
-        return await client.post(
-            "/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": app["client_id"],
-                "client_secret": app["client_secret"],
-                "scope": scope,
-            },
-        )
+        return await client_credentials(client, app, scope)
 
     # admin:read covers admin:read:accounts (its parent is admin:read, not admin).
     ok = await token_for("admin:read:accounts write:statuses")
