@@ -355,3 +355,44 @@ async def test_a_claim_passes_over_jobs_another_worker_holds_and_takes_no_more_t
         async with factory() as s:
             await s.execute(delete(Job))
             await s.commit()
+
+
+async def _noop(ctx: JobContext, payload: dict[str, Any]) -> None:
+    return None
+
+
+async def test_a_failing_heartbeat_is_told_once_and_again_when_it_recovers(
+    db: Factory, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    factory = _GoesAway(db, [OSError("db down")] * 3)
+    worker = Worker(JobContext(session_factory=factory, settings=settings), {"noop": _noop})  # type: ignore[arg-type]
+    async with db() as s:
+        await queue.enqueue(s, "noop", {})
+        await s.commit()
+    assert await worker.run_once() == 1  # its claim is held until the next claim forgets it
+    factory.away = True
+    with caplog.at_level(logging.INFO, logger="chirp.jobs"):
+        for _ in range(5):  # three beats fail, then two succeed
+            await worker.heartbeat()
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "job heartbeat failed, claims may lapse: OSError('db down')"),
+        (logging.INFO, "job heartbeat recovered"),
+    ]
+
+
+async def test_finished_jobs_are_forgotten_except_those_another_worker_took_over(
+    db: Factory, settings: Settings
+) -> None:
+    worker = _worker(db, settings, {"noop": _noop})
+    async with db() as s:
+        await queue.enqueue(s, "noop", {"n": 1})
+        await queue.enqueue(s, "noop", {"n": 2})
+        await s.commit()
+    assert await worker.run_once() == 2
+    _mine, taken = [job.id for job in await _jobs(db)]
+    async with db() as s:  # the second one's lease lapsed and another worker claimed it
+        await s.execute(update(Job).where(Job.id == taken).values(locked_by="other"))
+        await s.commit()
+    await worker.heartbeat()
+    assert await worker.run_once() == 0  # its claim forgets the finished job it still held
+    assert [(job.id, job.locked_by) for job in await _jobs(db)] == [(taken, "other")]
