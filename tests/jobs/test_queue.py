@@ -396,3 +396,59 @@ async def test_finished_jobs_are_forgotten_except_those_another_worker_took_over
     await worker.heartbeat()
     assert await worker.run_once() == 0  # its claim forgets the finished job it still held
     assert [(job.id, job.locked_by) for job in await _jobs(db)] == [(taken, "other")]
+
+
+async def test_no_more_jobs_run_at_once_than_the_concurrency_and_a_freed_slot_refills_at_once(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    factory = make_session_factory(engine)
+    release = {n: asyncio.Event() for n in range(4)}
+    started: list[int] = []
+    active, most = 0, 0
+
+    async def held(ctx: JobContext, payload: dict[str, Any]) -> None:
+        nonlocal active, most
+        started.append(payload["n"])
+        active += 1
+        most = max(most, active)
+        await release[payload["n"]].wait()
+        active -= 1
+
+    context = JobContext(session_factory=factory, settings=settings)
+    # A long idle pause: only a finished job, not the pause running out, can refill a slot.
+    worker = Worker(context, {"held": held}, concurrency=2, batch=10, idle_sleep=30)
+    stop = asyncio.Event()
+    try:
+        async with factory() as s:
+            for n in range(4):
+                await queue.enqueue(s, "held", {"n": n})
+            await s.commit()
+        runner = asyncio.create_task(worker.run_forever(stop, grace=None))
+        for _ in range(500):  # bounded: both slots fill within a few claims
+            if len(started) == 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+        assert sorted(started) == [0, 1] and most == 2
+        release[1].set()
+        for _ in range(500):
+            if len(started) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert sorted(started) == [0, 1, 2] and most == 2  # job 0 still runs
+        for event in release.values():
+            event.set()
+        for _ in range(500):
+            if len(started) == 4:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(runner, timeout=10)
+        assert sorted(started) == [0, 1, 2, 3] and most == 2
+    finally:
+        for event in release.values():
+            event.set()
+        stop.set()
+        async with factory() as s:
+            await s.execute(delete(Job))
+            await s.commit()
