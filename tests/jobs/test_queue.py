@@ -452,3 +452,19 @@ async def test_no_more_jobs_run_at_once_than_the_concurrency_and_a_freed_slot_re
         async with factory() as s:
             await s.execute(delete(Job))
             await s.commit()
+
+
+async def test_forgetting_finished_jobs_claims_none_of_those_still_queued(
+    db: Factory, settings: Settings
+) -> None:
+    worker = _worker(db, settings, {"noop": _noop})
+    async with db() as s:
+        await queue.enqueue(s, "noop", {"n": 1})
+        await s.commit()
+    assert await worker.run_once() == 1
+    async with db() as s:  # queued after that claim, as a stopping worker may find
+        await queue.enqueue(s, "noop", {"n": 2})
+        await s.commit()
+    await worker.forget_finished()
+    [left] = await _jobs(db)
+    assert (left.payload, left.status, left.locked_by) == ({"n": 2}, PENDING, None)

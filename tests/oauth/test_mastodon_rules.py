@@ -378,3 +378,17 @@ async def test_a_wrong_client_secret_is_refused_in_doorkeepers_words(
             "client authentication included, or unsupported authentication method.",
         }
     assert await _count(session, OAuthToken) == tokens
+
+
+async def test_an_app_without_a_name_is_refused_naming_the_field_as_mastodon_does(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    apps = await _count(session, OAuthApp)
+    r = await client.post(
+        "/api/v1/apps", data={"client_name": "  ", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+    )
+    assert r.status_code == 422
+    assert r.json()["details"] == {
+        "client_name": [{"error": "ERR_BLANK", "description": "Name can't be blank"}]
+    }
+    assert await _count(session, OAuthApp) == apps
