@@ -392,3 +392,9 @@ async def test_an_app_without_a_name_is_refused_naming_the_field_as_mastodon_doe
         "client_name": [{"error": "ERR_BLANK", "description": "Name can't be blank"}]
     }
     assert await _count(session, OAuthApp) == apps
+    # A name of up to 100 characters, as Mastodon allows.
+    for name, status in (("n" * 100, 200), ("n" * 101, 422)):
+        r = await client.post(
+            "/api/v1/apps", data={"client_name": name, "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+        )
+        assert r.status_code == status, name
