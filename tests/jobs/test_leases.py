@@ -121,7 +121,7 @@ async def test_a_dead_workers_job_is_taken_over_within_its_lease(
 
 
 async def test_a_lost_claim_is_stopped_and_left_to_the_worker_that_took_it_over(
-    factory: Factory, settings: Settings
+    factory: Factory, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     first_cancelled, second_started, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
     calls: list[str] = []
@@ -158,6 +158,8 @@ async def test_a_lost_claim_is_stopped_and_left_to_the_worker_that_took_it_over(
         await first.forget_finished()
         [job] = await _jobs(factory)
         assert (job.status, job.locked_by) == (RUNNING, second.worker_id)
+        told = [r.getMessage() for r in caplog.records if "taken over" in r.getMessage()]
+        assert told == [f"job {job.id} was taken over by another worker; stopping it here"]
         release.set()
         await _until(lambda: _no_jobs(factory), "the new holder did not finish the job")
         assert calls == ["first", "second"]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp.db import utcnow
 from chirp.jobs import queue
-from chirp.jobs.models import FAILED, PENDING, RUNNING, Job
+from chirp.jobs.models import FAILED, MAX_ATTEMPTS, PENDING, RUNNING, Job
 
 Factory = async_sessionmaker[AsyncSession]
 LEASE = timedelta(seconds=30)
@@ -276,3 +276,16 @@ async def test_a_delayed_job_waits_its_delay_before_any_worker_claims_it(db: Fac
         await s.execute(update(Job).where(Job.kind == "later").values(run_at=utcnow()))
         await s.commit()
     assert [j.kind for j in await _claim(db, "w1", 10)] == ["later"]
+
+
+async def test_a_job_recorded_inside_a_larger_statement_is_ready_at_once(db: Factory) -> None:
+    async with db() as s:
+        await s.execute(queue.job_insert("inline", {"n": 1}))
+        await s.commit()
+    [job] = await _claim(db, "w1", 10)
+    assert (job.kind, job.payload, job.attempts, job.max_attempts) == (
+        "inline",
+        {"n": 1},
+        1,
+        MAX_ATTEMPTS,
+    )
