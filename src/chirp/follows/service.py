@@ -123,7 +123,7 @@ async def is_following(session: AsyncSession, *, follower_id: int, followee_id: 
 
 
 def follower_batch_query(
-    *, followee_id: int, after_id: int, limit: int, reblogs: bool = False
+    *, followee_id: int, after_id: int, limit: int, reblogs: bool
 ) -> Select[int, int]:
     """(follow id, follower id) of a user's followers after a follow id, in follow id order.
 

@@ -48,6 +48,17 @@ class IssuedToken:
     token: OAuthToken
 
 
+# Doorkeeper's words for every refused grant, as Mastodon clients see them.
+_INVALID_GRANT = (
+    "The provided authorization grant is invalid, expired, revoked, does not match the "
+    "redirection URI used in the authorization request, or was issued to another client."
+)
+
+
+def _invalid_grant() -> OAuthError:
+    return OAuthError("invalid_grant", _INVALID_GRANT)
+
+
 def _check_scopes(requested: str | None, allowed: str) -> list[str]:
     scopes = scope_rules.parse(requested) or [scope_rules.DEFAULT]
     if (
@@ -219,11 +230,7 @@ async def exchange_code(
         raise OAuthError("invalid_request", "Missing required parameter: redirect_uri.")
     stmt = select(OAuthCode).where(OAuthCode.code_hash == digest(code or ""))
     grant = (await session.execute(stmt)).scalar_one_or_none()
-    invalid = OAuthError(
-        "invalid_grant",
-        "The provided authorization grant is invalid, expired, revoked, does not match the "
-        "redirection URI used in the authorization request, or was issued to another client.",
-    )
+    invalid = _invalid_grant()
     if grant is None or grant.app_id != app.id or grant.expires_at < utcnow():
         raise invalid
     if redirect_uri != grant.redirect_uri:
@@ -250,11 +257,7 @@ async def password_grant(
     """Issue a user token for the user a password log-in found (None: the password failed)."""
     scopes = _check_scopes(scope, app.scopes)
     if user is None:
-        raise OAuthError(
-            "invalid_grant",
-            "The provided authorization grant is invalid, expired, revoked, does not match the "
-            "redirection URI used in the authorization request, or was issued to another client.",
-        )
+        raise _invalid_grant()
     return await _issue(session, app=app, user=user, scopes=scopes)
 
 
