@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -16,3 +18,11 @@ def at_most(limit: int, what: str = "pages") -> Iterator[int]:
     """
     yield from range(limit)
     pytest.fail(f"more than {limit} {what}: the loop does not end")
+
+
+async def until(predicate: Callable[[], Awaitable[bool]], what: str, seconds: float = 10) -> None:
+    """Await ``predicate`` every 20 ms until it holds; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not await predicate():
+        assert time.monotonic() < deadline, f"{what}: not after {seconds} s"
+        await asyncio.sleep(0.02)

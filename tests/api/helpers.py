@@ -65,21 +65,31 @@ async def sign_up(client: httpx.AsyncClient, username: str) -> str:
     return await password_token(client, app, username)
 
 
+async def password_grant(
+    client: httpx.AsyncClient,
+    app: dict[str, str],
+    username: str,
+    password: str = PASSWORD,
+    scope: str | None = None,
+) -> httpx.Response:
+    """Ask for a user's token with the password grant; the answer as it comes."""
+    data = {
+        "grant_type": "password",
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+        "username": username,
+        "password": password,
+    }
+    if scope is not None:
+        data["scope"] = scope
+    return await client.post("/oauth/token", data=data)
+
+
 async def password_token(
     client: httpx.AsyncClient, app: dict[str, str], username: str, scope: str = "read write follow"
 ) -> str:
     """Log in with the password grant and return the access token."""
-    r = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": username,
-            "password": PASSWORD,
-            "scope": scope,
-        },
-    )
+    r = await password_grant(client, app, username, scope=scope)
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
 

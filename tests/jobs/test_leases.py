@@ -20,6 +20,7 @@ from chirp.jobs import queue
 from chirp.jobs import worker as worker_module
 from chirp.jobs.models import PENDING, RUNNING, Job
 from chirp.jobs.worker import Handler, JobContext, Worker
+from tests.loops import until
 
 Factory = async_sessionmaker[AsyncSession]
 SHORT = timedelta(seconds=1)  # heartbeats every 0.25 s
@@ -53,13 +54,6 @@ async def _jobs(factory: Factory) -> list[Job]:
         return list((await s.execute(select(Job).order_by(Job.id))).scalars())
 
 
-async def _until(predicate: Any, what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not await predicate():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.02)
-
-
 async def test_a_live_workers_long_job_is_never_taken_over(
     factory: Factory, settings: Settings
 ) -> None:
@@ -76,7 +70,7 @@ async def test_a_live_workers_long_job_is_never_taken_over(
     stop = asyncio.Event()
     runner = asyncio.create_task(holder.run_forever(stop))
     try:
-        await _until(lambda: _ran(runs, 1), "the job never started")
+        await until(lambda: _ran(runs, 1), "the job never started")
         # Four leases long: without the heartbeat the claim would lapse three times over.
         deadline = time.monotonic() + 4 * SHORT.total_seconds()
         while time.monotonic() < deadline:
@@ -86,7 +80,7 @@ async def test_a_live_workers_long_job_is_never_taken_over(
         assert job.locked_by == holder.worker_id and job.locked_until is not None
         assert job.locked_until > utcnow()
         release.set()
-        await _until(lambda: _no_jobs(factory), "the finished job was not deleted")
+        await until(lambda: _no_jobs(factory), "the finished job was not deleted")
         assert runs == ["run"]
     finally:
         release.set()
@@ -112,7 +106,7 @@ async def test_a_dead_workers_job_is_taken_over_within_its_lease(
     started = time.monotonic()
     runner = asyncio.create_task(successor.run_forever(stop))
     try:
-        await _until(lambda: _no_jobs(factory), "the dead worker's job was never taken over")
+        await until(lambda: _no_jobs(factory), "the dead worker's job was never taken over")
     finally:
         stop.set()
         await asyncio.wait_for(runner, timeout=10)
@@ -145,7 +139,7 @@ async def test_a_lost_claim_is_stopped_and_left_to_the_worker_that_took_it_over(
     stop_first, stop_second = asyncio.Event(), asyncio.Event()
     running_first = asyncio.create_task(first.run_forever(stop_first))
     try:
-        await _until(lambda: _ran(calls, 1), "the first worker never started the job")
+        await until(lambda: _ran(calls, 1), "the first worker never started the job")
         # The first worker stalls long enough to miss its beats (a paused VM, a stuck loop):
         # its lease lapses and the second worker takes the job over.
         async with factory() as s:
@@ -161,7 +155,7 @@ async def test_a_lost_claim_is_stopped_and_left_to_the_worker_that_took_it_over(
         told = [r.getMessage() for r in caplog.records if "taken over" in r.getMessage()]
         assert told == [f"job {job.id} was taken over by another worker; stopping it here"]
         release.set()
-        await _until(lambda: _no_jobs(factory), "the new holder did not finish the job")
+        await until(lambda: _no_jobs(factory), "the new holder did not finish the job")
         assert calls == ["first", "second"]
     finally:
         release.set()
@@ -365,7 +359,7 @@ async def test_when_jobs_cannot_be_given_back_their_leases_lapse(
     stop = asyncio.Event()
     with caplog.at_level("INFO", logger="chirp.jobs"):
         runner = asyncio.create_task(worker.run_forever(stop, grace=0))
-        await _until(lambda: _is(lambda: broken), "the job started")
+        await until(lambda: _is(lambda: broken), "the job started")
         stop.set()
         await asyncio.wait_for(runner, timeout=10)
     warnings = [m for m in caplog.messages if m.startswith("could not give jobs back")]

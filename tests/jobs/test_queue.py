@@ -17,6 +17,7 @@ from chirp.db import make_session_factory, utcnow
 from chirp.jobs import queue
 from chirp.jobs.models import FAILED, PENDING, RUNNING, Job
 from chirp.jobs.worker import Handler, JobContext, Worker
+from tests.loops import until
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -193,12 +194,12 @@ async def test_a_long_job_does_not_hold_back_jobs_queued_after_it(
             await s.commit()
         # A worker that waited for its whole batch would sit behind the slow job forever.
         await asyncio.wait_for(quick_ran.wait(), timeout=10)
+
         # The quick job is forgotten while the worker runs on, not only when it stops.
-        for _ in range(500):
-            if [job.kind for job in await _jobs(factory)] == ["slow"]:
-                break
-            await asyncio.sleep(0.01)
-        assert [job.kind for job in await _jobs(factory)] == ["slow"]
+        async def only_slow_left() -> bool:
+            return [job.kind for job in await _jobs(factory)] == ["slow"]
+
+        await until(only_slow_left, "the quick job was not forgotten")
 
         stop.set()
         await asyncio.sleep(0.05)
@@ -424,24 +425,19 @@ async def test_no_more_jobs_run_at_once_than_the_concurrency_and_a_freed_slot_re
                 await queue.enqueue(s, "held", {"n": n})
             await s.commit()
         runner = asyncio.create_task(worker.run_forever(stop, grace=None))
-        for _ in range(500):  # bounded: both slots fill within a few claims
-            if len(started) == 2:
-                break
-            await asyncio.sleep(0.01)
+
+        async def started_count(n: int) -> bool:
+            return len(started) == n
+
+        await until(lambda: started_count(2), "both slots did not fill")
         await asyncio.sleep(0.2)
         assert sorted(started) == [0, 1] and most == 2
         release[1].set()
-        for _ in range(500):
-            if len(started) == 3:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: started_count(3), "the freed slot was not refilled")
         assert sorted(started) == [0, 1, 2] and most == 2  # job 0 still runs
         for event in release.values():
             event.set()
-        for _ in range(500):
-            if len(started) == 4:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: started_count(4), "the last job never started")
         stop.set()
         await asyncio.wait_for(runner, timeout=10)
         assert sorted(started) == [0, 1, 2, 3] and most == 2

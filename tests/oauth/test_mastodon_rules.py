@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth.models import OAuthApp, OAuthToken
 from chirp.posts.models import Post
-from tests.api.helpers import client_credentials, client_token, password_token, register_app
+from tests.api.helpers import (
+    client_credentials,
+    client_token,
+    password_grant,
+    password_token,
+    register_app,
+)
 from tests.conftest import MakeApp, client_of
 from tests.factories import PASSWORD, auth, make_user
 from tests.web.helpers import login
@@ -304,17 +310,10 @@ async def test_the_password_grant_gives_the_scopes_asked_and_refuses_in_doorkeep
 ) -> None:
     await make_user(session, "alice")
     app = await register_app(client)
-    grant = {
-        "grant_type": "password",
-        "client_id": app["client_id"],
-        "client_secret": app["client_secret"],
-        "username": "alice",
-        "password": PASSWORD,
-    }
-    r = await client.post("/oauth/token", data={**grant, "scope": "write:statuses follow"})
+    r = await password_grant(client, app, "alice", scope="write:statuses follow")
     assert r.status_code == 200 and r.json()["scope"] == "write:statuses follow"
     tokens = await _count(session, OAuthToken)
-    wrong = await client.post("/oauth/token", data={**grant, "password": "not " + PASSWORD})
+    wrong = await password_grant(client, app, "alice", password="not " + PASSWORD)
     assert wrong.status_code == 400
     assert wrong.json() == {
         "error": "invalid_grant",

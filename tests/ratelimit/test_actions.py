@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.media.models import MediaAttachment
 from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
-from tests.api.helpers import register_app
+from tests.api.helpers import password_grant, register_app
 from tests.conftest import MakeApp, client_of
 from tests.factories import PASSWORD, auth, make_token, make_user
 from tests.media import images
@@ -91,14 +91,9 @@ async def test_login_attempts_are_limited_per_address(
     app = await make_app(rate_limit_login_ip="3/minute")
     async with client_of(app, "198.51.100.9") as guesser:
         oauth_app = await register_app(guesser)
-        grant = {
-            "grant_type": "password",
-            "client_id": oauth_app["client_id"],
-            "client_secret": oauth_app["client_secret"],
-        }
         # Three tries at three different accounts, through both login doors: no account has
         # failed often enough to be locked, the address has used up its window.
-        r = await guesser.post("/oauth/token", data={**grant, "username": "a", "password": "x"})
+        r = await password_grant(guesser, oauth_app, "a", password="x")
         assert r.status_code == 400
         for name in ("b", "c"):
             token = await csrf(guesser, "/login")
@@ -111,9 +106,7 @@ async def test_login_attempts_are_limited_per_address(
             "/login", data={"login": "owner", "password": PASSWORD, "csrf_token": token}
         )
         assert r.status_code == 429
-        r = await guesser.post(
-            "/oauth/token", data={**grant, "username": "owner", "password": PASSWORD}
-        )
+        r = await password_grant(guesser, oauth_app, "owner")
         assert r.status_code == 429 and r.json() == {"error": "Too many requests"}
     async with client_of(app, "198.51.100.10") as owner:  # the owner, from their own address
         await login(owner, "owner")
@@ -125,17 +118,11 @@ async def test_failed_logins_lock_the_account_for_a_while(
     await make_user(session, "target")
     async with client_of(await make_app()) as limited:
         app = await register_app(limited)
-        grant = {
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": "target",
-        }
         for _ in range(10):
-            r = await limited.post("/oauth/token", data={**grant, "password": "guess"})
+            r = await password_grant(limited, app, "target", password="guess")
             assert r.status_code == 400
         # Even the right password is refused until the window ends: guessing has stopped.
-        r = await limited.post("/oauth/token", data={**grant, "password": PASSWORD})
+        r = await password_grant(limited, app, "target")
         assert r.status_code == 429
         token = await csrf(limited, "/login")
         r = await limited.post(
