@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -379,21 +380,43 @@ async def test_a_wrong_client_secret_is_refused_in_doorkeepers_words(
     assert await _count(session, OAuthToken) == tokens
 
 
-async def test_an_app_without_a_name_is_refused_naming_the_field_as_mastodon_does(
-    client: httpx.AsyncClient, session: AsyncSession
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+NOT_ABSOLUTE = "Redirect URI must be an absolute URI"
+
+
+@pytest.mark.parametrize(
+    ("name", "uris", "field", "code", "message"),
+    [
+        ("  ", OOB, "client_name", "ERR_BLANK", "Name can't be blank"),
+        ("n" * 101, OOB, "client_name", "ERR_TOO_LONG", "Name is too long"),
+        ("x", " ", "redirect_uris", "ERR_BLANK", "Redirect URI can't be blank"),
+        ("x", "not-a-uri", "redirect_uris", "ERR_INVALID", NOT_ABSOLUTE),
+        ("x", f"{OOB}\nrelative/path", "redirect_uris", "ERR_INVALID", NOT_ABSOLUTE),
+    ],
+)
+async def test_a_bad_app_is_refused_naming_the_field_as_mastodon_does(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    name: str,
+    uris: str,
+    field: str,
+    code: str,
+    message: str,
 ) -> None:
     apps = await _count(session, OAuthApp)
-    r = await client.post(
-        "/api/v1/apps", data={"client_name": "  ", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
-    )
+    r = await client.post("/api/v1/apps", data={"client_name": name, "redirect_uris": uris})
     assert r.status_code == 422
-    assert r.json()["details"] == {
-        "client_name": [{"error": "ERR_BLANK", "description": "Name can't be blank"}]
+    label = field.replace("_", " ").capitalize() + " "
+    assert r.json() == {
+        "error": f"Validation failed: {message}",
+        "details": {field: [{"error": code, "description": message.removeprefix(label)}]},
     }
     assert await _count(session, OAuthApp) == apps
-    # A name of up to 100 characters, as Mastodon allows.
+
+
+async def test_an_app_name_may_be_up_to_100_characters_as_in_mastodon(
+    client: httpx.AsyncClient,
+) -> None:
     for name, status in (("n" * 100, 200), ("n" * 101, 422)):
-        r = await client.post(
-            "/api/v1/apps", data={"client_name": name, "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
-        )
+        r = await client.post("/api/v1/apps", data={"client_name": name, "redirect_uris": OOB})
         assert r.status_code == status, name
