@@ -111,14 +111,15 @@ async def test_unstorable_text_anywhere_in_the_api_is_422_naming_the_field(
     json_headers = {**auth(app_token), "content-type": "application/json"}
     registration = {"username": "newbie", "email": "n@example.com", "password": PASSWORD}
     # Sign-ups are limited to 5 per IP: one bad value per field.
-    for field, bad in [
-        ("username", "x\u0000y"),
-        ("email", "\ud800"),
-        ("password", "pass\u0000word"),
+    for field, bad, why in [
+        ("username", "x\u0000y", "must not contain NUL characters"),
+        ("email", "\ud800", "should be a valid string"),
+        ("password", "pass\u0000word", "must not contain NUL characters"),
     ]:
         body = json.dumps({**registration, field: bad, "agreement": True})
         r = await client.post("/api/v1/accounts", content=body, headers=json_headers)
         _names(r, field)
+        assert why in r.json()["error"]
     users_before = await _count(session, User)
     apps = [
         ({"client_name": "a\u0000", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}, "client_name"),

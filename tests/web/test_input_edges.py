@@ -60,7 +60,8 @@ async def test_unstorable_text_in_forms_is_a_form_error_naming_the_field(
     for field in ("username", "email", "password", "display_name"):
         r = await client.post("/signup", data={**form, field: "a\u0000b", "csrf_token": token})
         # Named as the form labels it ("display name"), in a sentence.
-        assert r.status_code == 422 and f"The “{field.replace('_', ' ')}” field" in r.text, field
+        said = f"The “{field.replace('_', ' ')}” field must not contain NUL characters."
+        assert r.status_code == 422 and said in r.text, field
     assert await _count(session, User) == 1
     r = await client.post(
         "/login", data={"login": "alice\u0000", "password": PASSWORD, "csrf_token": token}
