@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chirp.errors import NotFound, ValidationFailed
-from chirp.parsing import MAX_SHORT_TEXT, path_text, query_id, query_ids
+from chirp.parsing import MAX_SHORT_TEXT, path_text, query_id, query_ids, text_problem
 
 
 def test_a_cursor_is_absent_when_empty_and_refused_naming_itself_when_not_a_number() -> None:
@@ -40,3 +40,10 @@ def test_a_name_in_a_path_is_found_only_if_it_could_be_stored() -> None:
     for raw in (longest + "a", "al\x00ice", "\ud800"):
         with pytest.raises(NotFound):
             path_text(raw)
+
+
+def test_text_that_cannot_be_stored_is_told_apart_by_why() -> None:
+    assert text_problem("plain text, ünïcödé and 🐦") is None
+    assert text_problem("a\x00b") == "must not contain NUL characters"
+    assert text_problem("a\ud800b") == "must be valid UTF-8"
+    assert text_problem("\udfff\x00") == "must be valid UTF-8"  # the first problem is told

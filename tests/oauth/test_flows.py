@@ -25,6 +25,8 @@ async def _app(client: httpx.AsyncClient, redirect: str = REDIRECT) -> dict[str,
     assert r.status_code == 200
     app = r.json()
     assert app["redirect_uris"] == [redirect] and app["scopes"] == ["read", "write"]
+    # Random credentials of 32 bytes, in base64url like Doorkeeper's: 43 characters.
+    assert len(app["client_id"]) == len(app["client_secret"]) == 43
     return app  # type: ignore[no-any-return]
 
 

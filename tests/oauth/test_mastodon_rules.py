@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth.models import OAuthApp, OAuthToken
+from chirp.oauth.service import MAX_SCOPES_LENGTH
 from chirp.posts.models import Post
 from tests.api.helpers import (
     client_credentials,
@@ -410,6 +411,41 @@ async def test_a_bad_app_is_refused_naming_the_field_as_mastodon_does(
     assert r.json() == {
         "error": f"Validation failed: {message}",
         "details": {field: [{"error": code, "description": message.removeprefix(label)}]},
+    }
+    assert await _count(session, OAuthApp) == apps
+
+
+def _scopes_of_length(length: int) -> str:
+    """Known scopes, each once, that spell exactly ``length`` characters with their spaces."""
+    # Subset sum over len(scope) + 1 (its space), for a total of length + 1.
+    ways: dict[int, list[str]] = {0: []}
+    for scope in sorted(scope_rules.ALL):
+        for total, chosen in list(ways.items()):
+            ways.setdefault(total + len(scope) + 1, [*chosen, scope])
+    return " ".join(ways[length + 1])
+
+
+async def test_an_apps_scopes_may_spell_up_to_500_characters(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    at_most = _scopes_of_length(MAX_SCOPES_LENGTH)
+    r = await client.post(
+        "/api/v1/apps", data={"client_name": "x", "redirect_uris": OOB, "scopes": at_most}
+    )
+    assert len(at_most) == 500 and r.status_code == 200, r.text
+    apps = await _count(session, OAuthApp)
+    over = _scopes_of_length(MAX_SCOPES_LENGTH + 1)
+    r = await client.post(
+        "/api/v1/apps", data={"client_name": "x", "redirect_uris": OOB, "scopes": over}
+    )
+    assert r.status_code == 422
+    why = (
+        "too long (at most 500 characters): "
+        "ask for a parent scope such as read or write instead of all of its parts"
+    )
+    assert r.json() == {
+        "error": f"Validation failed: Scopes are {why}",
+        "details": {"scopes": [{"error": "ERR_TOO_LONG", "description": f"are {why}"}]},
     }
     assert await _count(session, OAuthApp) == apps
 
