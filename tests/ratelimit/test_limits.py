@@ -72,11 +72,26 @@ async def test_pages_read_with_get_are_not_limited(make_app: MakeApp) -> None:
             assert "x-ratelimit-limit" not in r.headers
 
 
-async def test_disabled_limits_let_everything_through(make_app: MakeApp) -> None:
-    app = await make_app(rate_limit_api="1/minute", rate_limit_enabled=False)
+async def test_disabled_limits_let_everything_through(
+    make_app: MakeApp, session: AsyncSession
+) -> None:
+    token = await make_token(session, await make_user(session, "alice"), "read write")
+    app = await make_app(
+        rate_limit_api="1/minute",
+        rate_limit_posts="1/minute",
+        rate_limit_login_ip="1/minute",
+        rate_limit_enabled=False,
+    )
     async with client_of(app) as c:
         for _ in range(3):
             assert (await c.get("/api/v1/nothing-here")).status_code == 404
+        # The limits that only some actions count (posting, logging in) are off too.
+        for n in range(3):
+            r = await c.post("/api/v1/statuses", data={"status": f"{n}"}, headers=auth(token))
+            assert r.status_code == 200 and "x-ratelimit-limit" not in r.headers, r.text
+    for _ in range(3):
+        async with client_of(app) as browser:
+            await login(browser, "alice")
 
 
 async def test_redis_counters_are_shared_between_processes(
