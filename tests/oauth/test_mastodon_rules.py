@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.oauth import scopes as scope_rules
 from chirp.oauth.models import OAuthApp, OAuthToken
-from chirp.oauth.service import MAX_SCOPES_LENGTH
+from chirp.oauth.service import MAX_SCOPES_LENGTH, MAX_WEBSITE_LENGTH
 from chirp.posts.models import Post
 from tests.api.helpers import (
     client_credentials,
@@ -385,27 +385,48 @@ OOB = "urn:ietf:wg:oauth:2.0:oob"
 NOT_ABSOLUTE = "Redirect URI must be an absolute URI"
 
 
+LONG_SITE = "https://client.example/" + "a" * (MAX_WEBSITE_LENGTH - 22)  # one too many
+
+
 @pytest.mark.parametrize(
-    ("name", "uris", "field", "code", "message"),
+    ("changed", "field", "code", "message"),
     [
-        ("  ", OOB, "client_name", "ERR_BLANK", "Name can't be blank"),
-        ("n" * 101, OOB, "client_name", "ERR_TOO_LONG", "Name is too long"),
-        ("x", " ", "redirect_uris", "ERR_BLANK", "Redirect URI can't be blank"),
-        ("x", "not-a-uri", "redirect_uris", "ERR_INVALID", NOT_ABSOLUTE),
-        ("x", f"{OOB}\nrelative/path", "redirect_uris", "ERR_INVALID", NOT_ABSOLUTE),
+        ({"client_name": "  "}, "client_name", "ERR_BLANK", "Name can't be blank"),
+        ({"client_name": "n" * 101}, "client_name", "ERR_TOO_LONG", "Name is too long"),
+        ({"redirect_uris": " "}, "redirect_uris", "ERR_BLANK", "Redirect URI can't be blank"),
+        ({"redirect_uris": "not-a-uri"}, "redirect_uris", "ERR_INVALID", NOT_ABSOLUTE),
+        ({"redirect_uris": f"{OOB}\nrelative/path"}, "redirect_uris", "ERR_INVALID", NOT_ABSOLUTE),
+        (
+            {"website": "ftp://files.example"},
+            "website",
+            "ERR_INVALID",
+            "Website is invalid: it must be an http(s) URL",
+        ),
+        (
+            {"website": LONG_SITE},
+            "website",
+            "ERR_TOO_LONG",
+            "Website is too long (at most 500 characters)",
+        ),
+        (
+            {"scopes": "read bogus write nope"},
+            "scopes",
+            "ERR_INVALID",
+            "Scopes are not valid: bogus nope",
+        ),
     ],
 )
 async def test_a_bad_app_is_refused_naming_the_field_as_mastodon_does(
     client: httpx.AsyncClient,
     session: AsyncSession,
-    name: str,
-    uris: str,
+    changed: dict[str, str],
     field: str,
     code: str,
     message: str,
 ) -> None:
     apps = await _count(session, OAuthApp)
-    r = await client.post("/api/v1/apps", data={"client_name": name, "redirect_uris": uris})
+    data = {"client_name": "x", "redirect_uris": OOB, **changed}
+    r = await client.post("/api/v1/apps", data=data)
     assert r.status_code == 422
     label = field.replace("_", " ").capitalize() + " "
     assert r.json() == {
@@ -413,6 +434,14 @@ async def test_a_bad_app_is_refused_naming_the_field_as_mastodon_does(
         "details": {field: [{"error": code, "description": message.removeprefix(label)}]},
     }
     assert await _count(session, OAuthApp) == apps
+
+
+async def test_an_apps_website_may_be_up_to_500_characters(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/api/v1/apps", data={"client_name": "x", "redirect_uris": OOB, "website": LONG_SITE[:-1]}
+    )
+    assert len(LONG_SITE) == MAX_WEBSITE_LENGTH + 1
+    assert r.status_code == 200 and r.json()["website"] == LONG_SITE[:-1], r.text
 
 
 def _scopes_of_length(length: int) -> str:
