@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,3 +106,14 @@ async def test_redis_counters_are_shared_between_processes(
     verdicts = [await (first if i % 2 else second).hit("api", "ip:203.0.113.9") for i in range(5)]
     assert [v.allowed for v in verdicts] == [True, True, True, True, False]
     await first.reset()
+
+
+async def test_callers_without_an_address_are_served_and_limited_together(
+    make_app: MakeApp,
+) -> None:
+    # A server on a Unix socket (behind a proxy that does not pass the address) gives none.
+    app = await make_app(rate_limit_api="2/minute")
+    transport = httpx.ASGITransport(app=app, client=None)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        codes = [(await c.get("/api/v1/instance")).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
