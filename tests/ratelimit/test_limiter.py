@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 
 from chirp.config import Settings
 from chirp.ratelimit.limiter import RateLimiter, Verdict
+from tests.procs import free_port
 
 ALLOWED = Verdict(True, 2, 2, 0.0)  # what a limit of 2 answers when it counts nothing
 
 
 def _unreachable(settings: Settings, **limits: str) -> tuple[RateLimiter, str]:
     """A limiter whose Redis is a local port nothing listens on, and that address."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        address = f"127.0.0.1:{s.getsockname()[1]}"
+    address = f"127.0.0.1:{free_port()}"
     update = {"redis_url": f"redis://{address}/0", **limits}
     return RateLimiter(settings.model_copy(update=update)), address
 
