@@ -7,6 +7,7 @@ from datetime import datetime
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message, Receive, Scope, Send
 
 from chirp.config import Settings
 from chirp.ratelimit.limiter import RateLimiter
@@ -117,3 +118,27 @@ async def test_callers_without_an_address_are_served_and_limited_together(
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         codes = [(await c.get("/api/v1/instance")).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+async def test_the_limit_headers_are_named_in_lower_case_as_asgi_requires(
+    make_app: MakeApp,
+) -> None:
+    # ASGI asks every app for lower-case names, and HTTP/2 servers refuse any other case.
+    app = await make_app(rate_limit_api="1/minute")
+    names: list[bytes] = []
+
+    async def spy(scope: Scope, receive: Receive, send: Send) -> None:
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names.extend(name for name, _ in message["headers"])
+            await send(message)
+
+        await app(scope, receive, record)
+
+    transport = httpx.ASGITransport(app=spy)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        codes = [(await c.get("/api/v1/nothing-here")).status_code for _ in range(2)]
+    assert codes == [404, 429]
+    limit_headers = [n for n in names if n.lower().startswith(b"x-ratelimit-")]
+    assert len(limit_headers) == 6, names
+    assert [n for n in names if n != n.lower()] == []
