@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import httpx
+import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Message, Receive, Scope, Send
@@ -66,11 +67,15 @@ async def test_the_api_limit_counts_per_account_from_any_address(
         assert r.status_code == 429
 
 
-async def test_pages_read_with_get_are_not_limited(make_app: MakeApp) -> None:
+@pytest.mark.parametrize(("method", "status"), [("GET", 200), ("HEAD", 200), ("OPTIONS", 405)])
+async def test_pages_read_without_a_form_post_are_not_limited(
+    make_app: MakeApp, method: str, status: int
+) -> None:
+    # HEAD is what load balancers and link checkers send; OPTIONS what a browser's preflight is.
     async with client_of(await make_app(rate_limit_api="3/minute")) as strict:
         for _ in range(5):
-            r = await strict.get("/docs")
-            assert r.status_code == 200
+            r = await strict.request(method, "/docs")
+            assert r.status_code == status
             assert "x-ratelimit-limit" not in r.headers
 
 

@@ -77,13 +77,13 @@ class RateLimiter:
         self._strategy = FixedWindowRateLimiter(storage)
         self._breaker = Breaker()
 
-    async def hit(self, rule: str, key: str, *, cost: int = 1) -> Verdict:
+    async def hit(self, rule: str, key: str) -> Verdict:
         """Count one request for ``key`` under ``rule`` and say whether it may go ahead."""
         item = self.rules[rule]
         if not self.enabled or not self._breaker.closed:
             return Verdict(True, item.amount, item.amount, 0.0)
         try:
-            allowed = await self._strategy.hit(item, rule, key, cost=cost)
+            allowed = await self._strategy.hit(item, rule, key)
             stats = await self._strategy.get_window_stats(item, rule, key)
         except Exception as exc:  # a limiter outage must not take the site down
             log.warning("rate limiter unavailable, allowing requests for a while: %s", exc)
