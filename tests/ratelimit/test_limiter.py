@@ -1,13 +1,16 @@
-"""The limiter on its own: switched off it lets all through; without its store it fails open."""
+"""The limiter and its middleware on their own: off, without a store, around a bare ASGI app."""
 
 from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from chirp.config import Settings
 from chirp.ratelimit.limiter import RateLimiter, Verdict
+from chirp.ratelimit.middleware import RateLimitMiddleware
 from tests.procs import free_port
 
 ALLOWED = Verdict(True, 2, 2, 0.0)  # what a limit of 2 answers when it counts nothing
@@ -62,3 +65,21 @@ async def test_a_hit_that_finds_the_store_unreachable_fails_open_the_same_way(
         for _ in range(3):
             assert await limiter.hit("post", "user:1") == ALLOWED
     _told_once(caplog, address)
+
+
+async def test_the_middleware_adds_its_headers_to_a_response_started_without_any(
+    settings: Settings,
+) -> None:
+    # ASGI lets an app leave out a response's headers; the limit is still told.
+    async def bare(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 204})
+        await send({"type": "http.response.body", "body": b""})
+
+    limiter = RateLimiter(
+        settings.model_copy(update={"redis_url": None, "rate_limit_api": "2/minute"})
+    )
+    transport = httpx.ASGITransport(app=RateLimitMiddleware(bare, limiter=limiter))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        answers = [await c.get("/api/v1/anything") for _ in range(3)]
+    assert [r.status_code for r in answers] == [204, 204, 429]
+    assert [r.headers["x-ratelimit-remaining"] for r in answers] == ["1", "0", "0"]

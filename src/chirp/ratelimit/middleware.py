@@ -52,7 +52,7 @@ class RateLimitMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # The auth layer may have counted a stricter, per-account window meanwhile.
-                binding: Verdict = state.get("ratelimit", verdict)
+                binding: Verdict = state["ratelimit"]
                 headers = list(message.get("headers", []))
                 if not any(name == b"x-ratelimit-limit" for name, _ in headers):
                     headers += limit_headers(binding)
