@@ -61,7 +61,7 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/api/test_public_reads_scopes.py",
         "tests/streaming/test_access.py",
     ),
-    "chirp.ratelimit": ("tests/ratelimit/", "tests/auth/"),
+    "chirp.ratelimit": ("tests/ratelimit/", "tests/auth/", "tests/accounts/test_password_reset.py"),
     # A post's job is recorded by an INSERT inside the post's own WITH statement.
     "chirp.jobs": ("tests/jobs/", "tests/posts/test_service.py"),
 }

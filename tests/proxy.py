@@ -153,6 +153,9 @@ class TcpProxy:
                 await asyncio.gather(*pumps, return_exceptions=True)
         except OSError:
             pass  # the server refused or a side reset: the client sees its connection close
+        except asyncio.CancelledError:
+            # Stopped: end quietly, or Python 3.11's stream callback logs the cancellation.
+            pass
         finally:
             self._tasks.discard(task)
             for writer in (client_w, server_w):

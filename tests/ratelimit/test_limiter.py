@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -12,6 +16,7 @@ from chirp.config import Settings
 from chirp.ratelimit.limiter import RateLimiter, Verdict
 from chirp.ratelimit.middleware import RateLimitMiddleware
 from tests.procs import free_port
+from tests.proxy import TcpProxy
 
 ALLOWED = Verdict(True, 2, 2, 0.0)  # what a limit of 2 answers when it counts nothing
 
@@ -24,11 +29,12 @@ def _unreachable(settings: Settings, **limits: str) -> tuple[RateLimiter, str]:
 
 
 def _told_once(caplog: pytest.LogCaptureFixture, address: str) -> None:
-    """One warning, that says what happens and why (the address it could not reach)."""
-    told = [r.getMessage() for r in caplog.records]
+    """One warning, that says what happens, where and why."""
+    told = [r.getMessage() for r in caplog.records if r.name == "chirp.ratelimit"]
     assert len(told) == 1, told
-    assert told[0].startswith("rate limiter unavailable, allowing requests for a while: ")
-    assert address in told[0]
+    where = f"rate limiter unavailable (Redis at {address}), allowing requests for a while: "
+    assert told[0].startswith(where), told[0]
+    assert len(told[0]) > len(where), told[0]
 
 
 async def test_a_disabled_limiter_lets_every_request_through_and_counts_none(
@@ -65,6 +71,42 @@ async def test_a_hit_that_finds_the_store_unreachable_fails_open_the_same_way(
         for _ in range(3):
             assert await limiter.hit("post", "user:1") == ALLOWED
     _told_once(caplog, address)
+
+
+@contextmanager
+def _unanswered_connects() -> Iterator[int]:
+    """A local port whose accept queue is full: connecting there hangs, as with dropped packets."""
+    with socket.socket() as listener, socket.socket() as filler:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)  # room for one waiting connection, taken by the filler
+        port = listener.getsockname()[1]
+        filler.connect(("127.0.0.1", port))
+        yield port
+
+
+@contextmanager
+def _silent_store() -> Iterator[int]:
+    """A local port that accepts connections and never answers them."""
+    with TcpProxy("127.0.0.1", free_port()) as proxy:
+        proxy.blackhole()
+        yield proxy.port
+
+
+@pytest.mark.parametrize("store", [_unanswered_connects, _silent_store])
+async def test_a_store_that_does_not_answer_holds_a_request_up_a_moment_only(
+    settings: Settings, caplog: pytest.LogCaptureFixture, store: type[_unanswered_connects]
+) -> None:
+    # Every API call asks the limiter first: without a timeout, each would hang with it.
+    with store() as port:
+        limiter = RateLimiter(
+            settings.model_copy(
+                update={"redis_url": f"redis://127.0.0.1:{port}/0", "rate_limit_posts": "2/minute"}
+            )
+        )
+        with caplog.at_level(logging.WARNING, logger="chirp.ratelimit"):
+            for _ in range(3):
+                assert await asyncio.wait_for(limiter.hit("post", "user:1"), 10) == ALLOWED
+    _told_once(caplog, f"127.0.0.1:{port}")
 
 
 async def test_the_middleware_adds_its_headers_to_a_response_started_without_any(

@@ -7,6 +7,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -64,7 +65,11 @@ class RateLimiter:
             "account_mail": parse(settings.rate_limit_account_mail),
         }
         storage: Storage
+        # Named in the warning of an outage; the URL itself may hold a password.
+        self._store = "process memory"
         if settings.redis_url:
+            where = urlsplit(settings.redis_url)
+            self._store = f"Redis at {where.hostname}:{where.port or 6379}"
             storage = RedisStorage(
                 "async+" + settings.redis_url,
                 implementation="redispy",
@@ -86,9 +91,7 @@ class RateLimiter:
             allowed = await self._strategy.hit(item, rule, key)
             stats = await self._strategy.get_window_stats(item, rule, key)
         except Exception as exc:  # a limiter outage must not take the site down
-            log.warning("rate limiter unavailable, allowing requests for a while: %s", exc)
-            self._breaker.trip()
-            return Verdict(True, item.amount, item.amount, 0.0)
+            return self._fail_open(item, exc)
         return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
 
     async def peek(self, rule: str, key: str) -> Verdict:
@@ -100,10 +103,16 @@ class RateLimiter:
             allowed = await self._strategy.test(item, rule, key)
             stats = await self._strategy.get_window_stats(item, rule, key)
         except Exception as exc:
-            log.warning("rate limiter unavailable, allowing requests for a while: %s", exc)
-            self._breaker.trip()
-            return Verdict(True, item.amount, item.amount, 0.0)
+            return self._fail_open(item, exc)
         return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
+
+    def _fail_open(self, item: RateLimitItem, exc: Exception) -> Verdict:
+        """Say once that the store failed, and let requests through until the cooldown ends."""
+        log.warning(
+            "rate limiter unavailable (%s), allowing requests for a while: %s", self._store, exc
+        )
+        self._breaker.trip()
+        return Verdict(True, item.amount, item.amount, 0.0)
 
     async def reset(self) -> None:
         """Forget every counter (tests and operators)."""
