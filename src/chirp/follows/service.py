@@ -45,7 +45,7 @@ async def follow(
     for a new follow); following again with other values changes them, as on Mastodon.
     """
     if follower.id == followee.id:
-        raise ValidationFailed("You can't follow yourself", field="id", code="ERR_SELF_FOLLOW")
+        raise ValidationFailed("You can't follow yourself")
     options = {
         name: value
         for name, value in (("show_reblogs", reblogs), ("notify", notify))

@@ -337,6 +337,8 @@ async def follow(
 ) -> RelationshipOut:
     """Follow an account (doing it again changes nothing)."""
     target = await _account(session, account_id)
+    if target.id == ctx.user.id:
+        raise NotFound()  # Mastodon's answer to following oneself (its FollowService)
     await timeline.follow(
         session, follower=ctx.user, followee=target, reblogs=body.reblogs, notify=body.notify
     )
