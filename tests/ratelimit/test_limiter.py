@@ -19,12 +19,13 @@ from tests.procs import free_port
 from tests.proxy import TcpProxy
 
 ALLOWED = Verdict(True, 2, 2, 0.0)  # what a limit of 2 answers when it counts nothing
+SECRET = "redis-password"
 
 
 def _unreachable(settings: Settings, **limits: str) -> tuple[RateLimiter, str]:
-    """A limiter whose Redis is a local port nothing listens on, and that address."""
+    """A limiter whose Redis (with a password) is a local port nothing listens on, and where."""
     address = f"127.0.0.1:{free_port()}"
-    update = {"redis_url": f"redis://{address}/0", **limits}
+    update = {"redis_url": f"redis://chirp:{SECRET}@{address}/0", **limits}
     return RateLimiter(settings.model_copy(update=update)), address
 
 
@@ -34,7 +35,7 @@ def _told_once(caplog: pytest.LogCaptureFixture, address: str) -> None:
     assert len(told) == 1, told
     where = f"rate limiter unavailable (Redis at {address}), allowing requests for a while: "
     assert told[0].startswith(where), told[0]
-    assert len(told[0]) > len(where), told[0]
+    assert len(told[0]) > len(where) and SECRET not in told[0], told[0]
 
 
 async def test_a_disabled_limiter_lets_every_request_through_and_counts_none(

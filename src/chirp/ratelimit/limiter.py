@@ -68,8 +68,7 @@ class RateLimiter:
         # Named in the warning of an outage; the URL itself may hold a password.
         self._store = "process memory"
         if settings.redis_url:
-            where = urlsplit(settings.redis_url)
-            self._store = f"Redis at {where.hostname}:{where.port or 6379}"
+            self._store = "Redis at " + urlsplit(settings.redis_url).netloc.rpartition("@")[2]
             storage = RedisStorage(
                 "async+" + settings.redis_url,
                 implementation="redispy",
