@@ -54,6 +54,8 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/timeline/test_follow_then_read.py",
         # An unfollow's job takes the posts out of the cached home timeline.
         "tests/timeline/test_home_redis.py",
+        # A follow's job tells the follower's open streams to carry the followee's posts.
+        "tests/streaming/test_api.py",
     ),
     # A revoked token ends its streams: that is the revocation's effect, tested there.
     "chirp.oauth": (
