@@ -43,6 +43,8 @@ FOCUS: dict[str, tuple[str, ...]] = {
     ),
     "chirp.posts": (
         "tests/posts/",
+        # Direct messages are stored by their own path of the post service.
+        "tests/conversations/",
         "tests/api/test_statuses.py",
         "tests/web/test_post_pages.py",
         "tests/web/test_repost_pages.py",
