@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import httpx
 import pytest
@@ -100,7 +100,7 @@ def _silent_store() -> Iterator[int]:
 async def test_a_store_that_does_not_answer_holds_a_request_up_a_moment_only(
     settings: Settings,
     caplog: pytest.LogCaptureFixture,
-    store: type[_unanswered_connects],
+    store: Callable[[], AbstractContextManager[int]],
     because: str,
 ) -> None:
     # Every API call asks the limiter first: without a timeout, each would hang with it.
