@@ -17,7 +17,8 @@ from typing import Any
 import mutmut.__main__ as mutmut_main
 from mutmut.state import state
 
-# Module prefix -> the test paths (prefixes of pytest node ids) that speak for it.
+# Module (or function) prefix -> the test paths (prefixes of pytest node ids) that speak for
+# it. The longest prefix that matches a function wins.
 FOCUS: dict[str, tuple[str, ...]] = {
     "chirp.pagination": (
         "tests/test_pagination.py",
@@ -49,6 +50,19 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/web/test_post_pages.py",
         "tests/web/test_repost_pages.py",
     ),
+    # A deletion is seen where the post was: cached timelines, open streams, attached media.
+    "chirp.posts.service.x_delete_post": (
+        "tests/posts/",
+        "tests/conversations/",
+        "tests/api/test_statuses.py",
+        "tests/web/test_post_pages.py",
+        "tests/web/test_repost_pages.py",
+        "tests/timeline/test_home_redis.py",
+        "tests/timeline/test_post_cache.py",
+        "tests/api/test_timelines.py",
+        "tests/streaming/test_api.py",
+        "tests/media/test_api.py",
+    ),
     "chirp.follows": (
         "tests/follows/",
         "tests/api/test_accounts.py",
@@ -73,10 +87,8 @@ FOCUS: dict[str, tuple[str, ...]] = {
 
 def focus_of(function: str) -> tuple[str, ...] | None:
     """The test paths for a mangled function name, or None to keep all its tests."""
-    for module, paths in FOCUS.items():
-        if function.startswith(module + "."):
-            return paths
-    return None
+    matches = [p for p in FOCUS if function == p or function.startswith(p + ".")]
+    return FOCUS[max(matches, key=len)] if matches else None
 
 
 def narrow(tests_by_function: dict[str, set[str]]) -> None:
