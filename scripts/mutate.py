@@ -17,6 +17,27 @@ from typing import Any
 import mutmut.__main__ as mutmut_main
 from mutmut.state import state
 
+POSTS = (
+    "tests/posts/",
+    # Direct messages are stored by their own path of the post service.
+    "tests/conversations/",
+    "tests/api/test_statuses.py",
+    "tests/web/test_post_pages.py",
+    "tests/web/test_repost_pages.py",
+)
+PROFILES = (
+    "tests/api/test_accounts.py",
+    "tests/api/test_parameters.py",
+    "tests/web/test_user_pages.py",
+    "tests/media/test_api.py",
+    "tests/media/test_pages.py",
+)
+AUTHOR_LISTS = (
+    "tests/timeline/test_follow_then_read.py",
+    "tests/timeline/test_home_redis.py",
+    "tests/timeline/test_recovery_and_celebrities.py",
+)
+
 # Module (or function) prefix -> the test paths (prefixes of pytest node ids) that speak for
 # it. The longest prefix that matches a function wins.
 FOCUS: dict[str, tuple[str, ...]] = {
@@ -42,27 +63,21 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/api/test_timelines.py",
         "tests/web/test_timeline_pages.py",
     ),
-    "chirp.posts": (
-        "tests/posts/",
-        # Direct messages are stored by their own path of the post service.
-        "tests/conversations/",
-        "tests/api/test_statuses.py",
-        "tests/web/test_post_pages.py",
-        "tests/web/test_repost_pages.py",
-    ),
+    "chirp.posts": POSTS,
     # A deletion is seen where the post was: cached timelines, open streams, attached media.
     "chirp.posts.service.x_delete_post": (
-        "tests/posts/",
-        "tests/conversations/",
-        "tests/api/test_statuses.py",
-        "tests/web/test_post_pages.py",
-        "tests/web/test_repost_pages.py",
+        *POSTS,
         "tests/timeline/test_home_redis.py",
         "tests/timeline/test_post_cache.py",
         "tests/api/test_timelines.py",
         "tests/streaming/test_api.py",
         "tests/media/test_api.py",
     ),
+    # A user's posts are read on their profile (its media tab too) and, for the home
+    # timelines of their followers, by the timeline's rebuilds and merges.
+    "chirp.posts.service.x_by_author": (*POSTS, *PROFILES),
+    "chirp.posts.service.x_by_author_query": (*POSTS, *PROFILES, *AUTHOR_LISTS),
+    "chirp.posts.service.x_recent_ids": (*POSTS, *AUTHOR_LISTS),
     "chirp.follows": (
         "tests/follows/",
         "tests/api/test_accounts.py",
