@@ -125,6 +125,32 @@ async def test_quoting_a_missing_post_is_refused_and_a_deleted_original_shows_re
     assert late.status_code == 422
 
 
+async def test_deleting_a_quote_takes_it_out_of_the_originals_count(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    t = await _setup(session, client)
+    original = (await _post(client, t["ann"], status="quote me")).json()
+    other = (await _post(client, t["ann"], status="not quoted")).json()
+    quotes = {}
+    for quoter in ("fay", "sam"):
+        r = await _post(client, t[quoter], status="agreed", quoted_status_id=original["id"])
+        assert r.status_code == 200, r.text
+        quotes[quoter] = r.json()["id"]
+
+    async def counts() -> tuple[int, int]:
+        shown = [
+            (await client.get(f"/api/v1/statuses/{s['id']}", headers=auth(t["sam"]))).json()
+            for s in (original, other)
+        ]
+        return shown[0]["quotes_count"], shown[1]["quotes_count"]
+
+    assert await counts() == (2, 0)
+    for quoter, left in (("fay", 1), ("sam", 0)):
+        r = await client.delete(f"/api/v1/statuses/{quotes[quoter]}", headers=auth(t[quoter]))
+        assert r.status_code == 200, r.text
+        assert await counts() == (left, 0)
+
+
 async def test_quotes_list_shows_what_the_reader_may_see(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

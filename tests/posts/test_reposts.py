@@ -98,6 +98,25 @@ async def test_reblog_makes_a_wrapper_with_its_own_id_and_moves_counts_once(
     assert shown.status_code == 200 and shown.json()["reblog"]["id"] == post["id"]
 
 
+async def test_a_wrapper_has_no_text_warning_or_sensitivity_of_its_own(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    p = await _people(session, client)
+    post = await _status(
+        client, p.tokens["ann"], "ending inside", spoiler_text="spoilers", sensitive="true"
+    )
+    r = await _reblog(client, post["id"], p.tokens["bob"])
+    assert r.status_code == 200, r.text
+    # As Mastodon's reblog: an empty status around the original, which keeps its warning.
+    for shown in (r.json(), (await _get(client, f"/api/v1/statuses/{r.json()['id']}")).json()):
+        assert (shown["content"], shown["spoiler_text"], shown["sensitive"]) == ("", "", False)
+        original = shown["reblog"]
+        assert (original["spoiler_text"], original["sensitive"]) == ("spoilers", True)
+    # Deleting it answers its source text, which is empty too.
+    gone = await client.delete(f"/api/v1/statuses/{r.json()['id']}", headers=auth(p.tokens["bob"]))
+    assert gone.status_code == 200 and gone.json()["text"] == ""
+
+
 async def test_unreblog_returns_the_original_and_moves_counts_back(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

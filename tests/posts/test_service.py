@@ -60,6 +60,11 @@ async def test_idempotency_key_returns_the_same_post(session: AsyncSession) -> N
         session, author=alice, text="once", max_length=140, idempotency_key="k2"
     )
     assert first.id == again.id != other.id
+    # A newer key leaves the earlier ones of the hour standing.
+    later = await posts_service.create_post(
+        session, author=alice, text="once", max_length=140, idempotency_key="k1"
+    )
+    assert later.id == first.id
     assert await _count(session) == 2
 
 
