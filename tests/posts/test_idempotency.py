@@ -87,3 +87,28 @@ async def test_retries_with_a_key_count_once(
     count = (await session.execute(select(func.count()).select_from(Post))).scalar_one()
     me = await client.get("/api/v1/accounts/verify_credentials", headers=auth(token))
     assert count == 1 and me.json()["statuses_count"] == 1
+
+
+async def test_deleting_a_post_frees_its_key_and_no_other(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    tokens = {"alice": await make_token(session, alice), "bob": await make_token(session, bob)}
+
+    async def post(who: str, key: str, text: str) -> str:
+        headers = {**auth(tokens[who]), "Idempotency-Key": key}
+        r = await client.post("/api/v1/statuses", data={"status": text}, headers=headers)
+        assert r.status_code == 200, r.text
+        return str(r.json()["id"])
+
+    gone, kept = await post("alice", "k1", "soon deleted"), await post("alice", "k2", "kept")
+    bobs = await post("bob", "k1", "bob's")
+    r = await client.delete(f"/api/v1/statuses/{gone}", headers=auth(tokens["alice"]))
+    assert r.status_code == 200
+    # Retries of the other posts still return them; the deleted post's key posts afresh.
+    assert await post("alice", "k2", "kept") == kept
+    assert await post("bob", "k1", "bob's") == bobs
+    again = await post("alice", "k1", "soon deleted")
+    assert again not in (gone, kept, bobs)
+    stored = (await session.execute(select(Post.text).order_by(Post.id))).scalars().all()
+    assert stored == ["kept", "bob's", "soon deleted"]

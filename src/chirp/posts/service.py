@@ -407,8 +407,9 @@ async def delete_post(session: AsyncSession, *, post: Post, actor: User) -> list
     if post.author_id != actor.id:
         # As Mastodon: among the actor's posts there is none with this id (404, not 403).
         raise NotFound()
-    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.post_id == post.id))
-    # Its images go with it (foreign key); their files once nothing else uses them.
+    # Its idempotency keys go with it (foreign key): a retry with one posts afresh, as
+    # Mastodon's does once the post it remembered is gone. Its images go with it too;
+    # their files once nothing else uses them.
     await media_service.release_post_media(session, post_id=post.id)
     # Its reposts go with it (the foreign key would cascade): each is deleted here so its
     # author's count moves and its own purge job takes it out of its readers' timelines.
