@@ -6,6 +6,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.follows import service as follows_service
+from chirp.posts import reposts
+from chirp.posts import service as posts_service
 from tests.factories import make_post, make_user, reload
 from tests.web.helpers import csrf, htmx, login
 
@@ -30,6 +32,27 @@ async def test_profile_is_public_with_counts_and_posts(
     assert "<strong>2</strong> posts" in (await client.get("/@alice")).text
     assert (await client.get("/@ALICE")).headers.get("location") == "/@alice"
     assert (await client.get("/@nobody")).status_code == 404
+
+
+async def test_profile_lists_replies_and_reposts_but_no_direct_messages(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    shared = await make_post(session, bob, "worth passing on")
+    asked = await make_post(session, bob, "any thoughts")
+    await posts_service.create_post(
+        session, author=alice, text="a reply to bob", max_length=500, in_reply_to_id=asked.id
+    )
+    await reposts.repost(session, actor=alice, post_id=shared.id)
+    await posts_service.create_post(
+        session, author=alice, text="@bob just between us", max_length=500, visibility="direct"
+    )
+    await session.commit()
+    page = (await client.get("/@alice")).text
+    assert "a reply to bob" in page
+    assert "worth passing on" in page and "alice</a> reposted" in page
+    assert "just between us" not in page
+    assert "any thoughts" not in page  # bob's, only answered
 
 
 async def test_directory_lists_everyone_with_follow_buttons(
