@@ -70,7 +70,7 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/timeline/test_home_redis.py",
         "tests/timeline/test_post_cache.py",
         "tests/api/test_timelines.py",
-        "tests/streaming/test_api.py",
+        "tests/streaming/",
         "tests/media/test_api.py",
     ),
     # A user's posts are read on their profile (its media tab too) and, for the home

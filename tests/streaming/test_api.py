@@ -160,6 +160,29 @@ async def test_delete_event(live_app: FastAPI, live_client: httpx.AsyncClient, c
     await public.close()
 
 
+async def test_deleting_a_post_deletes_its_reposts_from_the_reposters_followers_streams(
+    live_app: FastAPI, live_client: httpx.AsyncClient, cast: Cast
+) -> None:
+    # dave follows alice, who reposts carol, whom dave does not follow.
+    dave = await open_sse(live_app, "/api/v1/streaming/user", token=cast.dave.token)
+    original = await _post(live_client, cast.carol.token, "passed along")
+    r = await live_client.post(
+        f"/api/v1/statuses/{original['id']}/reblog", headers=auth(cast.alice.token)
+    )
+    assert r.status_code == 200, r.text
+    wrapper = r.json()["id"]
+    assert (await dave.next()).json()["id"] == wrapper
+    gone = await live_client.delete(
+        f"/api/v1/statuses/{original['id']}", headers=auth(cast.carol.token)
+    )
+    assert gone.status_code == 200
+    # As Mastodon: the repost is deleted with its original, and says so where it was shown.
+    event = await dave.next()
+    assert (event.event, event.data) == ("delete", wrapper)
+    await dave.nothing()
+    await dave.close()
+
+
 async def test_hashtag_streams(
     live_app: FastAPI, live_client: httpx.AsyncClient, cast: Cast
 ) -> None:
