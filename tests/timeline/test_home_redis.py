@@ -51,11 +51,9 @@ def _redis_fn(reader: HomeTimeline, redis: Redis, session: AsyncSession, user: U
     return read
 
 
-async def _world(session: AsyncSession, rng: random.Random) -> list[User]:
-    """Eight users with overlapping follows and 120 posts, followers-only posts and replies
-    among them (whose home rules the Redis path must apply as the database does). Reposts,
-    which the Redis path keeps once per cached window, are compared in ``test_reposts_home``.
-    """
+async def _world(session: AsyncSession, rng: random.Random) -> tuple[list[User], list[Post]]:
+    """Eight users with overlapping follows and 120 posts (see ``_post_at_random``); the
+    public posts, which later posts may answer."""
     users = [await make_user(session, f"u{i}") for i in range(8)]
     for u in users:
         for other in rng.sample(users, 4):
@@ -63,7 +61,17 @@ async def _world(session: AsyncSession, rng: random.Random) -> list[User]:
                 await follows_service.follow(session, follower=u, followee=other)
     await session.commit()
     answerable: list[Post] = []
-    for _ in range(120):
+    await _post_at_random(session, rng, users, answerable, 120)
+    return users, answerable
+
+
+async def _post_at_random(
+    session: AsyncSession, rng: random.Random, users: list[User], answerable: list[Post], n: int
+) -> None:
+    """``n`` posts by random users, followers-only posts and replies among them (whose home
+    rules the Redis path must apply as the database does). Reposts, which the Redis path
+    keeps once per cached window, are compared in ``test_reposts_home``."""
+    for _ in range(n):
         author, kind = rng.choice(users), rng.random()
         if kind < 0.2 and answerable:
             await posts_service.create_post(
@@ -81,7 +89,6 @@ async def _world(session: AsyncSession, rng: random.Random) -> list[User]:
             if shown_to == "public":
                 answerable.append(post)
         await session.commit()
-    return users
 
 
 @pytest.mark.parametrize(
@@ -100,15 +107,14 @@ async def test_redis_and_sql_give_identical_pages(
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis, overrides: dict[str, int]
 ) -> None:
     rng = random.Random(7)
-    users = await _world(session, rng)
+    users, answerable = await _world(session, rng)
     sql, cached = _readers(settings, redis, **overrides)
     for user in users:
         want = await all_pages(_reader_fn(sql, session, user), 7)
         got = await all_pages(_redis_fn(cached, redis, session, user), 7)  # rebuilt from SQL
         assert got == want and want
     # New posts arrive by fan-out (or read-time merge) into the built timelines.
-    for _ in range(30):
-        await make_post(session, rng.choice(users), "later")
+    await _post_at_random(session, rng, users, answerable, 30)
     await _drain(db, cached)
     for user in users:
         want = await all_pages(_reader_fn(sql, session, user), 9)
@@ -118,6 +124,15 @@ async def test_redis_and_sql_give_identical_pages(
             a = [p.id for p in await sql.page(session, user_id=user.id, cursor=cursor)]
             b = await read_from_redis(redis, cached, session, user.id, cursor)
             assert a == b
+    # Large accounts' lists evicted (or expired) are rebuilt from the database on the next
+    # read, with the posts they held: followers-only posts and replies too.
+    evicted = [key async for key in redis.scan_iter("chirp:ap*")]
+    assert bool(evicted) == (overrides.get("fanout_max_followers") is not None)
+    if evicted:
+        await redis.delete(*evicted)
+    for user in users:
+        want = await all_pages(_reader_fn(sql, session, user), 9)
+        assert await all_pages(_redis_fn(cached, redis, session, user), 9) == want
     # Redis answered every page: a failure would have fallen back to the database unseen.
     assert cached.breaker.closed and not cached.recovery.behind
     assert cached.cache is not None
