@@ -36,6 +36,7 @@ AUTHOR_LISTS = (
     "tests/timeline/test_follow_then_read.py",
     "tests/timeline/test_home_redis.py",
     "tests/timeline/test_recovery_and_celebrities.py",
+    "tests/timeline/test_reposts_home.py",
 )
 
 # Module (or function) prefix -> the test paths (prefixes of pytest node ids) that speak for
