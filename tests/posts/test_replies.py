@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.ids import new_id
@@ -57,13 +57,16 @@ async def test_a_reply_links_to_its_post_and_counts_on_it(
     assert reply["replies_count"] == 0
     deeper = await _post(client, tokens["carol"], "@bob no", reply["id"])
     assert deeper["in_reply_to_account_id"] == str(users["bob"].id)
-    await _post(client, tokens["alice"], "me again", root["id"])
+    again = await _post(client, tokens["alice"], "me again", root["id"])
     assert (await _get(client, root["id"]))["replies_count"] == 2
     assert (await _get(client, reply["id"]))["replies_count"] == 1
     # Deleting a reply moves its post's count back; deleting a post keeps its replies.
     r = await client.delete(f"/api/v1/statuses/{reply['id']}", headers=auth(tokens["bob"]))
     assert r.status_code == 200
     assert (await _get(client, root["id"]))["replies_count"] == 1
+    r = await client.delete(f"/api/v1/statuses/{again['id']}", headers=auth(tokens["alice"]))
+    assert r.status_code == 200
+    assert (await _get(client, root["id"]))["replies_count"] == 0
     r = await client.delete(f"/api/v1/statuses/{root['id']}", headers=auth(tokens["alice"]))
     assert r.status_code == 200
     orphan = await _get(client, deeper["id"])
@@ -73,6 +76,20 @@ async def test_a_reply_links_to_its_post_and_counts_on_it(
     assert r.status_code == 200
     low = await session.execute(select(func.min(Post.replies_count)))
     assert (low.scalar_one() or 0) >= 0
+
+
+async def test_a_reply_count_that_drifted_to_zero_never_goes_below(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    _, tokens = await _users(session, "alice", "bob")
+    root = await _post(client, tokens["alice"], "root")
+    reply = await _post(client, tokens["bob"], "@alice yes", root["id"])
+    # As rows written before the count was kept may be: the reply is not counted.
+    await session.execute(update(Post).where(Post.id == int(root["id"])).values(replies_count=0))
+    await session.commit()
+    r = await client.delete(f"/api/v1/statuses/{reply['id']}", headers=auth(tokens["bob"]))
+    assert r.status_code == 200
+    assert (await _get(client, root["id"]))["replies_count"] == 0
 
 
 async def test_replying_to_what_is_missing_or_unseen_is_404_and_stores_nothing(
