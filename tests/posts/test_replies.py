@@ -137,6 +137,21 @@ async def test_a_reply_to_a_repost_answers_the_original(
     assert reply["in_reply_to_id"] == original["id"]
     assert reply["in_reply_to_account_id"] == str(users["alice"].id)
     assert (await _get(client, original["id"]))["replies_count"] == 1
+    # alice's repost of her own followers-only post: her followers may answer it, others
+    # are told it does not exist.
+    await _follow(client, tokens["carol"], users["alice"])
+    inner = await _post(client, tokens["alice"], "for followers", visibility="private")
+    r = await client.post(f"/api/v1/statuses/{inner['id']}/reblog", headers=auth(tokens["alice"]))
+    assert r.status_code == 200, r.text
+    wrapper = r.json()["id"]
+    answered = await _post(client, tokens["carol"], "@alice seen", wrapper)
+    assert answered["in_reply_to_id"] == inner["id"]
+    refused = await client.post(
+        "/api/v1/statuses",
+        data={"status": "@alice me too", "in_reply_to_id": wrapper},
+        headers=auth(tokens["bob"]),
+    )
+    assert refused.status_code == 404
 
 
 async def _tree(client: httpx.AsyncClient, tokens: dict[str, str]) -> dict[str, str]:
