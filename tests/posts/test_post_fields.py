@@ -98,3 +98,33 @@ async def test_web_composer_sends_a_content_warning(
     assert '<details class="post-cw">' in home and "Politics" in home
     row = (await session.execute(select(Post.spoiler_text, Post.sensitive))).one()
     assert tuple(row) == ("Politics", True)
+
+
+async def test_an_accounts_last_status_day_follows_its_posts_and_reposts_not_messages(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    people = {name: await make_user(session, name) for name in ("ann", "bob", "cat")}
+    tokens = {name: await make_token(session, user) for name, user in people.items()}
+
+    async def last_status_at(name: str) -> str | None:
+        r = await client.get(f"/api/v1/accounts/{people[name].id}")
+        assert r.status_code == 200, r.text
+        return r.json()["last_status_at"]  # type: ignore[no-any-return]
+
+    assert [await last_status_at(n) for n in people] == [None, None, None]
+    post = await client.post(
+        "/api/v1/statuses", data={"status": "first"}, headers=auth(tokens["ann"])
+    )
+    day = post.json()["created_at"][:10]  # Mastodon gives the day only
+    shared = await client.post(
+        f"/api/v1/statuses/{post.json()['id']}/reblog", headers=auth(tokens["bob"])
+    )
+    assert shared.status_code == 200
+    # A direct message is nobody else's business: it moves no count and no date.
+    dm = await client.post(
+        "/api/v1/statuses",
+        data={"status": "@ann between us", "visibility": "direct"},
+        headers=auth(tokens["cat"]),
+    )
+    assert dm.status_code == 200
+    assert [await last_status_at(n) for n in people] == [day, day, None]
