@@ -74,8 +74,12 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/streaming/",
         "tests/media/test_api.py",
     ),
-    # A direct message's jobs tell its participants' open streams and notify them.
-    "chirp.posts.service.x__store": (*POSTS, "tests/streaming/test_delivery.py"),
+    # A post's jobs tell open streams and notify whom it mentions or answers.
+    "chirp.posts.service.x__store": (
+        *POSTS,
+        "tests/streaming/test_delivery.py",
+        "tests/notifications/test_created.py",
+    ),
     "chirp.posts.service.x__store_direct": (*POSTS, "tests/streaming/test_delivery.py"),
     # A user's posts are read on their profile (its media tab too) and, for the home
     # timelines of their followers, by the timeline's rebuilds and merges.
