@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import sys
+from pathlib import Path
 from typing import Any
 
 import mutmut.__main__ as mutmut_main
@@ -143,7 +144,11 @@ def main() -> None:
     restat = focus_files(modules_reached(sys.argv[1:]))
 
     def collect_then_narrow(runner: Any, *args: Any, **kwargs: Any) -> None:
-        collect(runner, *args, **kwargs)
+        if Path("mutants/mutmut-stats.json").exists():
+            collect(runner, *args, **kwargs)
+        else:
+            # A first run would trace the whole suite, yet only the focus tests are kept.
+            mutmut_main._refresh_change_detection_baseline()
         # mutmut records which tests reach a function in one full run, then only for tests
         # added since: a function added or renamed later would be tried against the new tests
         # alone. Recording again what the focus tests reach costs one pass of them.
