@@ -64,7 +64,20 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/faults/test_timeline_",
         "tests/api/test_timelines.py",
         "tests/web/test_timeline_pages.py",
+        # Who sees which post where (replies, visibility, reposts, direct messages) is the
+        # timelines' rule, tested with the kind of post it concerns.
+        "tests/posts/test_replies.py",
+        "tests/posts/test_visibility.py",
+        "tests/posts/test_reposts.py",
+        "tests/conversations/test_visibility.py",
     ),
+    # A post's cached copy is dropped when its author changes who may quote it.
+    "chirp.timeline.post_cache.xǁPostCacheǁrefresh": (
+        "tests/timeline/",
+        "tests/posts/test_quotes.py",
+    ),
+    # The home statement as EXPLAINed: the plan tests read it through this.
+    "chirp.timeline.service.x_post_ids_query": ("tests/test_query_plans.py",),
     "chirp.posts": POSTS,
     # A deletion is seen where the post was: cached timelines, open streams, attached media.
     "chirp.posts.service.x_delete_post": (
