@@ -105,8 +105,11 @@ async def test_a_reader_that_raced_a_delete_cannot_bring_the_post_back(
     await reader.delete_post(session, post=post, actor=alice)
     # A request that loaded the row before the delete now tries to cache it.
     await reader.cache.posts.put_many([stale])
-    # No job has run, so the timeline still holds the id: only the tombstone hides it.
+    # No job has run, so the timeline still holds the id: the page leaves the post out.
     assert await reader.page(session, user_id=alice.id, cursor=Cursor()) == []
+    # The deleted text is gone from Redis, and the tombstone itself expires.
+    assert await reader.cache.posts.get_many([post.id]) == ({}, {post.id})
+    assert 0 < await redis.ttl(reader.cache.posts.key(post.id)) <= settings.post_cache_ttl
 
 
 async def test_cached_posts_keep_visibility_warning_and_language(
@@ -202,5 +205,8 @@ async def test_reposts_cached_by_an_earlier_release_still_show_their_originals(
         fields = json.loads(raw)
         fields[10] = int(fields[10])
         await redis.set(key, json.dumps(fields))
-    page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    with _statements(session) as seen:
+        page = await reader.page(session, user_id=alice.id, cursor=Cursor())
     assert [p.shared.text for p in page] == ["carol 1", "carol 0"]  # type: ignore[attr-defined]
+    # Asked of Redis, where the first read cached them: the page's one query, no post read.
+    assert len(seen) == 1, seen

@@ -13,6 +13,7 @@ from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.timeline import service as timeline_service
 from chirp.timeline.home import HomeTimeline
+from chirp.users.models import User
 from tests.factories import make_post, make_user
 from tests.loops import at_most
 
@@ -111,3 +112,50 @@ async def test_home_rows_give_authors_follows_and_states_of_posts(
         author = rows[post.id].author
         assert present.account(author, settings) == present.account(user, settings)
         assert author.name == user.name
+
+
+async def test_visible_home_posts_keeps_only_what_belongs_in_that_readers_home(
+    session: AsyncSession,
+) -> None:
+    # Posts asked by id (a cached timeline's, not cached themselves) are kept only if they
+    # still belong in this reader's home: carol is followed, but by erin, not by alice.
+    alice, bob, carol, dan, erin = [
+        await make_user(session, n) for n in ("alice", "bob", "carol", "dan", "erin")
+    ]
+    for follower, followee in ((alice, bob), (alice, dan), (erin, carol), (erin, bob)):
+        await follows_service.follow(session, follower=follower, followee=followee)
+
+    async def post(author: User, text: str, *, to: Post | None = None, **kw: str) -> int:
+        reply_to = to.id if to is not None else None
+        made = await posts_service.create_post(
+            session, author=author, text=text, max_length=500, in_reply_to_id=reply_to, **kw
+        )
+        return made.id
+
+    own = await make_post(session, alice, "mine")
+    by_bob = await make_post(session, bob, "bob's")
+    by_carol = await make_post(session, carol, "carol's")
+    by_dan = await make_post(session, dan, "dan's")
+    shown = {
+        own.id,
+        by_bob.id,
+        by_dan.id,
+        await post(bob, "to dan, whom alice follows", to=by_dan),
+        await post(bob, "his own thread", to=by_bob),
+        await post(alice, "her reply to carol", to=by_carol),
+        await post(bob, "followers only", visibility="private"),
+    }
+    hidden = {
+        by_carol.id,
+        await post(bob, "to carol, whom alice does not follow", to=by_carol),
+        await post(carol, "@alice to her, but carol is not followed", to=own),
+        await post(bob, "@alice a direct message", visibility="direct"),
+    }
+    await session.commit()
+    asked = sorted(shown | hidden)
+    found = await timeline_service.visible_home_posts(session, user_id=alice.id, ids=asked)
+    assert set(found) == shown
+    assert all(found[i].id == i for i in found)
+    # erin's view of the same posts differs: carol's and bob's to carol are hers.
+    erins = await timeline_service.visible_home_posts(session, user_id=erin.id, ids=asked)
+    assert by_carol.id in erins and own.id not in erins and by_dan.id not in erins
