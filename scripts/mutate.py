@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import glob
 import sys
-from pathlib import Path
 from typing import Any
 
 import mutmut.__main__ as mutmut_main
@@ -154,18 +153,29 @@ def focus_files(modules: list[str]) -> list[str]:
 def main() -> None:
     """Run ``mutmut run`` with the arguments given, narrowing each function's tests."""
     collect = mutmut_main.collect_or_load_stats
+    trace = mutmut_main.run_stats_collection
     restat = focus_files(modules_reached(sys.argv[1:]))
 
     def collect_then_narrow(runner: Any, *args: Any, **kwargs: Any) -> None:
-        if Path("mutants/mutmut-stats.json").exists():
+        traced: list[bool] = []
+
+        def trace_focus(runner: Any, tests: Any = None) -> None:
+            # mutmut traces the whole suite on a first run, and on later runs the tests it
+            # has not traced yet: only the focus tests are kept, so only those are traced.
+            traced.append(True)
+            trace(runner, tests=restat)
+
+        mutmut_main.run_stats_collection = trace_focus
+        try:
             collect(runner, *args, **kwargs)
-        else:
-            # A first run would trace the whole suite, yet only the focus tests are kept.
-            mutmut_main._refresh_change_detection_baseline()
-        # mutmut records which tests reach a function in one full run, then only for tests
-        # added since: a function added or renamed later would be tried against the new tests
-        # alone. Recording again what the focus tests reach costs one pass of them.
-        mutmut_main.run_stats_collection(runner, tests=restat)
+        finally:
+            mutmut_main.run_stats_collection = trace
+        if not traced:
+            # mutmut records which tests reach a function in its first run, then only for
+            # tests added since: a function added or renamed later would be tried against
+            # the new tests alone. Recording again what the focus tests reach costs one
+            # pass of them.
+            trace(runner, tests=restat)
         narrow(state().tests_by_mangled_function_name)
 
     mutmut_main.collect_or_load_stats = collect_then_narrow
