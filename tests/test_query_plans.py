@@ -286,6 +286,11 @@ async def test_hot_path_uses_an_index(
     if name in BOUNDED_AGGREGATES:
         forbidden = ("Sort  (",)
     assert not [n for n in nodes if n.startswith(forbidden)], plan
+    if name in MERGED:
+        # The reader's follows, then each account's index range under a LIMIT of its own,
+        # then the page's: never a walk back through posts until enough of them match.
+        assert "ix_follows_follower_id_id" in plan and "ix_posts_author_id_id" in plan, plan
+        assert sum(n.startswith("Limit  (") for n in nodes) == 2, plan
 
 
 async def _plan(engine: AsyncEngine, session: AsyncSession, stmt: Select) -> str:  # type: ignore[type-arg]
