@@ -38,6 +38,18 @@ AUTHOR_LISTS = (
     "tests/timeline/test_recovery_and_celebrities.py",
     "tests/timeline/test_reposts_home.py",
 )
+TIMELINE = (
+    "tests/timeline/",
+    "tests/faults/test_timeline_",
+    "tests/api/test_timelines.py",
+    "tests/web/test_timeline_pages.py",
+    # Who sees which post where (replies, visibility, reposts, direct messages) is the
+    # timelines' rule, tested with the kind of post it concerns.
+    "tests/posts/test_replies.py",
+    "tests/posts/test_visibility.py",
+    "tests/posts/test_reposts.py",
+    "tests/conversations/test_visibility.py",
+)
 
 # Module (or function) prefix -> the test paths (prefixes of pytest node ids) that speak for
 # it. The longest prefix that matches a function wins.
@@ -58,22 +70,16 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/web/test_input_edges.py",
         "tests/test_ids.py",
     ),
-    "chirp.timeline": (
-        "tests/timeline/",
-        "tests/faults/test_timeline_",
-        "tests/api/test_timelines.py",
-        "tests/web/test_timeline_pages.py",
-        # Who sees which post where (replies, visibility, reposts, direct messages) is the
-        # timelines' rule, tested with the kind of post it concerns.
-        "tests/posts/test_replies.py",
-        "tests/posts/test_visibility.py",
-        "tests/posts/test_reposts.py",
-        "tests/conversations/test_visibility.py",
-    ),
+    "chirp.timeline": TIMELINE,
+    # The timeline's jobs also tell open streams of new, deleted and newly followed posts.
+    "chirp.timeline.fanout": (*TIMELINE, "tests/streaming/"),
     # A post's cached copy is dropped when its author changes who may quote it.
-    "chirp.timeline.post_cache.xǁPostCacheǁrefresh": (
-        "tests/timeline/",
-        "tests/posts/test_quotes.py",
+    "chirp.timeline.post_cache.xǁPostCacheǁrefresh": (*TIMELINE, "tests/posts/test_quotes.py"),
+    "chirp.timeline.home.xǁHomeTimelineǁrefresh_posts": (*TIMELINE, "tests/posts/test_quotes.py"),
+    # A deleted account's timeline and lists leave Redis.
+    "chirp.timeline.cache.xǁTimelineCacheǁforget_user": (
+        *TIMELINE,
+        "tests/accounts/test_deletion.py",
     ),
     # The home statement as EXPLAINed: the plan tests read it through this.
     "chirp.timeline.service.x_post_ids_query": ("tests/test_query_plans.py",),

@@ -155,3 +155,25 @@ async def test_author_lists_take_posts_only_once_built_and_drop_deleted_ones(red
 
     assert page.ids == [4, 2]
     assert page.floor == 2  # trimmed to the cap: 1 is no longer held
+
+
+async def test_forgetting_a_deleted_account_drops_all_its_keys_and_no_one_elses(
+    redis: Redis,
+) -> None:
+    cache = TimelineCache(redis, cap=800)
+    gone, kept = 7, 8
+    for user_id in (gone, kept):
+        # A home timeline, a large account's list, and the followed large accounts' list,
+        # each with the markers a rebuild or a read in progress leaves.
+        await _built(cache, user_id, [100 + user_id], floor=1)
+        await cache.start_rebuild(user_id)
+        await _built_author(cache, user_id, [200 + user_id], floor=1)
+        await cache.start_author_rebuild(user_id)
+        mark = await cache.start_followed_large(user_id)
+        await cache.finish_followed_large(user_id, mark=mark, generation="g", author_ids=[9])
+        await cache.start_followed_large(user_id)
+    keys = {user_id: set(await redis.keys(f"*:{user_id}")) for user_id in (gone, kept)}
+    assert len(keys[gone]) == len(keys[kept]) == 8
+    await cache.forget_user(gone)
+    assert await redis.keys(f"*:{gone}") == []
+    assert set(await redis.keys(f"*:{kept}")) == keys[kept]
