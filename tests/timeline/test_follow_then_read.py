@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chirp.config import Settings
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
+from chirp.posts import reposts
 from chirp.posts import service as posts_service
 from chirp.timeline import service as timeline_service
 from chirp.users.models import User
@@ -71,9 +72,15 @@ async def test_next_read_after_follow_and_unfollow_matches_the_database(
     for follower, followee in [(alice, bob), (carol, bob), (carol, dave), (dave, alice)]:
         await follows_service.follow(session, follower=follower, followee=followee)
     await session.commit()
+    # erin is followed by no one: carol's reposts of her posts are the only way they show.
+    erin = await make_user(session, "erin")
+    shared = [await make_post(session, erin, f"erin {i}") for i in range(3)]
     for author, count in [(alice, 3), (bob, 8), (carol, 25), (dave, 9)]:
         for i in range(count):
             await make_post(session, author, f"{author.username} {i}")
+            if author is carol and i % 8 == 5:
+                await reposts.repost(session, actor=carol, post_id=shared[i // 8].id)
+                await session.commit()
     users = [alice, bob, carol, dave]
     tokens = {u.id: await make_token(session, u) for u in users}
 
@@ -89,7 +96,8 @@ async def test_next_read_after_follow_and_unfollow_matches_the_database(
     )
     assert r.status_code == 200 and r.json()["following"]
     shown = {i for page in await _api_pages(racing_client, tokens[alice.id]) for i in page}
-    assert set(await posts_service.recent_ids(session, author_id=carol.id, limit=99)) <= shown
+    carols = set(await posts_service.recent_ids(session, author_id=carol.id, limit=99))
+    assert len(carols) == 25 + 3 and carols <= shown  # her reposts too
     await assert_everyone_reads_the_database()
 
     r = await racing_client.post(
