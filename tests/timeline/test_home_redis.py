@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from unittest.mock import ANY
 
 import pytest
 from redis.asyncio import Redis
@@ -206,6 +207,30 @@ async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
     assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []
     await _drain(db, cached)
     assert await stored_ids(redis, alice.id) == []
+
+
+async def test_the_delete_job_cleans_up_after_a_request_that_could_not_reach_redis(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    # bob is a large account: his posts are in a list of his own, merged when alice reads.
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    post, kept = [await make_post(session, bob, text) for text in ("soon gone", "kept")]
+    _, cached = _readers(settings, redis, fanout_max_followers=0)
+    assert cached.cache is not None
+    read = await cached.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in read] == [kept.id, post.id]  # both cached now, and in bob's list
+    bobs = f"chirp:ap:{bob.id}"
+    assert {int(m) for m in await redis.zrange(bobs, 0, -1)} >= {post.id, kept.id}
+    # Deleted by a request whose Redis step failed: nothing in Redis knows yet.
+    await posts_service.delete_post(session, post=post, actor=bob)
+    await session.commit()
+    await _drain(db, cached)
+    assert await cached.cache.posts.get_many([post.id, kept.id]) == ({kept.id: ANY}, {post.id})
+    assert post.id not in {int(m) for m in await redis.zrange(bobs, 0, -1)}
+    assert [p.id for p in await cached.page(session, user_id=alice.id, cursor=Cursor())] == [
+        kept.id
+    ]
 
 
 async def test_flushed_redis_is_rebuilt_on_the_next_read(
