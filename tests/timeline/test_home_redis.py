@@ -7,16 +7,18 @@ from unittest.mock import ANY
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chirp.config import Settings
 from chirp.follows import service as follows_service
 from chirp.jobs import registry
+from chirp.jobs.models import Job
 from chirp.jobs.worker import JobContext, Worker
 from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
-from chirp.timeline.cache import TimelineCache
+from chirp.timeline.cache import TimelineCache, member
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
@@ -194,19 +196,59 @@ async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
     await _drain(db, cached)
     assert [p.id for p in await cached.page(session, user_id=alice.id, cursor=Cursor())] == [old.id]
 
+    own = await make_post(session, alice, "her own, newer than bob's")
+    await _drain(db, cached)
+    assert await stored_ids(redis, alice.id) == [own.id, old.id]
+
     await follows_service.unfollow(session, follower=alice, followee=bob)
     await session.commit()
-    assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []  # filtered on read
+    shown = await cached.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in shown] == [own.id]  # filtered on read
     await _drain(db, cached)
-    assert await stored_ids(redis, alice.id) == []
+    assert await stored_ids(redis, alice.id) == [own.id]  # bob's oldest post too
 
     mine = await make_post(session, alice, "mine")
     await _drain(db, cached)
     await cached.page(session, user_id=alice.id, cursor=Cursor())  # now in the post cache too
     await cached.delete_post(session, post=mine, actor=alice)  # as the delete handlers do
-    assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []
+    shown = await cached.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in shown] == [own.id]
     await _drain(db, cached)
-    assert await stored_ids(redis, alice.id) == []
+    assert await stored_ids(redis, alice.id) == [own.id]
+
+    # Someone whose timeline is not in Redis (never read) follows and unfollows: the jobs
+    # have nothing to clean up, and finish.
+    carol = await make_user(session, "carol")
+    await follows_service.follow(session, follower=carol, followee=bob)
+    await session.commit()
+    await follows_service.unfollow(session, follower=carol, followee=bob)
+    await session.commit()
+    await _drain(db, cached)
+    assert await session.scalar(select(func.count()).select_from(Job)) == 0
+    assert not await redis.exists(f"chirp:tl:{carol.id}")
+
+
+async def test_an_unfollow_cleans_up_down_to_a_trimmed_timelines_lowest_post(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    _, cached = _readers(settings, redis, timeline_cache_size=3)
+    await follows_service.follow(session, follower=alice, followee=bob)
+    await session.commit()
+    await cached.page(session, user_id=alice.id, cursor=Cursor())  # built, empty
+    first = await make_post(session, alice, "first")
+    by_bob = await make_post(session, bob, "bob's")
+    later = [await make_post(session, alice, f"later {i}") for i in range(2)]
+    await _drain(db, cached)
+    # Full: the oldest post was trimmed away, and bob's is now the lowest held.
+    assert await redis.zrange(f"chirp:tl:{alice.id}", 0, -1) == [
+        member(i) for i in (by_bob.id, *[p.id for p in later])
+    ]
+    assert first.id not in await stored_ids(redis, alice.id)
+    await follows_service.unfollow(session, follower=alice, followee=bob)
+    await session.commit()
+    await _drain(db, cached)
+    assert await stored_ids(redis, alice.id) == [p.id for p in reversed(later)]
 
 
 async def test_the_delete_job_cleans_up_after_a_request_that_could_not_reach_redis(
