@@ -18,6 +18,7 @@ from chirp.jobs.worker import JobContext, Worker
 from chirp.pagination import Cursor
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
+from chirp.timeline import fanout
 from chirp.timeline.cache import TimelineCache, member
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
@@ -249,6 +250,23 @@ async def test_an_unfollow_cleans_up_down_to_a_trimmed_timelines_lowest_post(
     await session.commit()
     await _drain(db, cached)
     assert await stored_ids(redis, alice.id) == [p.id for p in reversed(later)]
+
+
+async def test_an_unfollows_job_leaves_the_posts_of_an_account_followed_again_since(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    _, cached = _readers(settings, redis)
+    post = await make_post(session, bob, "still followed")
+    await cached.page(session, user_id=alice.id, cursor=Cursor())
+    await cached.follow(session, follower=alice, followee=bob)
+    await cached.unfollow(session, follower=alice, followee=bob)
+    await cached.follow(session, follower=alice, followee=bob)
+    assert await stored_ids(redis, alice.id) == [post.id]
+    # The unfollow's job runs after alice followed bob again: it must leave his posts.
+    ctx = JobContext(session_factory=db, settings=cached.settings, timeline_cache=cached.cache)
+    await fanout.purge_followee(ctx, {"follower_id": alice.id, "followee_id": bob.id})
+    assert await stored_ids(redis, alice.id) == [post.id]
 
 
 async def test_the_delete_job_cleans_up_after_a_request_that_could_not_reach_redis(
