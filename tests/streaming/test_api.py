@@ -130,6 +130,7 @@ async def test_unfollow_stops_updates(
     )
     assert r.status_code == 200, r.text
     await _post(live_client, cast.bob.token, "after the unfollow", visibility="private")
+    await _post(live_client, cast.bob.token, "public, after the unfollow")
     await alice.nothing()
     r = await live_client.post(
         f"/api/v1/accounts/{cast.carol.id}/follow", headers=auth(cast.alice.token)
