@@ -36,9 +36,12 @@ def _readers(
     return HomeTimeline(tuned, None), HomeTimeline(tuned, cache)
 
 
+def _context(db: Factory, reader: HomeTimeline) -> JobContext:
+    return JobContext(session_factory=db, settings=reader.settings, timeline_cache=reader.cache)
+
+
 async def _drain(db: Factory, reader: HomeTimeline) -> None:
-    ctx = JobContext(session_factory=db, settings=reader.settings, timeline_cache=reader.cache)
-    await Worker(ctx, registry.handlers()).drain()
+    await Worker(_context(db, reader), registry.handlers()).drain()
 
 
 def _reader_fn(reader: HomeTimeline, session: AsyncSession, user: User):  # type: ignore[no-untyped-def]
@@ -264,8 +267,8 @@ async def test_an_unfollows_job_leaves_the_posts_of_an_account_followed_again_si
     await cached.follow(session, follower=alice, followee=bob)
     assert await stored_ids(redis, alice.id) == [post.id]
     # The unfollow's job runs after alice followed bob again: it must leave his posts.
-    ctx = JobContext(session_factory=db, settings=cached.settings, timeline_cache=cached.cache)
-    await fanout.purge_followee(ctx, {"follower_id": alice.id, "followee_id": bob.id})
+    payload = {"follower_id": alice.id, "followee_id": bob.id}
+    await fanout.purge_followee(_context(db, cached), payload)
     assert await stored_ids(redis, alice.id) == [post.id]
 
 
