@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -112,33 +113,41 @@ async def test_a_reader_that_raced_a_delete_cannot_bring_the_post_back(
     assert 0 < await redis.ttl(reader.cache.posts.key(post.id)) <= settings.post_cache_ttl
 
 
-async def test_cached_posts_keep_visibility_warning_and_language(
+async def test_cached_posts_show_every_field_the_database_holds(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
-    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
     await follows_service.follow(session, follower=alice, followee=bob)
+    question = await make_post(session, alice, "a question")
+    quoted = await make_post(session, carol, "worth quoting")
+    # Every cached field away from its default: a reply with a mention, a quote, an app.
     post = await posts_service.create_post(
         session,
         author=bob,
-        text="behind a warning",
+        text="@alice an answer behind a warning",
         max_length=500,
-        visibility="private",
+        app_name="Tusky",
+        visibility="unlisted",
         spoiler_text="cw",
         language="de",
+        in_reply_to_id=question.id,
+        quote_of=quoted,
+        quote_approval_policy="followers",
     )
     await session.commit()
+    session.expunge_all()
+    row = await session.get(Post, post.id)
+    assert row is not None and row.mentions and row.app_name == "Tusky"
+    want = {f.name: getattr(row, f.name) for f in dataclasses.fields(CachedPost)}
     reader = _reader(settings, redis)
-    await reader.page(session, user_id=alice.id, cursor=Cursor())  # fills the post cache
+    first = await reader.page(session, user_id=alice.id, cursor=Cursor())  # fills the cache
     with _statements(session) as seen:
-        [again] = await reader.page(session, user_id=alice.id, cursor=Cursor())
+        again = await reader.page(session, user_id=alice.id, cursor=Cursor())
     assert not [s for s in seen if "posts.text" in s], seen  # served from Redis
-    assert (again.id, again.visibility, again.spoiler_text, again.sensitive, again.language) == (
-        post.id,
-        "private",
-        "cw",
-        True,
-        "de",
-    )
+    assert [p.id for p in again] == [p.id for p in first] == [post.id, question.id]
+    for shown in (first[0], again[0]):
+        assert {name: getattr(shown, name) for name in want} == want
+        assert shown.author.username == "bob"
 
 
 def test_entries_cached_before_visibility_existed_read_as_public() -> None:
