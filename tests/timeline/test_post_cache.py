@@ -6,7 +6,10 @@ import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
+import hypothesis
+from hypothesis import strategies as st
 from redis.asyncio import Redis
 from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -157,6 +160,57 @@ def test_entries_cached_before_visibility_existed_read_as_public() -> None:
     assert (cached.author_id, cached.text, cached.visibility) == (3, "old post", "public")
     assert (cached.spoiler_text, cached.sensitive, cached.language) == ("", False, None)
     assert CachedPost.load(7, cached.dump()) == cached
+
+
+_IDS = st.integers(1, 2**63 - 1)
+_CACHED_POSTS = st.builds(
+    CachedPost,
+    id=_IDS,
+    author_id=_IDS,
+    text=st.text(max_size=20),
+    created_at=st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
+    app_name=st.none() | st.text(max_size=5),
+    visibility=st.sampled_from(["public", "unlisted", "private", "direct"]),
+    spoiler_text=st.sampled_from(["", "cw"]),
+    sensitive=st.booleans(),
+    language=st.none() | st.sampled_from(["en", "de"]),
+    in_reply_to_id=st.none() | _IDS,
+    in_reply_to_account_id=st.none() | _IDS,
+    reblog_of_id=st.none() | _IDS,
+    quote_of_id=st.none() | _IDS,
+    quote_approval_policy=st.sampled_from(["public", "followers", "nobody"]),
+    mentions=st.none() | st.lists(st.lists(_IDS | st.text(max_size=5), max_size=3), max_size=2),
+    conversation_id=st.none() | _IDS,
+)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(_CACHED_POSTS)
+def test_every_cached_post_reads_back_as_written(post: CachedPost) -> None:
+    assert CachedPost.load(post.id, post.dump()) == post
+    assert CachedPost.load(post.id, post.dump().encode()) == post  # as Redis returns it
+
+
+def test_fields_left_at_their_defaults_take_no_room() -> None:
+    plain = CachedPost(1, 2, "hi", datetime(2026, 1, 1, tzinfo=UTC), None)
+    assert json.loads(plain.dump()) == [2, "hi", 1767225600000000, None, "public"]
+    # A field set keeps every one before it (they are read back by position).
+    for field, value, length in [("spoiler_text", "cw", 6), ("language", "de", 8)]:
+        changed = dataclasses.replace(plain, **{field: value})
+        assert len(json.loads(changed.dump())) == length
+    last = dataclasses.replace(plain, conversation_id=9)
+    assert json.loads(last.dump())[5:] == [
+        "",
+        False,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "public",
+        None,
+        9,
+    ]
 
 
 async def _reposted_page(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
@@ -34,6 +34,10 @@ for _, key in ipairs(KEYS) do
 end
 return 1
 """
+# Times are whole microseconds since the epoch, counted in integers: through a float's
+# seconds, some came back a microsecond early.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 # What the fields after the visibility are when a cached entry leaves them out.
 _DEFAULTS: list[object] = ["", False, None, None, None, None, None, "public", None, None]
 
@@ -83,7 +87,7 @@ class CachedPost:
 
     def dump(self) -> str:
         """Serialise compactly (the id is in the key)."""
-        micros = int(self.created_at.timestamp() * 1_000_000)
+        micros = (self.created_at - _EPOCH) // _MICROSECOND
         fields = [self.author_id, self.text, micros, self.app_name, self.visibility]
         # Trailing fields at their defaults are left out (and read back as defaults).
         tail: list[object] = [self.spoiler_text, self.sensitive, self.language, *self._links()]
@@ -108,7 +112,7 @@ class CachedPost:
     def load(cls, post_id: int, raw: str | bytes) -> CachedPost:
         """Read back what ``dump`` wrote (or an older release wrote: a public post)."""
         author_id, text, micros, app_name, *rest = json.loads(raw)
-        created_at = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+        created_at = _EPOCH + int(micros) * _MICROSECOND
         # Entries cached before visibility existed end at app_name: every such post was public.
         visibility, *tail = rest or ["public"]
         (
