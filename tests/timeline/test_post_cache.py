@@ -251,7 +251,12 @@ async def test_reposted_originals_come_with_the_cached_page(
     # The page script read the originals with the page: no other Redis read, one SQL query.
     assert [a for a in asked if a] == []
     assert len(seen) == 1, seen
-    loaded = await feed.load(session, page, viewer=await session.get(User, alice.id))
+    viewer = await session.get(User, alice.id)
+    with _statements(session) as seen:
+        loaded = await feed.load(session, page, viewer=viewer)
+    # The counts and the reader's own likes and reposts came with the page too: only the
+    # images are read to show it.
+    assert len(seen) == 1 and "from media_attachments" in seen[0], seen
     assert loaded.shown(page[0]).id == newest.id
     assert loaded.state(page[0]).reblogs == 1
 
