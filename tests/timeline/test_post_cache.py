@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import hypothesis
+import pytest
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 from sqlalchemy import event, update
@@ -20,6 +21,7 @@ from chirp.pagination import Cursor
 from chirp.posts import feed, reposts
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
+from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from chirp.timeline.post_cache import CachedPost
@@ -64,6 +66,30 @@ async def test_a_warm_page_reads_no_posts_from_the_database(
     assert not [s for s in seen if "posts.text" in s], seen  # the text came from Redis
     # The authors with the follow check, the counts and the reader's state: one query.
     assert len(seen) == 1, seen
+
+
+async def test_a_page_missing_one_cached_post_reads_only_that_one(
+    session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    posts = [await make_post(session, bob, f"post {i}") for i in range(5)]
+    await session.commit()
+    reader = _reader(settings, redis)
+    await reader.page(session, user_id=alice.id, cursor=Cursor())  # fills the post cache
+    assert reader.cache is not None
+    await redis.delete(reader.cache.posts.key(posts[-1].id))  # the newest: first on the page
+    asked: list[list[int]] = []
+    visible_home_posts = timeline_service.visible_home_posts
+
+    async def recording(session: AsyncSession, *, user_id: int, ids: list[int]) -> dict[int, Post]:
+        asked.append(list(ids))
+        return await visible_home_posts(session, user_id=user_id, ids=ids)
+
+    monkeypatch.setattr(timeline_service, "visible_home_posts", recording)
+    page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.text for p in page] == [f"post {i}" for i in reversed(range(5))]
+    assert asked == [[posts[-1].id]]
 
 
 async def test_authors_are_always_fresh(
