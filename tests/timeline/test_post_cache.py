@@ -21,6 +21,7 @@ from chirp.pagination import Cursor
 from chirp.posts import feed, reposts
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
+from chirp.reactions import service as reactions_service
 from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
@@ -90,6 +91,29 @@ async def test_a_page_missing_one_cached_post_reads_only_that_one(
     page = await reader.page(session, user_id=alice.id, cursor=Cursor())
     assert [p.text for p in page] == [f"post {i}" for i in reversed(range(5))]
     assert asked == [[posts[-1].id]]
+
+
+async def test_reactions_show_on_a_page_served_from_redis(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    await follows_service.follow(session, follower=alice, followee=bob)
+    liked = await make_post(session, bob, "react to this")
+    quiet = await make_post(session, bob, "nothing here")
+    for user in (carol, alice):
+        await reactions_service.react(session, user=user, post=liked, emoji="👍")
+    await reactions_service.react(session, user=carol, post=liked, emoji="🎉")
+    await session.commit()
+    reader = _reader(settings, redis)
+    await reader.page(session, user_id=alice.id, cursor=Cursor())  # fills the post cache
+    with _statements(session) as seen:
+        page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert not [s for s in seen if "posts.text" in s], seen  # served from Redis
+    shown = {p.id: p.state for p in page}
+    assert shown[liked.id] is not None and shown[quiet.id] is not None
+    got = sorted((r.name, r.count, r.me) for r in shown[liked.id].reactions)
+    assert got == [("🎉", 1, False), ("👍", 2, True)]
+    assert shown[quiet.id].reactions == ()
 
 
 async def test_authors_are_always_fresh(
