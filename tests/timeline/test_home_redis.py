@@ -164,6 +164,36 @@ async def test_fanout_delivers_into_built_timelines(
     assert await stored_ids(redis, alice.id) == [post.id]
 
 
+async def test_fanout_writes_followers_a_batch_at_a_time(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    bob = await make_user(session, "bob")
+    followers = [await make_user(session, f"follower{i}") for i in range(5)]
+    for follower in followers:
+        await follows_service.follow(session, follower=follower, followee=bob)
+    await session.commit()
+    # A worker holds one batch of followers at a time, however many an account has.
+    _, cached = _readers(settings, redis, fanout_batch_size=2)
+    assert cached.cache is not None
+    for follower in followers:
+        await cached.page(session, user_id=follower.id, cursor=Cursor())  # builds it
+    await _drain(db, cached)
+    batches: list[list[int]] = []
+    add = cached.cache.add
+
+    async def recording(post_ids: list[int], user_ids: list[int], **options: int) -> int:
+        batches.append(list(user_ids))
+        return await add(post_ids, user_ids, **options)
+
+    cached.cache.add = recording  # type: ignore[method-assign,assignment]
+    post = await make_post(session, bob, "to every follower")
+    await _drain(db, cached)
+    ids = [f.id for f in followers]
+    assert [b for b in batches if b != [bob.id]] == [ids[:2], ids[2:4], ids[4:]]  # not bob's own
+    for follower in followers:
+        assert await stored_ids(redis, follower.id) == [post.id]
+
+
 async def test_fanout_skips_followers_away_longer_than_the_active_window(
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis
 ) -> None:
