@@ -20,7 +20,7 @@ from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
 from chirp.posts import feed, reposts
 from chirp.posts import service as posts_service
-from chirp.posts.models import Post
+from chirp.posts.models import Post, PostView
 from chirp.reactions import service as reactions_service
 from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
@@ -48,6 +48,17 @@ def _statements(session: AsyncSession) -> Iterator[list[str]]:
 
 def _reader(settings: Settings, redis: Redis) -> HomeTimeline:
     return HomeTimeline(settings, TimelineCache.from_settings(redis, settings))
+
+
+async def _read_twice(
+    reader: HomeTimeline, session: AsyncSession, user_id: int
+) -> tuple[list[PostView], list[PostView]]:
+    """A home page read cold (which fills the post cache), then again: from Redis, checked."""
+    first = await reader.page(session, user_id=user_id, cursor=Cursor())
+    with _statements(session) as seen:
+        again = await reader.page(session, user_id=user_id, cursor=Cursor())
+    assert not [s for s in seen if "posts.text" in s], seen  # the posts came from Redis
+    return first, again
 
 
 async def test_a_warm_page_reads_no_posts_from_the_database(
@@ -105,10 +116,7 @@ async def test_reactions_show_on_a_page_served_from_redis(
     await reactions_service.react(session, user=carol, post=liked, emoji="🎉")
     await session.commit()
     reader = _reader(settings, redis)
-    await reader.page(session, user_id=alice.id, cursor=Cursor())  # fills the post cache
-    with _statements(session) as seen:
-        page = await reader.page(session, user_id=alice.id, cursor=Cursor())
-    assert not [s for s in seen if "posts.text" in s], seen  # served from Redis
+    _, page = await _read_twice(reader, session, alice.id)
     shown = {p.id: p.state for p in page}
     assert shown[liked.id] is not None and shown[quiet.id] is not None
     got = sorted((r.name, r.count, r.me) for r in shown[liked.id].reactions)
@@ -193,10 +201,7 @@ async def test_cached_posts_show_every_field_the_database_holds(
     assert row is not None and row.mentions and row.app_name == "Tusky"
     want = {f.name: getattr(row, f.name) for f in dataclasses.fields(CachedPost)}
     reader = _reader(settings, redis)
-    first = await reader.page(session, user_id=alice.id, cursor=Cursor())  # fills the cache
-    with _statements(session) as seen:
-        again = await reader.page(session, user_id=alice.id, cursor=Cursor())
-    assert not [s for s in seen if "posts.text" in s], seen  # served from Redis
+    first, again = await _read_twice(reader, session, alice.id)
     assert [p.id for p in again] == [p.id for p in first] == [post.id, question.id]
     for shown in (first[0], again[0]):
         assert {name: getattr(shown, name) for name in want} == want
