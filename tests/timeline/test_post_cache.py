@@ -50,6 +50,13 @@ def _reader(settings: Settings, redis: Redis) -> HomeTimeline:
     return HomeTimeline(settings, TimelineCache.from_settings(redis, settings))
 
 
+async def _alice_follows_bob(session: AsyncSession) -> tuple[User, User, User]:
+    """alice, bob and carol, where alice follows bob only."""
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    await follows_service.follow(session, follower=alice, followee=bob)
+    return alice, bob, carol
+
+
 async def _read_twice(
     reader: HomeTimeline, session: AsyncSession, user_id: int
 ) -> tuple[list[PostView], list[PostView]]:
@@ -107,8 +114,7 @@ async def test_a_page_missing_one_cached_post_reads_only_that_one(
 async def test_reactions_show_on_a_page_served_from_redis(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
-    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
-    await follows_service.follow(session, follower=alice, followee=bob)
+    alice, bob, carol = await _alice_follows_bob(session)
     liked = await make_post(session, bob, "react to this")
     quiet = await make_post(session, bob, "nothing here")
     for user in (carol, alice):
@@ -177,8 +183,7 @@ async def test_a_reader_that_raced_a_delete_cannot_bring_the_post_back(
 async def test_cached_posts_show_every_field_the_database_holds(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
-    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
-    await follows_service.follow(session, follower=alice, followee=bob)
+    alice, bob, carol = await _alice_follows_bob(session)
     question = await make_post(session, alice, "a question")
     quoted = await make_post(session, carol, "worth quoting")
     # Every cached field away from its default: a reply with a mention, a quote, an app.
@@ -272,8 +277,7 @@ async def _reposted_page(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> tuple[HomeTimeline, User, Post, list[int]]:
     """alice follows bob, who reposted two posts of carol's (whom alice does not follow)."""
-    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
-    await follows_service.follow(session, follower=alice, followee=bob)
+    alice, bob, carol = await _alice_follows_bob(session)
     originals = [await make_post(session, carol, f"carol {i}") for i in range(2)]
     wrappers = []
     for original in originals:
