@@ -345,6 +345,13 @@ def test_rollout_is_stable_and_roughly_proportional() -> None:
     assert chosen == [i for i in ids if in_redis_rollout(i, 30)]
     assert all(in_redis_rollout(i, 100) for i in ids)
     assert not any(in_redis_rollout(i, 0) for i in ids)
+    # The smallest step counts too: 1 percent is about one reader in a hundred, not none
+    # or two; and raising the percentage only ever adds readers.
+    assert 50 < sum(in_redis_rollout(i, 1) for i in ids) < 150
+    assert 9850 < sum(in_redis_rollout(i, 99) for i in ids) < 9950
+    for low, high in [(1, 2), (29, 30), (30, 31), (98, 99)]:
+        inside = {i for i in ids if in_redis_rollout(i, low)}
+        assert inside < {i for i in ids if in_redis_rollout(i, high)}
 
 
 async def test_a_timeline_expires_within_the_active_window_of_its_last_read(
