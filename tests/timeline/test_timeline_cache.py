@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 
 from chirp.pagination import Cursor
 from chirp.timeline.cache import USERS_PER_CALL, CachedPage, Missing, TimelineCache
+from tests.timeline import stored_ids
 
 
 async def _built(cache: TimelineCache, user_id: int, ids: Sequence[int], *, floor: int) -> None:
@@ -50,6 +51,39 @@ async def test_add_writes_only_existing_timelines_across_many_script_calls(redis
     for uid in [*built, users[1]]:
         assert await redis.zscore(f"chirp:tl:{uid}", f"{42:019d}") is not None
     assert not await cache.exists(users[2])  # never read: left to be rebuilt on read
+
+
+async def test_add_repost_writes_only_existing_timelines_across_many_script_calls(
+    redis: Redis,
+) -> None:
+    cache = TimelineCache(redis, cap=800)
+    users = list(range(1, 2 * USERS_PER_CALL + 7))  # three script calls
+    built = users[::3]
+    for uid in built:
+        await _built(cache, uid, [5], floor=0)
+    holder = built[-1]
+    await cache.add([7], [holder])  # already shows the post shared: the repost is left out
+
+    assert await cache.add_repost(42, 7, users) == len(built) - 1
+    for uid in built:
+        expected = [7, 5] if uid == holder else [42, 5]
+        assert await stored_ids(redis, uid) == expected
+    assert not await cache.exists(users[1])  # never read: left to be rebuilt on read
+    assert await cache.add_repost(43, 7, []) == 0
+
+
+async def test_remove_takes_posts_out_of_every_timeline_across_many_script_calls(
+    redis: Redis,
+) -> None:
+    cache = TimelineCache(redis, cap=800)
+    users = list(range(1, 2 * USERS_PER_CALL + 7))
+    for uid in users:
+        await _built(cache, uid, [uid + 10, 3, 2, 1], floor=0)
+
+    await cache.remove([1, 3], users)
+
+    for uid in users:
+        assert await stored_ids(redis, uid) == [uid + 10, 2]
 
 
 async def test_add_trims_to_the_cap_and_raises_the_floor(redis: Redis) -> None:

@@ -326,8 +326,8 @@ class HomeTimeline:
         try:
             await change(session, self.cache, follower_id=follower.id, followee_id=followee.id)
         except RedisError as exc:
-            # Reads go to the database meanwhile; the follow's job repeats this.
-            log.warning("could not update a cached timeline after a follow: %s", exc)
+            # Reads go to the database meanwhile; the (un)follow's job repeats this.
+            log.warning("could not update a cached timeline after a follow or unfollow: %s", exc)
             self._failed()
 
     async def refresh_posts(self, post_ids: list[int]) -> None:
