@@ -76,6 +76,11 @@ FOCUS: dict[str, tuple[str, ...]] = {
     # A post's cached copy is dropped when its author changes who may quote it.
     "chirp.timeline.post_cache.xǁPostCacheǁrefresh": (*TIMELINE, "tests/posts/test_quotes.py"),
     "chirp.timeline.home.xǁHomeTimelineǁrefresh_posts": (*TIMELINE, "tests/posts/test_quotes.py"),
+    # A follow's options (reblogs, notify) pass through here; their tests are the follow's.
+    "chirp.timeline.home.xǁHomeTimelineǁfollow": (
+        *TIMELINE,
+        "tests/follows/test_follow_options.py",
+    ),
     # A deleted account's timeline and lists leave Redis.
     "chirp.timeline.cache.xǁTimelineCacheǁforget_user": (
         *TIMELINE,
