@@ -12,6 +12,11 @@ from chirp.timeline.home import HomeTimeline
 from tests.loops import at_most
 
 
+async def is_built(redis: Redis, user_id: int) -> bool:
+    """Whether a user's Redis timeline is materialised and complete (its set and floor exist)."""
+    return int(await redis.exists(f"chirp:tl:{user_id}", f"chirp:tlf:{user_id}")) == 2
+
+
 async def stored_ids(redis: Redis, user_id: int) -> list[int]:
     """The post ids held in a user's Redis timeline, newest first."""
     members = await redis.zrevrange(f"chirp:tl:{user_id}", 0, -1)

@@ -22,7 +22,7 @@ from chirp.timeline import service as timeline_service
 from chirp.users.models import User
 from tests.conftest import REDIS_BACKEND
 from tests.factories import auth, make_post, make_token, make_user
-from tests.timeline import all_pages
+from tests.timeline import all_pages, is_built
 
 PAGE = 6
 MAX_PAGES = 100
@@ -115,4 +115,4 @@ async def test_next_read_after_follow_and_unfollow_matches_the_database(
         reader = app.state.home_timeline
         assert reader.breaker.closed
         for user in users:
-            assert await reader.cache.exists(user.id)
+            assert await is_built(reader.cache.redis, user.id)

@@ -1,4 +1,5 @@
-"""With Redis down, every home timeline write still lands, and the log says what was skipped."""
+"""With Redis down or failing, every home timeline write still lands, every page is whole,
+and the log says what was skipped."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
 from chirp.follows import service as follows_service
 from chirp.pagination import Cursor
+from chirp.posts import reposts
 from chirp.posts import service as posts_service
 from chirp.redis_client import make_redis
 from chirp.timeline.cache import TimelineCache
@@ -97,3 +100,39 @@ async def test_a_write_lands_without_redis_and_one_warning_says_why(
     # What was skipped, and Redis's own reason (which names the server).
     assert warnings[0].startswith(f"{skipped}: "), warnings
     assert "127.0.0.1:1" in warnings[0], warnings
+
+
+async def test_a_page_is_whole_when_its_posts_cannot_be_read_from_or_written_to_redis(
+    session: AsyncSession,
+    settings: Settings,
+    redis: Redis,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    await follows_service.follow(session, follower=alice, followee=bob)
+    original = await make_post(session, carol, "shared by bob")
+    wrapper, _ = await reposts.repost(session, actor=bob, post_id=original.id)
+    await session.commit()
+    own = await make_post(session, bob, "bob's own")
+    home = HomeTimeline(settings, TimelineCache.from_settings(redis, settings))
+    assert home.cache is not None
+
+    # The timeline and its ids are in Redis; its posts, and the one the repost shares, are
+    # not cached yet, and Redis fails each read or write of cached posts.
+    async def failing(*args: object) -> None:
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(home.cache.posts, "get_many", failing)
+    monkeypatch.setattr(home.cache.posts, "put_many", failing)
+    with caplog.at_level(logging.WARNING, logger="chirp.timeline"):
+        page = await home.page(session, user_id=alice.id, cursor=Cursor())
+
+    assert [p.id for p in page] == [own.id, wrapper.id]  # from the database
+    warnings = [r.getMessage() for r in caplog.records if r.name == "chirp.timeline"]
+    reason = "Error 111 connecting to 127.0.0.1:6379. Connection refused."
+    assert warnings == [
+        f"could not read cached posts: {reason}",
+        f"could not cache posts: {reason}",
+    ]
+    assert home.breaker.closed  # the timeline itself was read from Redis

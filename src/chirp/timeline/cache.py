@@ -327,7 +327,3 @@ class TimelineCache:
         """Drop everything kept for one account (a deleted account's timeline and lists)."""
         keys = [*self._keys(user_id), *self._author_keys(user_id)]
         await self.redis.delete(*keys, *self._followed_large_keys(user_id))
-
-    async def exists(self, user_id: int) -> bool:
-        """Whether the user's timeline is materialised and complete."""
-        return await self.redis.exists(*self._keys(user_id)[:2]) == 2
