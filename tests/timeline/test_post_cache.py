@@ -320,6 +320,33 @@ async def test_reposted_originals_come_with_the_cached_page(
     assert loaded.state(page[0]).reblogs == 1
 
 
+async def test_a_followers_only_post_boosted_by_its_author_comes_with_the_cached_page(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, bob, _ = await _alice_follows_bob(session)
+    private = await posts_service.create_post(
+        session, author=bob, text="for followers", max_length=500, visibility="private"
+    )
+    await session.commit()
+    for i in range(2):
+        await make_post(session, bob, f"bob {i}")
+    wrapper, _ = await reposts.repost(session, actor=bob, post_id=private.id)
+    await session.commit()
+    # A window of two: the boost and bob's last post, not the post boosted as itself.
+    tuned = settings.model_copy(update={"timeline_cache_size": 2})
+    reader = _reader(tuned, redis)
+    cold = await reader.page(session, user_id=alice.id, cursor=Cursor(limit=2))
+    assert cold[0].id == wrapper.id
+    page = await reader.page(session, user_id=alice.id, cursor=Cursor(limit=2))
+    assert page[0].shared.text == "for followers"  # type: ignore[attr-defined]
+    viewer = await session.get(User, alice.id)
+    with _statements(session) as seen:
+        loaded = await feed.load(session, page, viewer=viewer)
+    # alice follows bob, so she may see it, and it came with the page: only images are read.
+    assert len(seen) == 1 and "from media_attachments" in seen[0], seen
+    assert loaded.shown(page[0]).id == private.id
+
+
 async def test_reposts_cached_by_an_earlier_release_still_show_their_originals(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
