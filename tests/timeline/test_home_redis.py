@@ -16,6 +16,7 @@ from chirp.jobs import registry
 from chirp.jobs.models import Job
 from chirp.jobs.worker import JobContext, Worker
 from chirp.pagination import Cursor
+from chirp.posts import reposts
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.timeline import fanout
@@ -193,6 +194,28 @@ async def test_fanout_writes_followers_a_batch_at_a_time(
     assert [b for b in batches if b != [bob.id]] == [ids[:2], ids[2:4], ids[4:]]  # not bob's own
     for follower in followers:
         assert await stored_ids(redis, follower.id) == [post.id]
+
+
+async def test_fanout_of_a_repost_skips_followers_who_hide_the_authors_reposts(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    ann, ben, cat, dan = [await make_user(session, n) for n in ("ann", "ben", "cat", "dan")]
+    await follows_service.follow(session, follower=ann, followee=ben)
+    await follows_service.follow(session, follower=dan, followee=ben, reblogs=False)
+    await session.commit()
+    _, cached = _readers(settings, redis)
+    await _drain(db, cached)  # the follows' jobs: what follows arrives by fan-out alone
+    for user in (ann, ben, dan):
+        assert await read_from_redis(redis, cached, session, user.id, Cursor()) == []
+    shared = await make_post(session, cat, "cat's")
+    own = await make_post(session, ben, "ben's")
+    wrapper, _ = await reposts.repost(session, actor=ben, post_id=shared.id)
+    await session.commit()
+    await _drain(db, cached)
+
+    assert await stored_ids(redis, ann.id) == [wrapper.id, own.id]
+    assert await stored_ids(redis, ben.id) == [wrapper.id, own.id]
+    assert await stored_ids(redis, dan.id) == [own.id]  # ben's posts, not his reposts
 
 
 async def test_fanout_skips_followers_away_longer_than_the_active_window(
