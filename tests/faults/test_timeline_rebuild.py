@@ -32,7 +32,7 @@ from chirp.timeline.home import HomeTimeline
 from chirp.users.models import User
 from tests.factories import make_post, make_user
 from tests.faults.conftest import RedisServer
-from tests.timeline import all_pages
+from tests.timeline import all_pages, is_built
 
 Factory = async_sessionmaker[AsyncSession]
 CAP = 12  # small, so floors and the database continuation below them are exercised
@@ -72,7 +72,7 @@ async def _assert_every_page_matches_sql(
         assert await all_pages(cached, PAGE) == want, f"user {user.username}"
         assert want
         assert reader.breaker.closed, "Redis did not serve the pages"
-        assert await reader.cache.exists(user.id)
+        assert await is_built(reader.cache.redis, user.id)
 
 
 async def _settle(worker: Worker) -> None:
@@ -214,6 +214,6 @@ async def test_fan_out_during_a_rebuild_whose_marker_lapsed_is_not_lost(
         assert not await cache.finish_rebuild(alice.id, ids, floor=0, token=token)
         page = await reader.page(session, user_id=alice.id, cursor=Cursor())
         assert [p.id for p in page] == [new.id, old.id]
-        assert await cache.exists(alice.id) and reader.breaker.closed
+        assert await is_built(redis, alice.id) and reader.breaker.closed
     finally:
         await redis.aclose()
