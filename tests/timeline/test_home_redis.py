@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from unittest.mock import ANY
 
@@ -194,6 +195,50 @@ async def test_fanout_writes_followers_a_batch_at_a_time(
     assert [b for b in batches if b != [bob.id]] == [ids[:2], ids[2:4], ids[4:]]  # not bob's own
     for follower in followers:
         assert await stored_ids(redis, follower.id) == [post.id]
+
+
+async def test_a_fanout_that_fails_midway_leaves_no_write_running_behind_it(
+    session: AsyncSession,
+    db: Factory,
+    settings: Settings,
+    redis: Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bob = await make_user(session, "bob")
+    followers = [await make_user(session, f"follower{i}") for i in range(3)]
+    for follower in followers:
+        await follows_service.follow(session, follower=follower, followee=bob)
+    await session.commit()
+    post = await make_post(session, bob, "to every follower")
+    _, cached = _readers(settings, redis, fanout_batch_size=1)
+    assert cached.cache is not None
+    # The first batch's write to Redis is still under way when reading the second batch of
+    # followers fails: the job fails (to be retried), and takes its write down with it.
+    writing, cancelled = asyncio.Event(), []
+    add, follower_batch = cached.cache.add, follows_service.follower_batch
+
+    async def slow(post_ids: list[int], user_ids: list[int], **options: int) -> int:
+        if user_ids == [bob.id]:
+            return await add(post_ids, user_ids, **options)  # his own timeline first
+        writing.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.append(user_ids)
+            raise
+        return 0
+
+    async def failing_second(session: AsyncSession, **query: int) -> list[tuple[int, int]]:
+        if query["after_id"]:
+            await writing.wait()
+            raise OSError("the database went away")
+        return await follower_batch(session, **query)
+
+    cached.cache.add = slow  # type: ignore[method-assign,assignment]
+    monkeypatch.setattr(follows_service, "follower_batch", failing_second)
+    with pytest.raises(OSError, match="went away"):
+        await fanout.fanout_post(_context(db, cached), {"post_id": post.id})
+    assert cancelled == [[followers[0].id]]
 
 
 async def test_fanout_of_a_repost_skips_followers_who_hide_the_authors_reposts(
