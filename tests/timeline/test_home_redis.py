@@ -395,6 +395,32 @@ async def test_the_delete_job_cleans_up_after_a_request_that_could_not_reach_red
     ]
 
 
+async def test_posts_filtered_out_on_read_leave_the_rest_of_the_page_whole(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, ben, cat = [await make_user(session, n) for n in ("alice", "ben", "cat")]
+    for followee in (ben, cat):
+        await follows_service.follow(session, follower=alice, followee=followee)
+    bens, cats = [], []
+    for i in range(4):  # their posts alternate
+        bens.append(await make_post(session, ben, f"ben {i}"))
+        cats.append(await make_post(session, cat, f"cat {i}"))
+    _, cached = _readers(settings, redis)
+    read = _redis_fn(cached, redis, session, alice)
+    everything = [p.id for pair in zip(reversed(cats), reversed(bens), strict=True) for p in pair]
+    assert [i for page in await all_pages(read, 3) for i in page] == everything  # all cached
+    # As by requests whose Redis step failed: alice unfollows cat and ben deletes a post,
+    # while Redis still holds them (their clean-up jobs have not run). Reads filter them
+    # out, each page going on with the posts after them.
+    await follows_service.unfollow(session, follower=alice, followee=cat)
+    await posts_service.delete_post(session, post=bens[2], actor=ben)
+    await session.commit()
+
+    pages = await all_pages(read, 3)
+    assert [i for page in pages for i in page] == [bens[3].id, bens[1].id, bens[0].id]
+    assert [len(page) for page in pages] == [3]
+
+
 async def test_flushed_redis_is_rebuilt_on_the_next_read(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
