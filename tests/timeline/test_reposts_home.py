@@ -31,7 +31,7 @@ from chirp.timeline.home import HomeTimeline
 from chirp.timeline.reposts import dedupe, keep_one_repost
 from chirp.users.models import User
 from tests.factories import make_post, make_user
-from tests.timeline import all_pages, read_from_redis
+from tests.timeline import all_pages, is_built, read_from_redis
 
 Factory = async_sessionmaker[AsyncSession]
 MODES = [
@@ -214,6 +214,25 @@ async def test_a_post_seen_as_itself_does_not_come_back_as_a_repost_in_the_cache
     # The same in the reposter's own timeline, where the request put the repost at once.
     pages = await all_pages(functools.partial(_page, cached, redis, session, b), 2)
     assert [i for page in pages for i in page] == flat
+
+
+async def test_a_full_rebuild_that_drops_a_shared_posts_repost_still_continues_into_the_database(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    me, a, b = [await make_user(session, n) for n in ("me", "a", "b")]
+    for followee in (a, b):
+        await follows_service.follow(session, follower=me, followee=followee)
+    await session.commit()
+    sql, cached = _readers(settings, redis, timeline_cache_size=5)
+    posts = [await make_post(session, a, f"a {i}") for i in range(8)]
+    await _repost(session, cached, b, posts[6])
+    # The newest five are the repost and four posts, one of them the post it shares: the
+    # rebuilt list keeps four, fewer than the cap, yet older posts are in the database.
+    want = [p.id for p in reversed(posts)]
+    assert await _ids(sql, session, me) == want
+    assert await _redis_ids(cached, redis, session, me) == want
+    assert await is_built(redis, me.id)
+    assert await _redis_ids(cached, redis, session, me) == want
 
 
 def test_dedupe_and_keep_one_repost_rules() -> None:

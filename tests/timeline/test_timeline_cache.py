@@ -52,6 +52,7 @@ async def test_add_writes_only_existing_timelines_across_many_script_calls(redis
         assert await redis.zscore(f"chirp:tl:{uid}", f"{42:019d}") is not None
     assert not await is_built(redis, users[2])  # never read: left to be rebuilt on read
     assert await cache.add([], users) == 0
+    assert await cache.add([43], []) == 0
 
 
 async def test_add_repost_writes_only_existing_timelines_across_many_script_calls(
