@@ -26,6 +26,7 @@ from chirp.jobs.worker import JobContext, Worker
 from chirp.pagination import Cursor
 from chirp.posts import reposts
 from chirp.posts.models import Post
+from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from chirp.timeline.reposts import dedupe, keep_one_repost
@@ -217,7 +218,7 @@ async def test_a_post_seen_as_itself_does_not_come_back_as_a_repost_in_the_cache
 
 
 async def test_a_full_rebuild_that_drops_a_shared_posts_repost_still_continues_into_the_database(
-    session: AsyncSession, settings: Settings, redis: Redis
+    session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     me, a, b = [await make_user(session, n) for n in ("me", "a", "b")]
     for followee in (a, b):
@@ -232,7 +233,20 @@ async def test_a_full_rebuild_that_drops_a_shared_posts_repost_still_continues_i
     assert await _ids(sql, session, me) == want
     assert await _redis_ids(cached, redis, session, me) == want
     assert await is_built(redis, me.id)
+    # The list is complete down to its lowest post: pages it holds need no database.
+    asked: list[Cursor] = []
+    home_post_ids = timeline_service.home_post_ids
+
+    async def home(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
+        asked.append(cursor)
+        return await home_post_ids(session, user_id=user_id, cursor=cursor)
+
+    monkeypatch.setattr(timeline_service, "home_post_ids", home)
+    held = Cursor(max_id=posts[6].id, limit=2)
+    assert await read_from_redis(redis, cached, session, me.id, held) == want[2:4]
+    assert asked == []
     assert await _redis_ids(cached, redis, session, me) == want
+    assert asked
 
 
 def test_dedupe_and_keep_one_repost_rules() -> None:
