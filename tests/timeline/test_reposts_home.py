@@ -249,6 +249,41 @@ async def test_a_full_rebuild_that_drops_a_shared_posts_repost_still_continues_i
     assert asked
 
 
+async def test_a_rebuilt_timeline_keeps_one_repost_per_post_as_fan_out_goes_on(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis
+) -> None:
+    me, a, b, c, d, x = [await make_user(session, n) for n in ("me", "a", "b", "c", "d", "x")]
+    for followee in (a, b, c, d):  # not x, whose post the others share
+        await follows_service.follow(session, follower=me, followee=followee)
+    await session.commit()
+    _, cached = _readers(settings, redis)
+    shared = await make_post(session, x, "shared by b, c and d")
+    f1 = await make_post(session, a, "a one")
+    rb = await _repost(session, cached, b, shared)
+    f2 = await make_post(session, a, "a two")
+    rc = await _repost(session, cached, c, shared)
+    await _drain(db, cached)  # fanned out before the timeline exists: it is built from SQL
+    pages = functools.partial(_page, cached, redis, session, me)
+
+    async def flat(limit: int) -> list[int]:
+        return [i for page in await all_pages(pages, limit) for i in page]
+
+    # Built from the database: c's repost replaced b's. d's, fanned out later, replaces c's.
+    assert await flat(20) == [rc.id, f2.id, f1.id]
+    rd = await _repost(session, cached, d, shared)
+    f3 = await make_post(session, a, "a three")
+    await _drain(db, cached)
+    for limit in (1, 2, 20):  # once across the whole window, not only within a page
+        assert await flat(limit) == [f3.id, rd.id, f2.id, f1.id]
+    # Undoing each newest repost brings back the one it replaced.
+    await _undo(session, cached, d, shared)
+    await _drain(db, cached)
+    assert await flat(1) == [f3.id, rc.id, f2.id, f1.id]
+    await _undo(session, cached, c, shared)
+    await _drain(db, cached)
+    assert await flat(1) == [f3.id, f2.id, rb.id, f1.id]
+
+
 def test_dedupe_and_keep_one_repost_rules() -> None:
     class P:
         def __init__(self, id: int, of: int | None = None) -> None:
