@@ -527,6 +527,26 @@ async def test_a_large_accounts_list_is_read_from_the_database_only_where_it_end
     assert asked
 
 
+async def test_following_an_account_that_is_already_large_shows_its_posts_at_once(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, star, x, y = [await make_user(session, n) for n in ("alice", "star", "x", "y")]
+    for fan in (x, y):  # star is large before alice follows, and stays so: same list
+        await follows_service.follow(session, follower=fan, followee=star)
+    await session.commit()
+    _, cached = _readers(settings, redis, fanout_max_followers=1)
+    read = _redis_fn(cached, redis, session, alice)
+    old = await make_post(session, star, "before alice follows")
+    assert await read(Cursor()) == []  # alice's followed large accounts: none, stored
+    assert await cached.follow(session, follower=alice, followee=star)
+    assert await read(Cursor()) == [old.id]
+    new = await make_post(session, star, "after")
+    await cached.published(new)
+    assert await read(Cursor()) == [new.id, old.id]
+    for fan in (x, y):  # the others' lists are their own
+        assert await _redis_fn(cached, redis, session, fan)(Cursor()) == [new.id, old.id]
+
+
 async def test_following_and_unfollowing_a_large_account_and_its_growth_show_on_read(
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis
 ) -> None:
