@@ -547,6 +547,34 @@ async def test_following_an_account_that_is_already_large_shows_its_posts_at_onc
         assert await _redis_fn(cached, redis, session, fan)(Cursor()) == [new.id, old.id]
 
 
+async def test_a_follow_that_brings_a_full_window_of_posts_reads_on_below_it(
+    session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    _, cached = _readers(settings, redis, timeline_cache_size=5)
+    read = _redis_fn(cached, redis, session, alice)
+    assert await read(Cursor()) == []  # alice's timeline: built, empty, complete
+    posts = [await make_post(session, bob, f"bob {i}") for i in range(5)]
+    await reposts.repost(session, actor=bob, post_id=(await make_post(session, carol, "c")).id)
+    await session.commit()
+    # bob's newest five are a repost, which alice hides, and four posts: the four come, and
+    # the timeline is complete only down to them. His first post is read from the database.
+    assert await cached.follow(session, follower=alice, followee=bob, reblogs=False)
+    want = [p.id for p in reversed(posts)]
+    assert [i for page in await all_pages(read, 2) for i in page] == want
+    asked: list[Cursor] = []
+    home_post_ids = timeline_service.home_post_ids
+
+    async def home(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
+        asked.append(cursor)
+        return await home_post_ids(session, user_id=user_id, cursor=cursor)
+
+    monkeypatch.setattr(timeline_service, "home_post_ids", home)
+    held = Cursor(max_id=posts[3].id, limit=2)
+    assert await read(held) == [posts[2].id, posts[1].id]
+    assert asked == []  # the follow's posts are held down to the lowest it brought
+
+
 async def test_following_and_unfollowing_a_large_account_and_its_growth_show_on_read(
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis
 ) -> None:

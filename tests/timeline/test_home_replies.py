@@ -142,3 +142,9 @@ async def test_fanout_of_a_reply_reaches_only_followers_the_rule_allows(
     thread = await _post(session, ben, to_cat)  # answers himself: everyone's
     await reader.follow(session, follower=eve, followee=ben)
     assert await stored_ids(redis, eve.id) == [thread.id]
+    # ... and those to accounts followed already.
+    fay = await make_user(session, "fay")
+    await reader.follow(session, follower=fay, followee=cat)
+    await reader.page(session, user_id=fay.id, cursor=Cursor())
+    await reader.follow(session, follower=fay, followee=ben)
+    assert await stored_ids(redis, fay.id) == [thread.id, to_cat.id, to_cat.in_reply_to_id]
