@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.pagination import Cursor
+from chirp.timeline import service as timeline_service
 from chirp.timeline.home import HomeTimeline
 from tests.loops import at_most
 
@@ -54,3 +56,16 @@ async def all_pages(read: Callable[[Cursor], Awaitable[list[int]]], limit: int) 
         pages.append(page)
         cursor = Cursor(max_id=page[-1], limit=limit)
     return pages
+
+
+def record_home_reads(monkeypatch: pytest.MonkeyPatch) -> list[Cursor]:
+    """The cursors of the home timeline's reads of the database from now on (the list fills)."""
+    asked: list[Cursor] = []
+    read = timeline_service.home_post_ids
+
+    async def recorded(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
+        asked.append(cursor)
+        return await read(session, user_id=user_id, cursor=cursor)
+
+    monkeypatch.setattr(timeline_service, "home_post_ids", recorded)
+    return asked

@@ -21,12 +21,11 @@ from chirp.posts import reposts
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.timeline import fanout
-from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache, member
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
-from tests.timeline import all_pages, is_built, read_from_redis, stored_ids
+from tests.timeline import all_pages, is_built, read_from_redis, record_home_reads, stored_ids
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -489,8 +488,7 @@ async def test_a_large_accounts_list_is_read_from_the_database_only_where_it_end
     # What the reads take from the database: star's newest posts (to rebuild star's list),
     # and the home timeline's ids (to rebuild alice's, or to continue below what Redis holds).
     rebuilt: list[list[int]] = []
-    asked: list[Cursor] = []
-    recent_ids, home_post_ids = posts_service.recent_ids, timeline_service.home_post_ids
+    recent_ids = posts_service.recent_ids
 
     async def recent(
         session: AsyncSession, *, author_id: int, limit: int, since: int = 0
@@ -498,12 +496,8 @@ async def test_a_large_accounts_list_is_read_from_the_database_only_where_it_end
         rebuilt.append(await recent_ids(session, author_id=author_id, limit=limit, since=since))
         return rebuilt[-1]
 
-    async def home(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
-        asked.append(cursor)
-        return await home_post_ids(session, user_id=user_id, cursor=cursor)
-
     monkeypatch.setattr(posts_service, "recent_ids", recent)
-    monkeypatch.setattr(timeline_service, "home_post_ids", home)
+    asked = record_home_reads(monkeypatch)
     assert await read(Cursor()) == [p.id for p in reversed(early)]
     assert len(rebuilt) == len(asked) == 1  # both built on the first read
     # Both hold all there is, a new post of star's too: the next read needs no database.
@@ -562,17 +556,24 @@ async def test_a_follow_that_brings_a_full_window_of_posts_reads_on_below_it(
     assert await cached.follow(session, follower=alice, followee=bob, reblogs=False)
     want = [p.id for p in reversed(posts)]
     assert [i for page in await all_pages(read, 2) for i in page] == want
-    asked: list[Cursor] = []
-    home_post_ids = timeline_service.home_post_ids
-
-    async def home(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
-        asked.append(cursor)
-        return await home_post_ids(session, user_id=user_id, cursor=cursor)
-
-    monkeypatch.setattr(timeline_service, "home_post_ids", home)
+    asked = record_home_reads(monkeypatch)
     held = Cursor(max_id=posts[3].id, limit=2)
     assert await read(held) == [posts[2].id, posts[1].id]
     assert asked == []  # the follow's posts are held down to the lowest it brought
+
+
+async def test_a_follow_that_brings_fewer_posts_than_the_cap_needs_no_database_past_them(
+    session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, dan = await make_user(session, "alice"), await make_user(session, "dan")
+    _, cached = _readers(settings, redis, timeline_cache_size=5)
+    read = _redis_fn(cached, redis, session, alice)
+    assert await read(Cursor()) == []  # alice's timeline: built, empty, complete
+    posts = [await make_post(session, dan, f"dan {i}") for i in range(2)]
+    asked = record_home_reads(monkeypatch)
+    assert await cached.follow(session, follower=alice, followee=dan)
+    assert [i for page in await all_pages(read, 1) for i in page] == [p.id for p in posts[::-1]]
+    assert asked == []  # all dan has, and alice's timeline still complete: Redis answers
 
 
 async def test_following_and_unfollowing_a_large_account_and_its_growth_show_on_read(

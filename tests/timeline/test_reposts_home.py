@@ -26,13 +26,12 @@ from chirp.jobs.worker import JobContext, Worker
 from chirp.pagination import Cursor
 from chirp.posts import reposts
 from chirp.posts.models import Post
-from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from chirp.timeline.reposts import dedupe, keep_one_repost
 from chirp.users.models import User
 from tests.factories import make_post, make_user
-from tests.timeline import all_pages, is_built, read_from_redis
+from tests.timeline import all_pages, is_built, read_from_redis, record_home_reads
 
 Factory = async_sessionmaker[AsyncSession]
 MODES = [
@@ -234,14 +233,7 @@ async def test_a_full_rebuild_that_drops_a_shared_posts_repost_still_continues_i
     assert await _redis_ids(cached, redis, session, me) == want
     assert await is_built(redis, me.id)
     # The list is complete down to its lowest post: pages it holds need no database.
-    asked: list[Cursor] = []
-    home_post_ids = timeline_service.home_post_ids
-
-    async def home(session: AsyncSession, *, user_id: int, cursor: Cursor) -> list[int]:
-        asked.append(cursor)
-        return await home_post_ids(session, user_id=user_id, cursor=cursor)
-
-    monkeypatch.setattr(timeline_service, "home_post_ids", home)
+    asked = record_home_reads(monkeypatch)
     held = Cursor(max_id=posts[6].id, limit=2)
     assert await read_from_redis(redis, cached, session, me.id, held) == want[2:4]
     assert asked == []
