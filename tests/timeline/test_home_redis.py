@@ -555,6 +555,7 @@ async def test_a_follow_that_brings_a_full_window_of_posts_reads_on_below_it(
     # the timeline is complete only down to them. His first post is read from the database.
     assert await cached.follow(session, follower=alice, followee=bob, reblogs=False)
     want = [p.id for p in reversed(posts)]
+    assert await stored_ids(redis, alice.id) == want[:4]  # no repost that would be hidden
     assert [i for page in await all_pages(read, 2) for i in page] == want
     asked = record_home_reads(monkeypatch)
     held = Cursor(max_id=posts[3].id, limit=2)
