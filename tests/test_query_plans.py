@@ -147,6 +147,11 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
         "followed account's posts for a home": timeline_service.followee_posts_statement().params(
             user_id=USER, author_id=USER + 1, limit=800
         ),
+        "replies to a followed account by the others followed": (
+            timeline_service.followed_replies_statement(lateral=True).params(
+                user_id=USER, account_id=USER + 1, low=POST, limit=800
+            )
+        ),
         # statuses: show, delete, idempotent create
         "post by id": select(Post).where(Post.id == POST),
         "post for idempotency key": select(Post)
@@ -235,7 +240,13 @@ def _hot_paths() -> dict[str, Select]:  # type: ignore[type-arg]
 
 # Pages merged from one index range per followed account, each bounded by the page size: the
 # Sort orders those few rows (see timeline.service.post_ids_statement).
-MERGED = {"home page 1", "home deep page", "home since", "home down to a post"}
+MERGED = {
+    "home page 1",
+    "home deep page",
+    "home since",
+    "home down to a post",
+    "replies to a followed account by the others followed",
+}
 # Counts bounded by design: the badge counts at most BADGE_CAP index entries (a LIMIT under
 # the Aggregate); a group's size and sample read that group's own index entries only.
 BOUNDED_AGGREGATES = {

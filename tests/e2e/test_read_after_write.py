@@ -43,19 +43,28 @@ class Model:
     posts: dict[int, str] = field(default_factory=dict)  # live post id -> author
     labels: dict[int, str] = field(default_factory=dict)  # post id -> its text, for messages
     follows: set[tuple[str, str]] = field(default_factory=set)
+    replied_to: dict[int, str] = field(default_factory=dict)  # reply id -> account answered
 
     def home(self, user: str) -> list[int]:
-        """The user's posts and those of everyone they follow, newest first."""
-        shown = {user} | {b for a, b in self.follows if a == user}
-        return sorted((i for i, a in self.posts.items() if a in shown), reverse=True)
+        """The user's posts and those of everyone they follow, newest first; a reply to
+        another account only if the user is that account or follows it (Mastodon's rule)."""
+        followed = {b for a, b in self.follows if a == user}
+
+        def shown(post_id: int, author: str) -> bool:
+            to = self.replied_to.get(post_id, author)
+            if author == user:
+                return True
+            return author in followed and (to in (author, user) or to in followed)
+
+        return sorted((i for i, a in self.posts.items() if shown(i, a)), reverse=True)
 
     def profile(self, user: str) -> list[int]:
         """The user's own posts, newest first."""
         return sorted((i for i, a in self.posts.items() if a == user), reverse=True)
 
     def public(self) -> list[int]:
-        """Every post, newest first."""
-        return sorted(self.posts, reverse=True)
+        """Every post but replies to others, newest first."""
+        return sorted((i for i in self.posts if i not in self.replied_to), reverse=True)
 
     def followers(self, user: str) -> set[str]:
         """Who follows the user."""
@@ -119,11 +128,10 @@ class Api:
         )
         return int(me["id"])
 
-    def post(self, user: str, text: str) -> int:
-        """Post as the user; return the post's id."""
-        body = self._ok(
-            self.http.post("/api/v1/statuses", data={"status": text}, headers=self._auth(user))
-        )
+    def post(self, user: str, text: str, reply_to: int | None = None) -> int:
+        """Post (or reply) as the user; return the post's id."""
+        data = {"status": text, **({"in_reply_to_id": str(reply_to)} if reply_to else {})}
+        body = self._ok(self.http.post("/api/v1/statuses", data=data, headers=self._auth(user)))
         return int(body["id"])
 
     def delete(self, user: str, post_id: int) -> None:
@@ -167,14 +175,20 @@ class Scenario:
         self.concerned: set[str] = set()  # whose home the write changes
         self.authors: tuple[str, ...] = ()  # whose profile it changes
 
-    def post(self, author: str) -> int:
-        """``author`` posts; followers may see it only once the fan-out has run."""
+    def post(self, author: str, reply_to: str | None = None) -> int:
+        """``author`` posts, or answers ``reply_to``'s newest post; followers may see it only
+        once the fan-out has run."""
         text = f"{author} {next(self.numbers)}"
+        to = self.model.profile(reply_to)[0] if reply_to else None
+        if reply_to:
+            text += f" (to {reply_to})"
         self.step = f"{text} posted"
         self.concerned = {author} | self.model.followers(author)
         self.authors = (author,)
-        post_id = self.api.post(author, text)
+        post_id = self.api.post(author, text, reply_to=to)
         self.model.posts[post_id] = author
+        if reply_to and reply_to != author:
+            self.model.replied_to[post_id] = reply_to
         self.model.labels[post_id] = text
         self.check(lagging={u: {post_id} for u in self.model.followers(author)})
         return post_id
@@ -305,6 +319,12 @@ def test_every_read_right_after_a_write_matches_the_writes(deployment: Deploymen
         s.unfollow("bob", "cat")
         s.post("cat")  # to ann and dan only
         s.delete("ann", 0)  # in dan's home
+        # Replies follow the home rule: bob answers dan, whom ann and eve do not follow.
+        s.post("bob", reply_to="dan")  # to dan (answered) alone of bob's followers
+        s.follow("ann", "dan")  # the answer shows in ann's home at once
+        s.post("eve", reply_to="bob")  # eve answers bob: to no follower of hers (none)
+        s.follow("bob", "eve")  # bob sees eve's posts, the answer to him among them
+        s.unfollow("ann", "dan")  # bob's answer to dan leaves ann's home
         s.check_paging()
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{deployment.logs()}") from None

@@ -21,6 +21,7 @@ from chirp.posts import reposts
 from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.timeline import fanout
+from chirp.timeline import service as timeline_service
 from chirp.timeline.cache import TimelineCache, member
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
@@ -575,6 +576,57 @@ async def test_a_follow_that_brings_fewer_posts_than_the_cap_needs_no_database_p
     assert await cached.follow(session, follower=alice, followee=dan)
     assert [i for page in await all_pages(read, 1) for i in page] == [p.id for p in posts[::-1]]
     assert asked == []  # all dan has, and alice's timeline still complete: Redis answers
+
+
+async def _reply(session: AsyncSession, author: User, to: Post, text: str = "re") -> Post:
+    post = await posts_service.create_post(
+        session, author=author, text=text, max_length=500, in_reply_to_id=to.id
+    )
+    await session.commit()
+    return post
+
+
+async def test_a_follow_that_brings_a_full_window_of_replies_reads_on_below_it(
+    session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob, carol, dan = [await make_user(session, n) for n in ("alice", "bob", "carol", "dan")]
+    _, cached = _readers(settings, redis, timeline_cache_size=5)
+    read = _redis_fn(cached, redis, session, alice)
+    assert await cached.follow(session, follower=alice, followee=bob)
+    # carol answers dan (whom alice does not follow), and bob answers carol six times.
+    to_dan = await _reply(session, carol, await make_post(session, dan, "dan"))
+    replies = [await _reply(session, bob, to_dan, f"bob {i}") for i in range(6)]
+    assert await read(Cursor()) == []  # the rule keeps all of them out, for now
+    # Following carol brings bob's answers (her own reply to dan stays out): the newest
+    # five, a full window, and the timeline is complete only down to them.
+    assert await cached.follow(session, follower=alice, followee=carol)
+    want = [p.id for p in reversed(replies)]
+    assert await stored_ids(redis, alice.id) == want[:5]
+    asked = record_home_reads(monkeypatch)
+    assert await read(Cursor(limit=5)) == want[:5]
+    assert asked == []  # held
+    assert [i for page in await all_pages(read, 2) for i in page] == want
+    assert asked  # bob's first answer came from the database
+
+
+async def test_a_follow_during_a_rebuild_keeps_it_from_storing_what_it_read_before(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    sql, cached = _readers(settings, redis)
+    assert cached.cache is not None
+    assert await cached.follow(session, follower=alice, followee=bob)
+    to_carol = await _reply(session, bob, await make_post(session, carol, "carol"))
+    # A read of alice's rebuilds her timeline from the database (none is cached yet) ...
+    token = await cached.cache.start_rebuild(alice.id)
+    before = await timeline_service.home_post_ids(session, user_id=alice.id, cursor=Cursor())
+    assert before == []
+    # ... while she follows carol: what it read lacks carol's post and bob's answer.
+    assert await cached.follow(session, follower=alice, followee=carol)
+    assert not await cached.cache.finish_rebuild(alice.id, before, floor=0, token=token)
+    want = [to_carol.id, to_carol.in_reply_to_id]
+    assert await _redis_fn(cached, redis, session, alice)(Cursor()) == want
+    assert await _reader_fn(sql, session, alice)(Cursor()) == want
 
 
 async def test_following_and_unfollowing_a_large_account_and_its_growth_show_on_read(

@@ -70,11 +70,30 @@ async def _replies(
             posts.append(await _post(session, author, rng.choice(posts)))
 
 
-@pytest.mark.parametrize(
+async def _compare(
+    session: AsyncSession, redis: Redis, sql: HomeTimeline, cached: HomeTimeline, users: list[User]
+) -> None:
+    """Each user's home pages from Redis are the database's, page by page."""
+    for user in users:
+
+        async def from_sql(cursor: Cursor, user: User = user) -> list[int]:
+            return [p.id for p in await sql.page(session, user_id=user.id, cursor=cursor)]
+
+        async def from_redis(cursor: Cursor, user: User = user) -> list[int]:
+            return await read_from_redis(redis, cached, session, user.id, cursor)
+
+        want = await all_pages(from_sql, 6)
+        assert await all_pages(from_redis, 6) == want, user.username
+
+
+_MODES = pytest.mark.parametrize(
     "overrides",
     [{}, {"fanout_max_followers": 0}, {"fanout_max_followers": 2}, {"timeline_cache_size": 15}],
     ids=["fanout", "read-time-merge", "hybrid", "small-cache"],
 )
+
+
+@_MODES
 async def test_replies_in_cached_timelines_match_the_database_and_a_rebuild(
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis, overrides: dict[str, int]
 ) -> None:
@@ -86,16 +105,7 @@ async def test_replies_in_cached_timelines_match_the_database_and_a_rebuild(
     assert cached.cache is not None
 
     async def compare() -> None:
-        for user in users:
-
-            async def from_sql(cursor: Cursor, user: User = user) -> list[int]:
-                return [p.id for p in await sql.page(session, user_id=user.id, cursor=cursor)]
-
-            async def from_redis(cursor: Cursor, user: User = user) -> list[int]:
-                return await read_from_redis(redis, cached, session, user.id, cursor)
-
-            want = await all_pages(from_sql, 6)
-            assert await all_pages(from_redis, 6) == want, user.username
+        await _compare(session, redis, sql, cached, users)
 
     await compare()  # every timeline built from the database
     # Replies arrive by fan-out (or read-time merge) into the built timelines.
@@ -112,6 +122,32 @@ async def test_replies_in_cached_timelines_match_the_database_and_a_rebuild(
     # A flushed Redis: every timeline rebuilt on its next read gives the same pages again.
     await redis.flushdb()
     await compare()
+    assert cached.breaker.closed and not cached.recovery.behind
+
+
+@_MODES
+async def test_follows_and_unfollows_among_repliers_show_on_the_very_next_read(
+    session: AsyncSession, db: Factory, settings: Settings, redis: Redis, overrides: dict[str, int]
+) -> None:
+    rng = random.Random(12)
+    users, posts = await _world(session, rng)
+    await _replies(session, rng, users, posts, 40)
+    tuned = settings.model_copy(update=overrides)
+    sql = HomeTimeline(tuned, None)
+    cached = HomeTimeline(tuned, TimelineCache.from_settings(redis, tuned))
+    await _compare(session, redis, sql, cached, users)  # every timeline built
+    for _ in range(16):
+        # Follows among accounts that answer each other: a newly followed account brings its
+        # posts and the replies to it by accounts followed already; an unfollow takes both.
+        follower, followee = rng.sample(users, 2)
+        following = await follows_service.is_following(
+            session, follower_id=follower.id, followee_id=followee.id
+        )
+        change = cached.unfollow if following else cached.follow
+        assert await change(session, follower=follower, followee=followee)
+        await _compare(session, redis, sql, cached, [follower])  # before any job runs
+    await _drain(db, cached)  # the jobs of the follows repeat their merges
+    await _compare(session, redis, sql, cached, users)
     assert cached.breaker.closed and not cached.recovery.behind
 
 
@@ -148,3 +184,11 @@ async def test_fanout_of_a_reply_reaches_only_followers_the_rule_allows(
     await reader.page(session, user_id=fay.id, cursor=Cursor())
     await reader.follow(session, follower=fay, followee=ben)
     assert await stored_ids(redis, fay.id) == [thread.id, to_cat.id, to_cat.in_reply_to_id]
+    # Following an account brings the replies to it by accounts followed already: eve, who
+    # follows ben, follows cat, whom ben had answered (dan's answer to cat stays out: she
+    # does not follow dan).
+    cats = await session.get(Post, to_cat.in_reply_to_id)
+    assert cats is not None
+    await _post(session, dan, cats)
+    await reader.follow(session, follower=eve, followee=cat)
+    assert await stored_ids(redis, eve.id) == [thread.id, to_cat.id, to_cat.in_reply_to_id]

@@ -318,6 +318,19 @@ class TimelineCache:
         """Drop the user's followed large accounts (they follow or unfollow someone)."""
         await self.redis.delete(*self._followed_large_keys(user_id))
 
+    async def floor(self, user_id: int) -> int | None:
+        """A complete timeline's floor (0: it holds every post), or None when it has none."""
+        list_key, floor_key, _ = self._keys(user_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.exists(list_key)
+        pipe.get(floor_key)
+        exists, floor = await pipe.execute()
+        return int(floor) if exists and floor is not None else None
+
+    async def cancel_rebuild(self, user_id: int) -> None:
+        """Keep any rebuild under way from storing what it read (it may be out of date)."""
+        await self.redis.delete(self._keys(user_id)[2])
+
     async def lowest(self, user_id: int) -> int:
         """Return the smallest post id held in a timeline (0 when empty or missing)."""
         first = await self.redis.zrange(self._keys(user_id)[0], 0, 1)

@@ -137,20 +137,35 @@ async def purge_post(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def merge_followee_posts(
     session: AsyncSession, cache: TimelineCache, *, follower_id: int, followee_id: int
 ) -> None:
-    """Bring a followed account's recent posts into the follower's timeline (idempotent)."""
+    """Bring a followed account's recent posts, and the replies to it by the accounts the
+    follower follows already, into the follower's timeline (idempotent)."""
     await cache.forget_followed_large(follower_id)  # looked up again on their next read
     if not await follows_service.is_following(
         session, follower_id=follower_id, followee_id=followee_id
     ):
         return  # unfollowed again since
+    floor = await cache.floor(follower_id)
+    if floor is None:
+        # No complete timeline: the next read builds one from the database, after this
+        # follow. A rebuild under way may have read before it, so it stores nothing.
+        await cache.cancel_rebuild(follower_id)
+        return
     # Only the posts the home rule lets in: replies to accounts the follower does not follow
     # stay out (reads filter them anyway; leaving them out keeps pages full).
     ids = await timeline_service.followee_post_ids(
         session, user_id=follower_id, author_id=followee_id, limit=cache.cap
     )
     implied = ids[-1] if len(ids) >= cache.cap else 0
+    # The rule now lets in the replies to this account by those the follower follows
+    # already, as far down as the timeline holds posts. They need no floor of their own: a
+    # complete list is never empty (it holds the all-zeros member until a trim drops it), so
+    # a full window of them overfills it, and the trim sets the floor among them.
+    replies = await timeline_service.followed_reply_ids(
+        session, user_id=follower_id, account_id=followee_id, low=floor, limit=cache.cap
+    )
     shares = await timeline_service.reposts_among(session, ids)
-    await cache.add([i for i in ids if i not in shares], [follower_id], implied_floor=implied)
+    posts = [*(i for i in ids if i not in shares), *replies]
+    await cache.add(posts, [follower_id], implied_floor=implied)
     hidden = await follows_service.hiding_reblogs(
         session, follower_id=follower_id, candidates=[followee_id]
     )

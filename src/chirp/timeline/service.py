@@ -158,6 +158,53 @@ async def followee_post_ids(
     return list((await session.execute(followee_posts_statement(), params)).scalars())
 
 
+@functools.cache
+def followed_replies_statement(*, lateral: bool) -> Select[int]:
+    """Ids of the replies to an account (``account_id``) by the others the user (``user_id``)
+    follows, from ``low`` up, newest ``limit`` first.
+
+    The home rule shows them once the user follows that account. Bounded below by the
+    user's cached timeline's floor, the read is one index range per followed account over
+    the window the cache holds (as the home page's lateral form, on PostgreSQL).
+    """
+    account = bindparam("account_id", type_=BigInteger)
+    shown = (
+        Post.in_reply_to_account_id == account,
+        Post.id >= bindparam("low", type_=BigInteger),
+        not_direct(),
+    )
+    followed = _followed_ids().where(Follow.followee_id != account)
+    limit = bindparam("limit", type_=Integer)
+    if not lateral:
+        stmt = select(Post.id).where(Post.author_id.in_(followed), *shown)
+        return stmt.order_by(Post.id.desc()).limit(limit)
+    authors = followed.subquery("authors")
+    per_author = (
+        select(Post.id)
+        .where(Post.author_id == authors.c[0], *shown)
+        .order_by(Post.id.desc())
+        .limit(limit)
+        .lateral("per_author")
+    )
+    return (
+        select(per_author.c.id)
+        .select_from(authors)
+        .join(per_author, true())
+        .order_by(per_author.c.id.desc())
+        .limit(limit)
+    )
+
+
+async def followed_reply_ids(
+    session: AsyncSession, *, user_id: int, account_id: int, low: int, limit: int
+) -> list[int]:
+    """Ids of the replies to an account by the others the user follows, from ``low`` up,
+    newest ``limit`` first."""
+    stmt = followed_replies_statement(lateral=takes_arrays(session))
+    params = {"user_id": user_id, "account_id": account_id, "low": low, "limit": limit}
+    return list((await session.execute(stmt, params)).scalars())
+
+
 async def reposts_among(session: AsyncSession, ids: Collection[int]) -> dict[int, int]:
     """Which of ``ids`` are reposts, and of what: repost id -> shared post id."""
     if not ids:
