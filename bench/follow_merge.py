@@ -24,12 +24,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench.generate import TIERS, generate
+from bench.generate import add_dataset_arguments, ensure_dataset
 from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.follows import service as follows_service
 from chirp.follows.models import Follow
-from chirp.migrate import upgrade
 from chirp.redis_client import make_redis
 from chirp.timeline import fanout
 from chirp.timeline import service as timeline_service
@@ -100,19 +99,10 @@ async def measure(settings: Settings, follows: int, seed: int) -> dict[str, list
 def main() -> None:
     """Parse arguments, make sure the data set exists, measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tier", choices=TIERS, default="small")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--database-url",
-        default="postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/chirp_bench",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1")
+    add_dataset_arguments(parser)
     parser.add_argument("--follows", type=int, default=200)
     args = parser.parse_args()
-    data_dir = ROOT / "data" / args.tier
-    if not (data_dir / "dataset.json").exists():
-        asyncio.run(generate(args.database_url, args.tier, args.seed, data_dir))
-    upgrade(args.database_url)
+    ensure_dataset(args, ROOT / "data" / args.tier)
     settings = Settings(database_url=args.database_url, redis_url=args.redis_url)
     times = asyncio.run(measure(settings, args.follows, args.seed))
     merge, rebuild = statistics.median(times["merge"]), statistics.median(times["rebuild"])

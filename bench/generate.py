@@ -420,6 +420,26 @@ async def generate(
     return summary
 
 
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark on a tier's data set takes: tier, seed, where it lives."""
+    parser.add_argument("--tier", choices=TIERS, default="small")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database-url",
+        default="postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/chirp_bench",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1")
+
+
+def ensure_dataset(args: argparse.Namespace, data_dir: Path, *, regenerate: bool = False) -> None:
+    """Generate the tier's data set unless it exists (or always, with ``regenerate``), then
+    bring its schema up to date (a data set from an older release)."""
+    if regenerate or not (data_dir / "dataset.json").exists():
+        print(f"== generating the {args.tier} data set")
+        asyncio.run(generate(args.database_url, args.tier, args.seed, data_dir))
+    upgrade(args.database_url)
+
+
 def main() -> None:
     """Parse arguments and generate."""
     parser = argparse.ArgumentParser(description=__doc__)

@@ -24,9 +24,8 @@ import asyncpg
 from redis import Redis
 
 from bench import media_uploads, probes, servers, streams, wrk
-from bench.generate import TIERS, dsn, generate
+from bench.generate import add_dataset_arguments, dsn, ensure_dataset
 from chirp.config import Settings
-from chirp.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent
 PORT = 8077
@@ -60,13 +59,7 @@ async def _id_range(database_url: str) -> tuple[int, int]:
 def main() -> None:
     """Parse arguments and run every phase."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tier", choices=TIERS, default="small")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--database-url",
-        default="postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/chirp_bench",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1")
+    add_dataset_arguments(parser)
     parser.add_argument("--seconds", type=int, default=20, help="duration of each load run")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--servers", default="uvicorn,granian")
@@ -87,10 +80,7 @@ def main() -> None:
 
     data_dir = ROOT / "data" / args.tier
     logs = ROOT / "results" / "logs"
-    if not args.skip_generate or not (data_dir / "dataset.json").exists():
-        print(f"== generating the {args.tier} data set")
-        asyncio.run(generate(args.database_url, args.tier, args.seed, data_dir))
-    upgrade(args.database_url)  # a data set from an older release gets the newer schema
+    ensure_dataset(args, data_dir, regenerate=not args.skip_generate)
     dataset = json.loads((data_dir / "dataset.json").read_text())
     Redis.from_url(args.redis_url).flushdb()
     media_dir = data_dir / "media"

@@ -33,12 +33,11 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 
 from bench import probes, servers, wrk
-from bench.generate import TIERS, dsn, generate
+from bench.generate import add_dataset_arguments, dsn, ensure_dataset
 from chirp.config import Settings
 from chirp.db import make_engine, make_session_factory
 from chirp.follows.models import Follow
 from chirp.ids import new_id
-from chirp.migrate import upgrade
 from chirp.streaming.bus import channel_for
 
 ROOT = Path(__file__).parent
@@ -293,21 +292,13 @@ def report_lines(result: dict[str, object]) -> list[str]:
 def main() -> None:
     """Start the servers on the tier's data set and measure the streams phase alone."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tier", choices=TIERS, default="small")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--database-url",
-        default="postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/chirp_bench",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1")
+    add_dataset_arguments(parser)
     parser.add_argument("--streams", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     data_dir = ROOT / "data" / args.tier
-    if not (data_dir / "dataset.json").exists():
-        asyncio.run(generate(args.database_url, args.tier, args.seed, data_dir))
-    upgrade(args.database_url)
+    ensure_dataset(args, data_dir)
     env = {
         "CHIRP_DATABASE_URL": args.database_url,
         "CHIRP_REDIS_URL": args.redis_url,
