@@ -192,3 +192,9 @@ async def test_fanout_of_a_reply_reaches_only_followers_the_rule_allows(
     await _post(session, dan, cats)
     await reader.follow(session, follower=eve, followee=cat)
     assert await stored_ids(redis, eve.id) == [thread.id, to_cat.id, to_cat.in_reply_to_id]
+    # Unfollowing cat takes her posts and ben's answers to her out again; eve's own answer
+    # to cat stays (her own posts are all in her home).
+    own = await _post(session, eve, cats)
+    await _drain(db, reader)
+    await reader.unfollow(session, follower=eve, followee=cat)
+    assert await stored_ids(redis, eve.id) == [own.id, thread.id]

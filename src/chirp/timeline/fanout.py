@@ -177,7 +177,8 @@ async def merge_followee_posts(
 async def purge_followee_posts(
     session: AsyncSession, cache: TimelineCache, *, follower_id: int, followee_id: int
 ) -> None:
-    """Remove an unfollowed account's posts from the former follower's timeline (idempotent)."""
+    """Remove an unfollowed account's posts, and the replies to it by the accounts the
+    former follower still follows, from their timeline (idempotent)."""
     await cache.forget_followed_large(follower_id)
     if await follows_service.is_following(
         session, follower_id=follower_id, followee_id=followee_id
@@ -187,7 +188,12 @@ async def purge_followee_posts(
     ids = await posts_service.recent_ids(
         session, author_id=followee_id, limit=cache.cap, since=lowest
     )
-    await cache.remove(ids, [follower_id])
+    # The home rule no longer lets those replies in (reads filter them; removing them keeps
+    # the next pages full).
+    replies = await timeline_service.followed_reply_ids(
+        session, user_id=follower_id, account_id=followee_id, low=lowest, limit=cache.cap
+    )
+    await cache.remove([*ids, *replies], [follower_id])
 
 
 async def merge_followee(ctx: JobContext, payload: dict[str, Any]) -> None:
