@@ -163,9 +163,10 @@ def followed_replies_statement(*, lateral: bool) -> Select[int]:
     """Ids of the replies to an account (``account_id``) by the others the user (``user_id``)
     follows, from ``low`` up, newest ``limit`` first.
 
-    The home rule shows them once the user follows that account. Bounded below by the
-    user's cached timeline's floor, the read is one index range per followed account over
-    the window the cache holds (as the home page's lateral form, on PostgreSQL).
+    The home rule shows them while the user follows that account: a follow merges them into
+    the user's cached timeline, an unfollow takes them out. Bounded below by that timeline's
+    floor or lowest post, the read is one index range per followed account over the window
+    the cache holds (as the home page's lateral form, on PostgreSQL).
     """
     account = bindparam("account_id", type_=BigInteger)
     shown = (
