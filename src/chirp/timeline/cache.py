@@ -319,13 +319,9 @@ class TimelineCache:
         await self.redis.delete(*self._followed_large_keys(user_id))
 
     async def floor(self, user_id: int) -> int | None:
-        """A complete timeline's floor (0: it holds every post), or None when it has none."""
-        list_key, floor_key, _ = self._keys(user_id)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.exists(list_key)
-        pipe.get(floor_key)
-        exists, floor = await pipe.execute()
-        return int(floor) if exists and floor is not None else None
+        """A timeline's floor (0: it holds every post), or None when it is incomplete."""
+        floor = await self.redis.get(self._keys(user_id)[1])
+        return None if floor is None else int(floor)
 
     async def cancel_rebuild(self, user_id: int) -> None:
         """Keep any rebuild under way from storing what it read (it may be out of date)."""
