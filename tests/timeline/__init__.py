@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.pagination import Cursor
@@ -69,3 +71,20 @@ def record_home_reads(monkeypatch: pytest.MonkeyPatch) -> list[Cursor]:
 
     monkeypatch.setattr(timeline_service, "home_post_ids", recorded)
     return asked
+
+
+@contextmanager
+def session_statements(session: AsyncSession) -> Iterator[list[str]]:
+    """Collect the SQL statements run on the session's connection inside the block
+    (whitespace collapsed, lower case)."""
+    seen: list[str] = []
+    sync_bind = session.get_bind()
+
+    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()).lower())
+
+    event.listen(sync_bind, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(sync_bind, "before_cursor_execute", record)

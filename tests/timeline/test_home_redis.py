@@ -9,7 +9,7 @@ from unittest.mock import ANY
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chirp.config import Settings
 from chirp.follows import service as follows_service
@@ -26,7 +26,14 @@ from chirp.timeline.cache import TimelineCache, member
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
-from tests.timeline import all_pages, is_built, read_from_redis, record_home_reads, stored_ids
+from tests.timeline import (
+    all_pages,
+    is_built,
+    read_from_redis,
+    record_home_reads,
+    session_statements,
+    stored_ids,
+)
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -607,6 +614,24 @@ async def test_a_follow_that_brings_a_full_window_of_replies_reads_on_below_it(
     assert asked == []  # held
     assert [i for page in await all_pages(read, 2) for i in page] == want
     assert asked  # bob's first answer came from the database
+
+
+async def test_on_postgresql_a_follow_reads_replies_one_followed_account_at_a_time(
+    engine: AsyncEngine, session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the lateral read is PostgreSQL's (SQLite reads each account's range)")
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    _, cached = _readers(settings, redis)
+    assert await cached.follow(session, follower=alice, followee=bob)
+    await _redis_fn(cached, redis, session, alice)(Cursor())  # builds her timeline
+    for change in (cached.follow, cached.unfollow):
+        # A plain IN over the accounts followed would let the planner walk every post back
+        # to the timeline's floor; per account (its plan: test_query_plans), one index range.
+        with session_statements(session) as seen:
+            assert await change(session, follower=alice, followee=carol)
+        replies = [s for s in seen if "in_reply_to_account_id = " in s and "join lateral" in s]
+        assert len(replies) == 1, seen
 
 
 async def test_a_follow_during_a_rebuild_keeps_it_from_storing_what_it_read_before(

@@ -3,12 +3,10 @@ queries, whatever its length, and shows each post's counts and the reader's own 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.db import utcnow
@@ -19,23 +17,8 @@ from chirp.posts.models import Post
 from chirp.reactions.models import Reaction, ReactionCount
 from chirp.users.models import User
 from tests.factories import auth, make_post, make_token, make_user
+from tests.timeline import session_statements
 from tests.web.helpers import login
-
-
-@contextmanager
-def _statements(session: AsyncSession) -> Iterator[list[str]]:
-    """Collect the SQL statements run on the test's connection inside the block."""
-    seen: list[str] = []
-    sync_bind = session.get_bind()
-
-    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(" ".join(statement.split()).lower())
-
-    event.listen(sync_bind, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(sync_bind, "before_cursor_execute", record)
 
 
 async def _like(session: AsyncSession, user: User, post: Post) -> None:
@@ -98,7 +81,7 @@ async def _timeline(session: AsyncSession, size: int) -> tuple[User, list[Post],
 
 async def _home_statements(client: httpx.AsyncClient, session: AsyncSession, token: str) -> int:
     await client.get("/api/v1/timelines/home?limit=40", headers=auth(token))  # builds caches
-    with _statements(session) as seen:
+    with session_statements(session) as seen:
         r = await client.get("/api/v1/timelines/home?limit=40", headers=auth(token))
     assert r.status_code == 200
     return len(seen)
@@ -176,13 +159,13 @@ async def test_the_web_home_page_costs_no_more_queries_when_longer(
     await _timeline(session, 3)
     await login(client, "reader")
     await client.get("/")
-    with _statements(session) as short:
+    with session_statements(session) as short:
         assert (await client.get("/")).status_code == 200
     await _timeline_for_more(session)
     await client.post("/logout")
     await login(client, "reader2")
     await client.get("/")
-    with _statements(session) as long:
+    with session_statements(session) as long:
         page = await client.get("/")
     assert page.status_code == 200
     assert "@ann2" in page.text and "reposted" in page.text and "quote-card" in page.text

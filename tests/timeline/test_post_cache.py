@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import hypothesis
 import pytest
 from hypothesis import strategies as st
 from redis.asyncio import Redis
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chirp.config import Settings
@@ -28,22 +27,7 @@ from chirp.timeline.home import HomeTimeline
 from chirp.timeline.post_cache import CachedPost
 from chirp.users.models import User
 from tests.factories import make_post, make_user
-
-
-@contextmanager
-def _statements(session: AsyncSession) -> Iterator[list[str]]:
-    """Collect the SQL statements the session runs inside the block."""
-    seen: list[str] = []
-    sync_engine = session.get_bind()
-
-    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(" ".join(statement.split()).lower())
-
-    event.listen(sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", record)
+from tests.timeline import session_statements
 
 
 def _reader(settings: Settings, redis: Redis) -> HomeTimeline:
@@ -62,7 +46,7 @@ async def _read_twice(
 ) -> tuple[list[PostView], list[PostView]]:
     """A home page read cold (which fills the post cache), then again: from Redis, checked."""
     first = await reader.page(session, user_id=user_id, cursor=Cursor())
-    with _statements(session) as seen:
+    with session_statements(session) as seen:
         again = await reader.page(session, user_id=user_id, cursor=Cursor())
     assert not [s for s in seen if "posts.text" in s], seen  # the posts came from Redis
     return first, again
@@ -77,7 +61,7 @@ async def test_a_warm_page_reads_no_posts_from_the_database(
     await session.commit()
     reader = _reader(settings, redis)
     first = await reader.page(session, user_id=alice.id, cursor=Cursor())
-    with _statements(session) as seen:
+    with session_statements(session) as seen:
         again = await reader.page(session, user_id=alice.id, cursor=Cursor())
     assert [p.id for p in again] == [p.id for p in first] == [p.id for p in reversed(posts)]
     assert [p.text for p in again] == [p.text for p in first]
@@ -303,7 +287,7 @@ async def test_reposted_originals_come_with_the_cached_page(
         return await get_many(post_ids)
 
     reader.cache.posts.get_many = counting  # type: ignore[union-attr,method-assign]
-    with _statements(session) as seen:
+    with session_statements(session) as seen:
         page = await reader.page(session, user_id=alice.id, cursor=Cursor())
     assert [p.shared.text for p in page] == ["carol 1", "carol 0"]  # type: ignore[attr-defined]
     assert [p.shared.author.username for p in page] == ["carol", "carol"]  # type: ignore[attr-defined]
@@ -311,7 +295,7 @@ async def test_reposted_originals_come_with_the_cached_page(
     assert [a for a in asked if a] == []
     assert len(seen) == 1, seen
     viewer = await session.get(User, alice.id)
-    with _statements(session) as seen:
+    with session_statements(session) as seen:
         loaded = await feed.load(session, page, viewer=viewer)
     # The counts and the reader's own likes and reposts came with the page too: only the
     # images are read to show it.
@@ -340,7 +324,7 @@ async def test_a_followers_only_post_boosted_by_its_author_comes_with_the_cached
     page = await reader.page(session, user_id=alice.id, cursor=Cursor(limit=2))
     assert page[0].shared.text == "for followers"  # type: ignore[attr-defined]
     viewer = await session.get(User, alice.id)
-    with _statements(session) as seen:
+    with session_statements(session) as seen:
         loaded = await feed.load(session, page, viewer=viewer)
     # alice follows bob, so she may see it, and it came with the page: only images are read.
     assert len(seen) == 1 and "from media_attachments" in seen[0], seen
@@ -359,7 +343,7 @@ async def test_reposts_cached_by_an_earlier_release_still_show_their_originals(
         fields = json.loads(raw)
         fields[10] = int(fields[10])
         await redis.set(key, json.dumps(fields))
-    with _statements(session) as seen:
+    with session_statements(session) as seen:
         page = await reader.page(session, user_id=alice.id, cursor=Cursor())
     assert [p.shared.text for p in page] == ["carol 1", "carol 0"]  # type: ignore[attr-defined]
     # Asked of Redis, where the first read cached them: the page's one query, no post read.
