@@ -285,3 +285,26 @@ def test_dedupe_and_keep_one_repost_rules() -> None:
     assert [p.id for p in dedupe(page)] == [9, 6, 2]  # type: ignore[arg-type]
     kept, shared, moved = keep_one_repost([9, 8, 7, 6, 2], {9: 1, 8: 2, 7: 1})
     assert kept == [9, 6, 2] and shared == {1: 9} and moved == {9}
+
+
+async def test_following_an_account_brings_its_reposts_into_a_built_timeline_once_per_post(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    me, ann, bob, cat = [await make_user(session, n) for n in ("me", "ann", "bob", "cat")]
+    sql, cached = _readers(settings, redis)
+    assert await cached.follow(session, follower=me, followee=ann)
+    seen = await make_post(session, ann, "in my timeline already")
+    assert await _redis_ids(cached, redis, session, me) == [seen.id]  # built
+    cats = await make_post(session, cat, "cat's, reposted by bob")
+    own = await make_post(session, bob, "bob's own")
+    shared = await _repost(session, cached, bob, cats)
+    again = await _repost(session, cached, bob, seen)
+    # Following bob brings his post and his repost of cat's; his repost of ann's post, which
+    # my timeline holds as itself, stays out (once per post across the cached window).
+    assert await cached.follow(session, follower=me, followee=bob)
+    want = [shared.id, own.id, seen.id]
+    assert await _redis_ids(cached, redis, session, me) == want
+    assert await _ids(sql, session, me) == want
+    # The database keeps one per post within a page only: there, a page of one is the repost.
+    assert await _redis_ids(cached, redis, session, me, limit=1) == [shared.id]
+    assert await _ids(sql, session, me, limit=1) == [again.id]
