@@ -29,7 +29,7 @@ def _listed(html: str) -> list[tuple[str, bool]]:
 async def test_writing_reading_and_answering_messages_without_javascript(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    await world(session)
+    w = await world(session)
     await login(client, "ann")
     assert 'href="/messages"' in (await client.get("/")).text  # in the navigation
     empty = await client.get("/messages")
@@ -56,6 +56,11 @@ async def test_writing_reading_and_answering_messages_without_javascript(
     ann_link = r.headers["location"].split("#")[0]
     page = (await client.get(ann_link)).text
     assert "@bob @dan lunch?" in re.sub(r"<[^>]+>", "", page)
+    # As an app shows it: not marked sensitive, quotable by nobody.
+    sent = (await session.execute(select(Post.id).where(Post.text == "@bob @dan lunch?"))).one()
+    shown = (await client.get(f"/api/v1/statuses/{sent.id}", headers=auth(w.tokens["bob"]))).json()
+    assert (shown["visibility"], shown["sensitive"]) == ("direct", False)
+    assert shown["quote_approval"] == {"automatic": [], "manual": [], "current_user": "denied"}
     # The reply form starts with the other participants' names.
     assert '<textarea id="message-text" name="text" rows="2" required' in page
     assert ">@bob @dan </textarea>" in page

@@ -133,17 +133,19 @@ async def test_direct_messages_refused_and_what_they_change(
     ann = w.tokens["ann"]
     before = (await session.execute(select(func.count()).select_from(Post))).scalar_one()
     opener = await post(client, ann, "quote me")
-    for body, named in (
-        ({"status": "to nobody", "visibility": "direct"}, "must mention"),
-        ({"status": "@ann to me", "visibility": "direct"}, "must mention"),
-        ({"status": "@ghost who", "visibility": "direct"}, "must mention"),
+    for body, named, field in (
+        ({"status": "to nobody", "visibility": "direct"}, "must mention", "status"),
+        ({"status": "@ann to me", "visibility": "direct"}, "must mention", "status"),
+        ({"status": "@ghost who", "visibility": "direct"}, "must mention", "status"),
         (
             {"status": "@bob look", "visibility": "direct", "quoted_status_id": opener["id"]},
             "cannot quote",
+            "quoted_status_id",
         ),
     ):
         r = await client.post("/api/v1/statuses", data=body, headers=auth(ann))
         assert r.status_code == 422 and named in r.json()["error"], r.text
+        assert list(r.json()["details"]) == [field], r.text  # which field, as Mastodon says
     count = (await session.execute(select(func.count()).select_from(Post))).scalar_one()
     assert count == before + 1
     # A public answer to a direct message is public (the author chose), and counts.

@@ -101,6 +101,8 @@ async def test_followers_only_posts_are_quotable_by_their_author_alone(
     assert own.status_code == 200, own.text
     assert own.json()["visibility"] == "private"
     assert own.json()["quote"]["state"] == "accepted"
+    # ... and, followers-only, quotable by nobody but ann, whatever she asked for.
+    assert own.json()["quote_approval"]["automatic"] == []
 
 
 async def test_quoting_a_missing_post_is_refused_and_a_deleted_original_shows_removed(
