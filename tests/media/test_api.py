@@ -308,6 +308,27 @@ async def test_attach_rules_are_422_and_post_nothing(
     assert attached == 4
 
 
+async def test_a_retried_post_with_images_returns_the_first_post(
+    api: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # A client that lost the answer sends the same post again with the same key: its images
+    # are attached by then, yet the retry gets the first post back, not a refusal.
+    alice = await make_token(session, await make_user(session, "alice"))
+    bob = await make_token(session, await make_user(session, "bob"))
+    media_id = await _uploaded(api, alice, images.jpeg())
+    sent = []
+    for token in (alice, alice, bob):
+        headers = {**auth(token), "Idempotency-Key": "retry-1"}
+        body = {"status": "with an image", "media_ids": [media_id]}
+        sent.append(await api.post("/api/v1/statuses", headers=headers, json=body))
+    first, retry, other = sent
+    assert first.status_code == retry.status_code == 200, retry.text
+    assert retry.json()["id"] == first.json()["id"]
+    assert [m["id"] for m in retry.json()["media_attachments"]] == [media_id]
+    # bob's key is his own: alice's image is not his to attach.
+    assert other.status_code == 422, other.text
+
+
 async def test_only_media_lists_posts_with_images(
     api: httpx.AsyncClient, session: AsyncSession
 ) -> None:
