@@ -70,6 +70,14 @@ async def _replies(
             posts.append(await _post(session, author, rng.choice(posts)))
 
 
+def _readers(
+    settings: Settings, redis: Redis, overrides: dict[str, int]
+) -> tuple[HomeTimeline, HomeTimeline]:
+    """The database's reader and the Redis one, both with ``overrides`` applied."""
+    tuned = settings.model_copy(update=overrides)
+    return HomeTimeline(tuned, None), HomeTimeline(tuned, TimelineCache.from_settings(redis, tuned))
+
+
 async def _compare(
     session: AsyncSession, redis: Redis, sql: HomeTimeline, cached: HomeTimeline, users: list[User]
 ) -> None:
@@ -99,10 +107,7 @@ async def test_replies_in_cached_timelines_match_the_database_and_a_rebuild(
 ) -> None:
     rng = random.Random(11)
     users, posts = await _world(session, rng)
-    tuned = settings.model_copy(update=overrides)
-    sql = HomeTimeline(tuned, None)
-    cached = HomeTimeline(tuned, TimelineCache.from_settings(redis, tuned))
-    assert cached.cache is not None
+    sql, cached = _readers(settings, redis, overrides)
 
     async def compare() -> None:
         await _compare(session, redis, sql, cached, users)
@@ -132,9 +137,7 @@ async def test_follows_and_unfollows_among_repliers_show_on_the_very_next_read(
     rng = random.Random(12)
     users, posts = await _world(session, rng)
     await _replies(session, rng, users, posts, 40)
-    tuned = settings.model_copy(update=overrides)
-    sql = HomeTimeline(tuned, None)
-    cached = HomeTimeline(tuned, TimelineCache.from_settings(redis, tuned))
+    sql, cached = _readers(settings, redis, overrides)
     await _compare(session, redis, sql, cached, users)  # every timeline built
     for _ in range(16):
         # Follows among accounts that answer each other: a newly followed account brings its
