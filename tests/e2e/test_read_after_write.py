@@ -319,8 +319,9 @@ def test_every_read_right_after_a_write_matches_the_writes(deployment: Deploymen
         s.unfollow("bob", "cat")
         s.post("cat")  # to ann and dan only
         s.delete("ann", 0)  # in dan's home
-        # Replies follow the home rule: bob answers dan, whom ann and eve do not follow.
-        s.post("bob", reply_to="dan")  # to dan (answered) alone of bob's followers
+        # Replies follow the home rule: bob answers dan, whom his followers (ann, eve) do
+        # not follow, so it is in no home but his own.
+        s.post("bob", reply_to="dan")
         s.follow("ann", "dan")  # the answer shows in ann's home at once
         s.post("eve", reply_to="bob")  # eve answers bob: to no follower of hers (none)
         s.follow("bob", "eve")  # bob sees eve's posts, the answer to him among them
