@@ -10,8 +10,10 @@ from redis.asyncio import Redis
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chirp.config import Settings
 from chirp.pagination import Cursor
 from chirp.timeline import service as timeline_service
+from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from tests.loops import at_most
 
@@ -88,3 +90,11 @@ def session_statements(session: AsyncSession) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(sync_bind, "before_cursor_execute", record)
+
+
+def readers(
+    settings: Settings, redis: Redis, **overrides: object
+) -> tuple[HomeTimeline, HomeTimeline]:
+    """The database's home timeline reader and the Redis one, both with ``overrides``."""
+    tuned = settings.model_copy(update=overrides)
+    return HomeTimeline(tuned, None), HomeTimeline(tuned, TimelineCache.from_settings(redis, tuned))

@@ -22,7 +22,7 @@ from chirp.posts import service as posts_service
 from chirp.posts.models import Post
 from chirp.timeline import fanout
 from chirp.timeline import service as timeline_service
-from chirp.timeline.cache import TimelineCache, member
+from chirp.timeline.cache import member
 from chirp.timeline.home import HomeTimeline, in_redis_rollout
 from chirp.users.models import User
 from tests.factories import make_post, make_user
@@ -30,20 +30,13 @@ from tests.timeline import (
     all_pages,
     is_built,
     read_from_redis,
+    readers,
     record_home_reads,
     session_statements,
     stored_ids,
 )
 
 Factory = async_sessionmaker[AsyncSession]
-
-
-def _readers(
-    settings: Settings, redis: Redis, **overrides: object
-) -> tuple[HomeTimeline, HomeTimeline]:
-    tuned = settings.model_copy(update=overrides)
-    cache = TimelineCache.from_settings(redis, tuned)
-    return HomeTimeline(tuned, None), HomeTimeline(tuned, cache)
 
 
 def _context(db: Factory, reader: HomeTimeline) -> JobContext:
@@ -125,7 +118,7 @@ async def test_redis_and_sql_give_identical_pages(
 ) -> None:
     rng = random.Random(7)
     users, answerable = await _world(session, rng)
-    sql, cached = _readers(settings, redis, **overrides)
+    sql, cached = readers(settings, redis, **overrides)
     # The follows' jobs first: run later, they would merge every post since into the cached
     # timelines and hide how the later posts travel.
     await _drain(db, cached)
@@ -166,7 +159,7 @@ async def test_fanout_delivers_into_built_timelines(
     alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
     await follows_service.follow(session, follower=alice, followee=bob)
     await session.commit()
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     assert cached.cache is not None
     assert await cached.page(session, user_id=alice.id, cursor=Cursor()) == []  # builds it
     post = await make_post(session, bob, "hello followers")
@@ -183,7 +176,7 @@ async def test_fanout_writes_followers_a_batch_at_a_time(
         await follows_service.follow(session, follower=follower, followee=bob)
     await session.commit()
     # A worker holds one batch of followers at a time, however many an account has.
-    _, cached = _readers(settings, redis, fanout_batch_size=2)
+    _, cached = readers(settings, redis, fanout_batch_size=2)
     assert cached.cache is not None
     for follower in followers:
         await cached.page(session, user_id=follower.id, cursor=Cursor())  # builds it
@@ -217,7 +210,7 @@ async def test_a_fanout_that_fails_midway_leaves_no_write_running_behind_it(
         await follows_service.follow(session, follower=follower, followee=bob)
     await session.commit()
     post = await make_post(session, bob, "to every follower")
-    _, cached = _readers(settings, redis, fanout_batch_size=1)
+    _, cached = readers(settings, redis, fanout_batch_size=1)
     assert cached.cache is not None
     # The first batch's write to Redis is still under way when reading the second batch of
     # followers fails: the job fails (to be retried), and takes its write down with it.
@@ -255,7 +248,7 @@ async def test_fanout_of_a_repost_skips_followers_who_hide_the_authors_reposts(
     await follows_service.follow(session, follower=ann, followee=ben)
     await follows_service.follow(session, follower=dan, followee=ben, reblogs=False)
     await session.commit()
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     await _drain(db, cached)  # the follows' jobs: what follows arrives by fan-out alone
     for user in (ann, ben, dan):
         assert await read_from_redis(redis, cached, session, user.id, Cursor()) == []
@@ -278,7 +271,7 @@ async def test_fanout_skips_followers_away_longer_than_the_active_window(
     for follower in (here, away):
         await follows_service.follow(session, follower=follower, followee=bob)
     await session.commit()
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     for reader in (here, away):
         await cached.page(session, user_id=reader.id, cursor=Cursor())
     # `away` stops reading: a month later their timeline expires, as its TTL says.
@@ -297,7 +290,7 @@ async def test_follow_unfollow_and_delete_show_at_once_and_clean_up(
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis
 ) -> None:
     alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     assert cached.cache is not None
     old = await make_post(session, bob, "before the follow")
     await cached.page(session, user_id=alice.id, cursor=Cursor())
@@ -342,7 +335,7 @@ async def test_an_unfollow_cleans_up_down_to_a_trimmed_timelines_lowest_post(
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis
 ) -> None:
     alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
-    _, cached = _readers(settings, redis, timeline_cache_size=3)
+    _, cached = readers(settings, redis, timeline_cache_size=3)
     await follows_service.follow(session, follower=alice, followee=bob)
     await session.commit()
     await cached.page(session, user_id=alice.id, cursor=Cursor())  # built, empty
@@ -365,7 +358,7 @@ async def test_an_unfollows_job_leaves_the_posts_of_an_account_followed_again_si
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis
 ) -> None:
     alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     post = await make_post(session, bob, "still followed")
     await cached.page(session, user_id=alice.id, cursor=Cursor())
     await cached.follow(session, follower=alice, followee=bob)
@@ -385,7 +378,7 @@ async def test_the_delete_job_cleans_up_after_a_request_that_could_not_reach_red
     alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
     await follows_service.follow(session, follower=alice, followee=bob)
     post, kept = [await make_post(session, bob, text) for text in ("soon gone", "kept")]
-    _, cached = _readers(settings, redis, fanout_max_followers=0)
+    _, cached = readers(settings, redis, fanout_max_followers=0)
     assert cached.cache is not None
     read = await cached.page(session, user_id=alice.id, cursor=Cursor())
     assert [p.id for p in read] == [kept.id, post.id]  # both cached now, and in bob's list
@@ -412,7 +405,7 @@ async def test_posts_filtered_out_on_read_leave_the_rest_of_the_page_whole(
     for i in range(4):  # their posts alternate
         bens.append(await make_post(session, ben, f"ben {i}"))
         cats.append(await make_post(session, cat, f"cat {i}"))
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     read = _redis_fn(cached, redis, session, alice)
     everything = [p.id for pair in zip(reversed(cats), reversed(bens), strict=True) for p in pair]
     assert [i for page in await all_pages(read, 3) for i in page] == everything  # all cached
@@ -433,7 +426,7 @@ async def test_flushed_redis_is_rebuilt_on_the_next_read(
 ) -> None:
     alice = await make_user(session, "alice")
     posts = [await make_post(session, alice, f"p{i}") for i in range(5)]
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     first = await cached.page(session, user_id=alice.id, cursor=Cursor())
     await redis.flushdb()
     again = await cached.page(session, user_id=alice.id, cursor=Cursor())
@@ -460,7 +453,7 @@ async def test_a_timeline_expires_within_the_active_window_of_its_last_read(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
     alice = await make_user(session, "alice")
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     await cached.page(session, user_id=alice.id, cursor=Cursor())
     ttl = await redis.ttl(f"chirp:tl:{alice.id}")
     # An hour before fan-out stops writing it (a few seconds' leeway for a slow machine).
@@ -473,7 +466,7 @@ async def test_a_large_accounts_post_is_on_the_next_read_before_any_job_runs(
     alice, star = await make_user(session, "alice"), await make_user(session, "star")
     await follows_service.follow(session, follower=alice, followee=star)
     await session.commit()
-    _, cached = _readers(settings, redis, fanout_max_followers=0)
+    _, cached = readers(settings, redis, fanout_max_followers=0)
     for user in (alice, star):
         assert await read_from_redis(redis, cached, session, user.id, Cursor()) == []
     post = await make_post(session, star, "hi all")
@@ -491,7 +484,7 @@ async def test_a_large_accounts_list_is_read_from_the_database_only_where_it_end
     alice, star = await make_user(session, "alice"), await make_user(session, "star")
     await follows_service.follow(session, follower=alice, followee=star)
     early = [await make_post(session, star, f"early {i}") for i in range(3)]
-    _, cached = _readers(settings, redis, fanout_max_followers=0, timeline_cache_size=10)
+    _, cached = readers(settings, redis, fanout_max_followers=0, timeline_cache_size=10)
     read = _redis_fn(cached, redis, session, alice)
     # What the reads take from the database: star's newest posts (to rebuild star's list),
     # and the home timeline's ids (to rebuild alice's, or to continue below what Redis holds).
@@ -536,7 +529,7 @@ async def test_following_an_account_that_is_already_large_shows_its_posts_at_onc
     for fan in (x, y):  # star is large before alice follows, and stays so: same list
         await follows_service.follow(session, follower=fan, followee=star)
     await session.commit()
-    _, cached = _readers(settings, redis, fanout_max_followers=1)
+    _, cached = readers(settings, redis, fanout_max_followers=1)
     read = _redis_fn(cached, redis, session, alice)
     old = await make_post(session, star, "before alice follows")
     assert await read(Cursor()) == []  # alice's followed large accounts: none, stored
@@ -553,7 +546,7 @@ async def test_a_follow_that_brings_a_full_window_of_posts_reads_on_below_it(
     session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
-    _, cached = _readers(settings, redis, timeline_cache_size=5)
+    _, cached = readers(settings, redis, timeline_cache_size=5)
     read = _redis_fn(cached, redis, session, alice)
     assert await read(Cursor()) == []  # alice's timeline: built, empty, complete
     posts = [await make_post(session, bob, f"bob {i}") for i in range(5)]
@@ -575,7 +568,7 @@ async def test_a_follow_that_brings_fewer_posts_than_the_cap_needs_no_database_p
     session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alice, dan = await make_user(session, "alice"), await make_user(session, "dan")
-    _, cached = _readers(settings, redis, timeline_cache_size=5)
+    _, cached = readers(settings, redis, timeline_cache_size=5)
     read = _redis_fn(cached, redis, session, alice)
     assert await read(Cursor()) == []  # alice's timeline: built, empty, complete
     posts = [await make_post(session, dan, f"dan {i}") for i in range(2)]
@@ -597,7 +590,7 @@ async def test_a_follow_that_brings_a_full_window_of_replies_reads_on_below_it(
     session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alice, bob, carol, dan = [await make_user(session, n) for n in ("alice", "bob", "carol", "dan")]
-    _, cached = _readers(settings, redis, timeline_cache_size=5)
+    _, cached = readers(settings, redis, timeline_cache_size=5)
     read = _redis_fn(cached, redis, session, alice)
     assert await cached.follow(session, follower=alice, followee=bob)
     # carol answers dan (whom alice does not follow), and bob answers carol six times.
@@ -622,7 +615,7 @@ async def test_on_postgresql_a_follow_reads_replies_one_followed_account_at_a_ti
     if engine.dialect.name != "postgresql":
         pytest.skip("the lateral read is PostgreSQL's (SQLite reads each account's range)")
     alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     assert await cached.follow(session, follower=alice, followee=bob)
     await _redis_fn(cached, redis, session, alice)(Cursor())  # builds her timeline
     for change in (cached.follow, cached.unfollow):
@@ -638,7 +631,7 @@ async def test_a_follow_during_a_rebuild_keeps_it_from_storing_what_it_read_befo
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
     alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
-    sql, cached = _readers(settings, redis)
+    sql, cached = readers(settings, redis)
     assert cached.cache is not None
     assert await cached.follow(session, follower=alice, followee=bob)
     to_carol = await _reply(session, bob, await make_post(session, carol, "carol"))
@@ -658,7 +651,7 @@ async def test_following_and_unfollowing_a_large_account_and_its_growth_show_on_
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis
 ) -> None:
     alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
-    _, cached = _readers(settings, redis, fanout_max_followers=1)
+    _, cached = readers(settings, redis, fanout_max_followers=1)
     cached.celebrities.ttl = 0  # see each change of the list of large accounts at once
     ids = _reader_fn(cached, session, alice)
     await follows_service.follow(session, follower=alice, followee=bob)

@@ -19,7 +19,7 @@ from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from chirp.users.models import User
 from tests.factories import make_user
-from tests.timeline import all_pages, read_from_redis, stored_ids
+from tests.timeline import all_pages, read_from_redis, readers, stored_ids
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -70,14 +70,6 @@ async def _replies(
             posts.append(await _post(session, author, rng.choice(posts)))
 
 
-def _readers(
-    settings: Settings, redis: Redis, overrides: dict[str, int]
-) -> tuple[HomeTimeline, HomeTimeline]:
-    """The database's reader and the Redis one, both with ``overrides`` applied."""
-    tuned = settings.model_copy(update=overrides)
-    return HomeTimeline(tuned, None), HomeTimeline(tuned, TimelineCache.from_settings(redis, tuned))
-
-
 async def _compare(
     session: AsyncSession, redis: Redis, sql: HomeTimeline, cached: HomeTimeline, users: list[User]
 ) -> None:
@@ -107,7 +99,7 @@ async def test_replies_in_cached_timelines_match_the_database_and_a_rebuild(
 ) -> None:
     rng = random.Random(11)
     users, posts = await _world(session, rng)
-    sql, cached = _readers(settings, redis, overrides)
+    sql, cached = readers(settings, redis, **overrides)
 
     async def compare() -> None:
         await _compare(session, redis, sql, cached, users)
@@ -137,7 +129,7 @@ async def test_follows_and_unfollows_among_repliers_show_on_the_very_next_read(
     rng = random.Random(12)
     users, posts = await _world(session, rng)
     await _replies(session, rng, users, posts, 40)
-    sql, cached = _readers(settings, redis, overrides)
+    sql, cached = readers(settings, redis, **overrides)
     await _compare(session, redis, sql, cached, users)  # every timeline built
     for _ in range(16):
         # Follows among accounts that answer each other: a newly followed account brings its

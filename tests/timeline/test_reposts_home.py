@@ -26,12 +26,11 @@ from chirp.jobs.worker import JobContext, Worker
 from chirp.pagination import Cursor
 from chirp.posts import reposts
 from chirp.posts.models import Post
-from chirp.timeline.cache import TimelineCache
 from chirp.timeline.home import HomeTimeline
 from chirp.timeline.reposts import dedupe, keep_one_repost
 from chirp.users.models import User
 from tests.factories import make_post, make_user
-from tests.timeline import all_pages, is_built, read_from_redis, record_home_reads
+from tests.timeline import all_pages, is_built, read_from_redis, readers, record_home_reads
 
 Factory = async_sessionmaker[AsyncSession]
 MODES = [
@@ -39,14 +38,6 @@ MODES = [
     pytest.param({"fanout_max_followers": 0}, id="read-time-merge"),
     pytest.param({"fanout_max_followers": 1}, id="hybrid"),
 ]
-
-
-def _readers(
-    settings: Settings, redis: Redis, **overrides: object
-) -> tuple[HomeTimeline, HomeTimeline]:
-    tuned = settings.model_copy(update=overrides)
-    cache = TimelineCache.from_settings(redis, tuned)
-    return HomeTimeline(tuned, None), HomeTimeline(tuned, cache)
 
 
 async def _drain(db: Factory, reader: HomeTimeline) -> None:
@@ -95,7 +86,7 @@ async def test_reposts_reach_followers_once_at_the_newest_and_undo_removes(
     ):
         await follows_service.follow(session, follower=follower, followee=followee, reblogs=show)
     await session.commit()
-    sql, cached = _readers(settings, redis, **overrides)
+    sql, cached = readers(settings, redis, **overrides)
     cached.celebrities.ttl = 0
     for reader in (me, fan):  # timelines built before anything happens: fan-out fills them
         assert await _ids(cached, session, reader) == []
@@ -150,7 +141,7 @@ async def test_rebuilding_from_the_database_gives_the_cached_pages(
         if i % 2:
             await follows_service.follow(session, follower=other, followee=author)
     await session.commit()
-    _, cached = _readers(settings, redis, **overrides)
+    _, cached = readers(settings, redis, **overrides)
     cached.celebrities.ttl = 0
     for user in (reader, other):
         await _ids(cached, session, user)
@@ -199,7 +190,7 @@ async def test_a_post_seen_as_itself_does_not_come_back_as_a_repost_in_the_cache
         await follows_service.follow(session, follower=me, followee=followee)
     await follows_service.follow(session, follower=b, followee=a)
     await session.commit()
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     await _ids(cached, session, me)
     await _ids(cached, session, b)
     original = await make_post(session, a, "seen first as itself")
@@ -223,7 +214,7 @@ async def test_a_full_rebuild_that_drops_a_shared_posts_repost_still_continues_i
     for followee in (a, b):
         await follows_service.follow(session, follower=me, followee=followee)
     await session.commit()
-    sql, cached = _readers(settings, redis, timeline_cache_size=5)
+    sql, cached = readers(settings, redis, timeline_cache_size=5)
     posts = [await make_post(session, a, f"a {i}") for i in range(8)]
     await _repost(session, cached, b, posts[6])
     # The newest five are the repost and four posts, one of them the post it shares: the
@@ -248,7 +239,7 @@ async def test_a_rebuilt_timeline_keeps_one_repost_per_post_as_fan_out_goes_on(
     for followee in (a, b, c, d):  # not x, whose post the others share
         await follows_service.follow(session, follower=me, followee=followee)
     await session.commit()
-    _, cached = _readers(settings, redis)
+    _, cached = readers(settings, redis)
     shared = await make_post(session, x, "shared by b, c and d")
     f1 = await make_post(session, a, "a one")
     rb = await _repost(session, cached, b, shared)
@@ -291,7 +282,7 @@ async def test_following_an_account_brings_its_reposts_into_a_built_timeline_onc
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
     me, ann, bob, cat = [await make_user(session, n) for n in ("me", "ann", "bob", "cat")]
-    sql, cached = _readers(settings, redis)
+    sql, cached = readers(settings, redis)
     assert await cached.follow(session, follower=me, followee=ann)
     seen = await make_post(session, ann, "in my timeline already")
     assert await _redis_ids(cached, redis, session, me) == [seen.id]  # built
