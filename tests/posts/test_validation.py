@@ -63,7 +63,7 @@ def test_the_raw_text_is_bounded_in_characters_and_bytes_whatever_it_counts_as()
     first = URL + "a" * (MAX_URL_LENGTH - len(URL))
     second = URL + "b" * (max_chars - MAX_URL_LENGTH - 1 - len(URL))
     text = f"{first} {second}"
-    assert len(text) == max_chars
+    assert len(text) == max_chars and len(text.encode()) < max_bytes  # characters bind first
     assert validate_text(text, max_length=140) == text
     error = _refused(text + "b", 140)
     assert str(error) == "Text is too long (the limit is 140 characters)"
