@@ -100,8 +100,13 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/streaming/",
         "tests/media/test_api.py",
     ),
-    # A post may be images alone, without text: the media tests post them.
-    "chirp.posts.service.x_create_post": (*POSTS, "tests/media/test_api.py"),
+    # A post may be images alone, without text: the media tests post them. Whether it
+    # notifies anyone (a mention, an answer, a quote of someone else) is decided here too.
+    "chirp.posts.service.x_create_post": (
+        *POSTS,
+        "tests/media/test_api.py",
+        "tests/notifications/test_created.py",
+    ),
     # A post's jobs tell open streams and notify whom it mentions or answers.
     "chirp.posts.service.x__store": (
         *POSTS,
