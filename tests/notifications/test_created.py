@@ -204,3 +204,32 @@ async def test_only_posts_that_concern_someone_else_queue_a_notification_job(
     )
     await session.commit()
     assert (await kinds_queued())[4:] == [kinds.POST_CREATED, kinds.NOTIFY_POST] * 2
+
+
+async def test_posts_sent_with_an_idempotency_key_notify_and_are_tagged_once(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession
+) -> None:
+    """Mastodon's web app sends every post with a key: such posts notify as any other."""
+    w = await world(session)
+    post = (await _post(client, w, "ann", status="a thought"))["id"]
+
+    async def keyed(name: str, key: str, **body: Any) -> dict[str, Any]:
+        headers = {**w.auth(name), "Idempotency-Key": key}
+        return await ok(await client.post("/api/v1/statuses", json=body, headers=headers))  # type: ignore[no-any-return]
+
+    sent = [
+        ("cat", "k1", {"status": "hi @ann #keyedpost"}),
+        ("bob", "k1", {"status": "an answer", "in_reply_to_id": post}),  # same key, other user
+        ("dan", "k2", {"status": "look", "quoted_status_id": post}),
+    ]
+    first = [await keyed(name, key, **body) for name, key, body in sent]
+    retried = [await keyed(name, key, **body) for name, key, body in sent]
+    assert [p["id"] for p in retried] == [p["id"] for p in first]
+    await run_jobs(app)
+
+    got = await notifications(client, w, "ann")
+    assert summary(got) == [("quote", "dan"), ("mention", "bob"), ("mention", "cat")]
+    assert [n["status"]["id"] for n in got] == [p["id"] for p in reversed(first)]
+    tagged = await ok(await client.get("/api/v1/timelines/tag/keyedpost"))
+    assert [p["id"] for p in tagged] == [first[0]["id"]]
+    assert [m["username"] for m in first[0]["mentions"]] == ["ann"]
