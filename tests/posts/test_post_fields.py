@@ -116,6 +116,9 @@ async def test_an_accounts_last_status_day_follows_its_posts_and_reposts_not_mes
         "/api/v1/statuses", data={"status": "first"}, headers=auth(tokens["ann"])
     )
     day = post.json()["created_at"][:10]  # Mastodon gives the day only
+    # The answer to the post shows its author as the post left them.
+    assert post.json()["account"]["last_status_at"] == day
+    assert post.json()["account"]["statuses_count"] == 1
     shared = await client.post(
         f"/api/v1/statuses/{post.json()['id']}/reblog", headers=auth(tokens["bob"])
     )
