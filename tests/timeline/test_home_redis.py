@@ -522,6 +522,28 @@ async def test_a_large_accounts_list_is_read_from_the_database_only_where_it_end
     assert asked
 
 
+async def test_pages_above_the_cached_floor_need_no_database_read_either_way(
+    session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages newer than ``min_id`` or ``since_id`` (how clients poll for news) are Redis's
+    whenever the bound is within what it holds; below its floor the database answers."""
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    posts = [await make_post(session, bob, f"bob {i}") for i in range(8)]
+    _, cached = readers(settings, redis, timeline_cache_size=5)
+    read = _redis_fn(cached, redis, session, alice)
+    ids = [p.id for p in posts]
+    assert await read(Cursor(limit=2)) == ids[:5:-1]  # built: the newest five, floor ids[3]
+    asked = record_home_reads(monkeypatch)
+    assert await read(Cursor(min_id=ids[3], limit=2)) == [ids[5], ids[4]]
+    assert await read(Cursor(since_id=ids[3], limit=10)) == ids[:3:-1]
+    assert await read(Cursor(min_id=ids[5], limit=10)) == [ids[7], ids[6]]
+    assert asked == []
+    assert await read(Cursor(min_id=ids[1], limit=2)) == [ids[3], ids[2]]
+    assert await read(Cursor(since_id=ids[1], limit=10)) == ids[:1:-1]
+    assert len(asked) == 2  # each reaching below the floor: the database answers
+
+
 async def test_following_an_account_that_is_already_large_shows_its_posts_at_once(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
