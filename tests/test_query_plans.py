@@ -67,10 +67,10 @@ async def _populate(session: AsyncSession, *, public_tenths: int) -> None:
         [
             {
                 "id": USER + n,
-                "username": f"plan{n}",
-                "username_key": f"plan{n}",
-                "email": f"plan{n}@example.com",
-                "email_key": f"plan{n}@example.com",
+                "username": f"queryplan{n}",
+                "username_key": f"queryplan{n}",
+                "email": f"queryplan{n}@example.com",
+                "email_key": f"queryplan{n}@example.com",
                 "password_hash": "-",
                 "created_at": now,
                 "last_active_at": now,
