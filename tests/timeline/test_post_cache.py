@@ -144,6 +144,21 @@ async def test_cached_posts_of_an_unfollowed_author_leave_at_once(
     assert [p.id for p in page] == [mine.id]
 
 
+async def test_posts_cached_by_a_read_expire_after_the_post_ttl(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, bob, _ = await _alice_follows_bob(session)
+    posts = [await make_post(session, bob, "theirs"), await make_post(session, alice, "mine")]
+    await redis.delete(*(f"chirp:p:{p.id}" for p in posts))
+    reader = _reader(settings, redis)
+    assert reader.cache is not None
+    await _read_twice(reader, session, alice.id)
+    # A post's entry outlives no reader for long: without an expiry Redis would keep every
+    # post any home page ever showed.
+    for post in posts:
+        assert 0 < await redis.ttl(reader.cache.posts.key(post.id)) <= settings.post_cache_ttl
+
+
 async def test_a_reader_that_raced_a_delete_cannot_bring_the_post_back(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
