@@ -426,6 +426,38 @@ async def test_posts_filtered_out_on_read_leave_the_rest_of_the_page_whole(
     assert [len(page) for page in pages] == [3]
 
 
+async def test_pages_bounded_from_below_read_on_past_filtered_posts_within_their_bounds(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    """``since_id``, ``min_id`` and ``max_id`` hold for every further read that fills a page
+    left short by posts filtered out on read: none reaches past the bounds asked for."""
+    alice, ben, cat = [await make_user(session, n) for n in ("alice", "ben", "cat")]
+    for followee in (ben, cat):
+        await follows_service.follow(session, follower=alice, followee=followee)
+    bens, cats = [], []
+    for i in range(4):  # their posts alternate
+        bens.append(await make_post(session, ben, f"ben {i}"))
+        cats.append(await make_post(session, cat, f"cat {i}"))
+    database, cached = readers(settings, redis)
+    read = _redis_fn(cached, redis, session, alice)
+    assert len([i for page in await all_pages(read, 3) for i in page]) == 8  # all cached
+    # Filtered out on read, as in the test above: cat's posts and ben's third.
+    await follows_service.unfollow(session, follower=alice, followee=cat)
+    await posts_service.delete_post(session, post=bens[2], actor=ben)
+    await session.commit()
+
+    ben0, ben1, ben3 = bens[0].id, bens[1].id, bens[3].id
+    for cursor, expected in [
+        (Cursor(since_id=ben0, limit=3), [ben3, ben1]),
+        (Cursor(min_id=ben0, limit=3), [ben3, ben1]),
+        (Cursor(min_id=ben0, max_id=ben3, limit=3), [ben1]),
+        (Cursor(max_id=cats[3].id, since_id=ben0, limit=3), [ben3, ben1]),
+    ]:
+        assert await read(cursor) == expected, cursor
+        page = await database.page(session, user_id=alice.id, cursor=cursor)
+        assert [p.id for p in page] == expected, cursor
+
+
 async def test_flushed_redis_is_rebuilt_on_the_next_read(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
