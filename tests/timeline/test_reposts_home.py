@@ -182,6 +182,36 @@ async def _page(
     return await read_from_redis(redis, reader, session, user.id, cursor)
 
 
+async def test_hidden_reposts_leave_database_pages_whole_in_both_directions(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    """A page read from the database and left short by reposts the reader hides reads on
+    past them, newest first whichever way it pages (``max_id`` down, ``min_id`` up)."""
+    me, other, b, c, x = [await make_user(session, n) for n in ("me", "other", "b", "c", "x")]
+    await follows_service.follow(session, follower=me, followee=b)
+    await follows_service.follow(session, follower=me, followee=c, reblogs=False)
+    await follows_service.follow(session, follower=other, followee=c)  # shows c's reposts
+    await session.commit()
+    sql, cached = readers(settings, redis)
+    mine = await make_post(session, me, "before")
+    b1 = await make_post(session, b, "b one")
+    shared = [await make_post(session, x, f"x {i}") for i in range(2)]
+    hidden = [await _repost(session, cached, c, post) for post in shared]
+    b2, b3 = await make_post(session, b, "b two"), await make_post(session, b, "b three")
+    for cursor, want in [
+        (Cursor(limit=2), [b3.id, b2.id]),
+        (Cursor(max_id=b2.id, limit=2), [b1.id, mine.id]),
+        (Cursor(min_id=mine.id, limit=2), [b2.id, b1.id]),
+        (Cursor(min_id=b1.id, limit=2), [b3.id, b2.id]),
+        (Cursor(min_id=mine.id, max_id=b3.id, limit=3), [b2.id, b1.id]),
+    ]:
+        page = await sql.page(session, user_id=me.id, cursor=cursor)
+        assert [p.id for p in page] == want, cursor
+    # Another follower of c sees the reposts in the same places.
+    page = await sql.page(session, user_id=other.id, cursor=Cursor(min_id=mine.id, limit=1))
+    assert [p.id for p in page] == [hidden[0].id]
+
+
 async def test_a_post_seen_as_itself_does_not_come_back_as_a_repost_in_the_cached_window(
     session: AsyncSession, db: Factory, settings: Settings, redis: Redis
 ) -> None:
