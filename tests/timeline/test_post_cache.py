@@ -159,6 +159,24 @@ async def test_posts_cached_by_a_read_expire_after_the_post_ttl(
         assert 0 < await redis.ttl(reader.cache.posts.key(post.id)) <= settings.post_cache_ttl
 
 
+async def test_a_cache_from_settings_keeps_its_keys_under_its_prefix_for_the_set_ttls(
+    session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    alice, bob, _ = await _alice_follows_bob(session)
+    posts = [await make_post(session, bob, "theirs"), await make_post(session, alice, "mine")]
+    await redis.flushdb()
+    tuned = settings.model_copy(update={"post_cache_ttl": 600, "active_days": 1})
+    reader = HomeTimeline(tuned, TimelineCache.from_settings(redis, tuned, prefix="probe:"))
+    page = await reader.page(session, user_id=alice.id, cursor=Cursor())
+    assert [p.id for p in page] == [p.id for p in reversed(posts)]
+    # Another prefix (a benchmark's, say) leaves the instance's own keys alone.
+    keys = {str(k) async for k in redis.scan_iter()}
+    assert {f"probe:tl:{alice.id}", f"probe:p:{posts[0].id}"} <= keys
+    assert all(k.startswith("probe:") for k in keys), keys
+    assert 590 < await redis.ttl(f"probe:p:{posts[0].id}") <= 600
+    assert 82_700 < await redis.ttl(f"probe:tl:{alice.id}") <= 86_400 - 3600
+
+
 async def test_a_reader_that_raced_a_delete_cannot_bring_the_post_back(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
