@@ -458,6 +458,29 @@ async def test_pages_bounded_from_below_read_on_past_filtered_posts_within_their
         assert [p.id for p in page] == expected, cursor
 
 
+async def test_a_page_the_database_fills_or_ends_takes_one_read(
+    session: AsyncSession, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No further read of the database once a page is full, or once a read came back with
+    fewer posts than it asked for (the timeline ends there)."""
+    alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+    await follows_service.follow(session, follower=alice, followee=bob)
+    posts = [await make_post(session, bob, f"bob {i}") for i in range(5)]
+    database, _ = readers(settings, redis)
+    asked = record_home_reads(monkeypatch)
+    for cursor, want in [
+        (Cursor(limit=5), 5),
+        (Cursor(limit=3), 3),
+        (Cursor(limit=20), 5),
+        (Cursor(min_id=posts[0].id, limit=20), 4),
+        (Cursor(since_id=posts[0].id, limit=4), 4),
+    ]:
+        page = await database.page(session, user_id=alice.id, cursor=cursor)
+        assert len(page) == want, cursor
+        assert len(asked) == 1, cursor
+        asked.clear()
+
+
 async def test_flushed_redis_is_rebuilt_on_the_next_read(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
