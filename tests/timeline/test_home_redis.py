@@ -709,6 +709,29 @@ async def test_on_postgresql_a_follow_reads_replies_one_followed_account_at_a_ti
         assert len(replies) == 1, seen
 
 
+async def test_on_postgresql_a_home_page_reads_each_followed_account_by_its_own_range(
+    engine: AsyncEngine, session: AsyncSession, settings: Settings, redis: Redis
+) -> None:
+    """The database path runs the lateral statement whose plan ``test_query_plans`` checks,
+    and loads the page's posts with its ids as one array (one prepared statement whatever
+    the page's size)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the lateral read and the array are PostgreSQL's")
+    alice, bob, carol = [await make_user(session, n) for n in ("alice", "bob", "carol")]
+    for followee in (bob, carol):
+        await follows_service.follow(session, follower=alice, followee=followee)
+    posts = [await make_post(session, who, "hello") for who in (bob, carol, bob)]
+    database, _ = readers(settings, redis)
+    for cursor in (Cursor(limit=2), Cursor(min_id=posts[0].id), Cursor(since_id=posts[0].id)):
+        with session_statements(session) as seen:
+            page = await database.page(session, user_id=alice.id, cursor=cursor)
+        assert [p.id for p in page] == [posts[2].id, posts[1].id]
+        ids = [s for s in seen if s.startswith("select per_author.id")]
+        assert len(ids) == 1 and "join lateral" in ids[0], seen
+        loaded = [s for s in seen if "posts.text" in s and "posts.id = any (" in s]
+        assert len(loaded) == 1, seen
+
+
 async def test_a_follow_during_a_rebuild_keeps_it_from_storing_what_it_read_before(
     session: AsyncSession, settings: Settings, redis: Redis
 ) -> None:
