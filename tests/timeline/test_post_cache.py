@@ -149,9 +149,9 @@ async def test_posts_cached_by_a_read_expire_after_the_post_ttl(
 ) -> None:
     alice, bob, _ = await _alice_follows_bob(session)
     posts = [await make_post(session, bob, "theirs"), await make_post(session, alice, "mine")]
-    await redis.delete(*(f"chirp:p:{p.id}" for p in posts))
     reader = _reader(settings, redis)
     assert reader.cache is not None
+    await redis.delete(*map(reader.cache.posts.key, (p.id for p in posts)))
     await _read_twice(reader, session, alice.id)
     # A post's entry outlives no reader for long: without an expiry Redis would keep every
     # post any home page ever showed.

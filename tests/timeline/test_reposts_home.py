@@ -207,7 +207,7 @@ async def test_hidden_reposts_leave_database_pages_whole_in_both_directions(
     ]:
         page = await sql.page(session, user_id=me.id, cursor=cursor)
         assert [p.id for p in page] == want, cursor
-    # Another follower of c sees the reposts in the same places.
+    # The reposts are there for a follower of c who shows them.
     page = await sql.page(session, user_id=other.id, cursor=Cursor(min_id=mine.id, limit=1))
     assert [p.id for p in page] == [hidden[0].id]
 
